@@ -1,0 +1,121 @@
+"""Reverse mode, symbolically: v̄ = Σⱼ v̄ⱼ ∂vⱼ/∂v, one term per outgoing edge."""
+from dataclasses import dataclass
+from functools import cached_property
+
+import mpmath
+import sympy
+
+from .evaluate import evaluate
+from .functions import bar, sym
+from .rules import derivative
+
+
+@dataclass(frozen=True)
+class Term:
+    """One outgoing edge of a node: `upstream`'s adjoint times the local derivative."""
+    upstream: str
+    local: sympy.Expr
+
+    @property
+    def expr(self):
+        return bar(self.upstream) * self.local
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    name: str
+    terms: tuple
+    output: bool = False
+
+    @property
+    def expr(self):
+        return sympy.Integer(1) if self.output else sympy.Add(*(t.expr for t in self.terms))
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation:
+    """The adjoint equations of a graph, output first, in backprop order."""
+    graph: object
+    wrt: tuple
+    order: tuple   # Adjoint, output first
+
+    @property
+    def adjoints(self):
+        return {a.name: a.expr for a in self.order}
+
+    @cached_property
+    def by_name(self):
+        return {a.name: a for a in self.order}
+
+    @cached_property
+    def gradients(self):
+        """wrt name -> ∂output/∂name in the leaves only (the full expansion)."""
+        full = self.graph.full
+        grads = {}
+        for a in self.order:
+            grads[a.name] = (sympy.Integer(1) if a.output else sympy.Add(*(
+                grads[t.upstream] * t.local.xreplace({sym(n): full[n] for n in self.graph.defs})
+                for t in a.terms)))
+        return {w: grads[w] for w in self.wrt}
+
+    def values(self, point):
+        """(forward values, adjoint values) at `point`, as mpf, in backprop order."""
+        vals = self.graph.values(point)
+        env = {sym(k): v for k, v in vals.items()}
+        adj = {}
+        for a in self.order:
+            adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
+                adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
+            env[bar(a.name)] = adj[a.name]
+        return vals, adj
+
+    def local_values(self, point):
+        """Per edge (node, Term) -> (local gradient, upstream gradient) at `point`."""
+        vals, adj = self.values(point)
+        env = {sym(k): v for k, v in vals.items()}
+        return {(a.name, t.upstream): (evaluate(t.local, env), adj[t.upstream])
+                for a in self.order for t in a.terms}
+
+    def to_text(self, **kw):
+        from .text import derivation_text
+        return derivation_text(self, **kw)
+
+    def to_latex(self, **kw):
+        from .latex import derivation_latex
+        return derivation_latex(self, **kw)
+
+    def to_markdown(self, **kw):
+        from .text import derivation_markdown
+        return derivation_markdown(self, **kw)
+
+    def to_json(self, **kw):
+        from .jsonout import derivation_json
+        return derivation_json(self, **kw)
+
+    def _repr_latex_(self):
+        return "$$" + self.to_latex() + "$$"
+
+
+def backprop(graph, wrt=None):
+    """Adjoints of every node that lies on a path from a `wrt` variable to the output."""
+    wrt = tuple(wrt or graph.wrt or graph.inputs)
+    unknown = [w for w in wrt if w not in graph.consumers]
+    if unknown:
+        raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(graph.names)}")
+    reaches = {graph.output}
+    for node in reversed(graph.nodes):
+        if node.name in reaches:
+            reaches.update(node.parents)
+    depends = set(wrt)
+    for node in graph.nodes:
+        if depends.intersection(node.parents):
+            depends.add(node.name)
+    live = reaches & depends | {graph.output}
+    order = []
+    for name in [n.name for n in reversed(graph.nodes)] + [w for w in wrt if w in graph.inputs]:
+        if name not in live:
+            continue
+        terms = tuple(Term(c.name, derivative(c.expr, sym(name)))
+                      for c in graph.consumers[name] if c.name in live)
+        order.append(Adjoint(name, tuple(t for t in terms if t.local != 0), name == graph.output))
+    return Derivation(graph, wrt, tuple(order))

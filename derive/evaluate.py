@@ -1,0 +1,61 @@
+"""Numbers for SymPy trees without lambdify: a walk over the tree with mpmath, reading the table."""
+import mpmath
+import sympy
+
+from .rules import DomainError, primitive
+
+DIGITS = 30
+
+
+def _number(e):
+    if e.is_Rational:
+        return mpmath.mpf(e.p) / e.q
+    if e.is_Float:
+        return mpmath.mpf(str(e))
+    if e is sympy.E:
+        return +mpmath.e
+    if e is sympy.pi:
+        return +mpmath.pi
+    raise DomainError(f"not a real number: {e}")
+
+
+def evaluate(expr, env, memo=None):
+    """The value of `expr` with symbols from `env` ({Symbol: mpf}); raises DomainError off-domain."""
+    memo = {} if memo is None else memo
+    hit = memo.get(expr)
+    if hit is not None:
+        return hit
+    if expr.is_Symbol:
+        try:
+            out = env[expr]
+        except KeyError:
+            raise DomainError(f"no value for {expr}") from None
+    elif expr.is_Number or expr.is_NumberSymbol:
+        out = _number(expr)
+    else:
+        p = primitive(expr)
+        if p is None:
+            raise DomainError(f"cannot evaluate {type(expr).__name__}")
+        out = p.value(*(evaluate(a, env, memo) for a in expr.args))
+        if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
+            raise DomainError(f"{p.ascii or type(expr).__name__} is undefined here")
+    memo[expr] = out
+    return out
+
+
+def kink_distance(expr, env, memo=None):
+    """How close (relative) any kink in `expr` is at this point: min |kink| / (1 + |args|)."""
+    memo = {} if memo is None else memo
+    best = mpmath.inf
+    for sub in sympy.preorder_traversal(expr):
+        p = primitive(sub)
+        if p is not None and p.kink is not None:
+            args = [evaluate(a, env, memo) for a in sub.args]
+            scale = 1 + max(abs(a) for a in args)
+            best = min(best, abs(p.kink(*args)) / scale)
+    return best
+
+
+def with_digits(digits=DIGITS):
+    """A context manager for the working precision."""
+    return mpmath.workdps(digits)

@@ -1,0 +1,162 @@
+"""The computational graph: leaves, then one node a forward assignment (or gate)."""
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy
+
+from . import functions as F
+from .evaluate import evaluate
+from .functions import sym
+from .rules import primitive
+
+
+@dataclass(frozen=True)
+class Node:
+    """`name = expr`, where `expr` is written in the symbols of `parents`."""
+    name: str
+    expr: sympy.Expr
+    parents: tuple
+    line: int = 0
+    gate: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    inputs: tuple
+    nodes: tuple
+    wrt: tuple = ()
+    at: dict = field(default_factory=dict)
+    latex_names: dict = field(default_factory=dict)
+
+    @property
+    def output(self):
+        return self.nodes[-1].name
+
+    @cached_property
+    def defs(self):
+        return {n.name: n for n in self.nodes}
+
+    @property
+    def names(self):
+        return list(self.inputs) + [n.name for n in self.nodes]
+
+    @cached_property
+    def consumers(self):
+        """name -> the nodes that use it, in forward order."""
+        out = {n: [] for n in self.names}
+        for node in self.nodes:
+            for p in node.parents:
+                out[p].append(node)
+        return out
+
+    @cached_property
+    def full(self):
+        """name -> its expression in the leaves only (the calculus-class expansion)."""
+        out = {n: sym(n) for n in self.inputs}
+        for node in self.nodes:
+            out[node.name] = node.expr.xreplace({sym(p): out[p] for p in node.parents})
+        return out
+
+    def values(self, point):
+        """Forward values at `point` ({name: number}), leaves included."""
+        env = {sym(k): v for k, v in point.items()}
+        vals = {k: env[sym(k)] for k in self.inputs if sym(k) in env}
+        for node in self.nodes:
+            v = evaluate(node.expr, env)
+            env[sym(node.name)] = vals[node.name] = v
+        return vals
+
+    def backprop(self, wrt=None):
+        from .backprop import backprop
+        return backprop(self, wrt)
+
+    @classmethod
+    def from_sympy(cls, expr, gates=False, output="f"):
+        """A graph of `expr`; identical subexpressions become one node with fan-out.
+
+        gates=False: one node per SymPy operation; gates=True: CS231n's elementary gates
+        (binary add and mul, max, exp, 1/x, +const, *const), so a circuit appears node by node.
+        """
+        if not isinstance(expr, sympy.Basic):
+            raise TypeError("Graph.from_sympy takes a SymPy expression; parse text with parse_spec")
+        expr = _ours(expr)
+        leaves = sorted(expr.free_symbols, key=lambda s: _natural(s.name))
+        builder = _Builder(gates)
+        top = builder.node(expr)
+        if top.is_Symbol and top.name in {s.name for s in leaves}:
+            top = builder.add(top, "id")
+        nodes = builder.nodes
+        last = nodes[-1]
+        renamed = last.name
+        nodes[-1] = Node(output, last.expr, last.parents, gate=last.gate)
+        if renamed != output:
+            nodes = [Node(n.name, n.expr.xreplace({sym(renamed): sym(output)}), n.parents, gate=n.gate)
+                     for n in nodes]
+        names = tuple(s.name for s in leaves)
+        return cls(names, tuple(nodes), names)
+
+
+def _natural(name):
+    import re
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _ours(expr):
+    """SymPy's own heads that have ours: real symbols, order-keeping Max/Min."""
+    expr = expr.xreplace({s: sym(s.name) for s in expr.free_symbols})
+    return expr.replace(lambda e: isinstance(e, (sympy.Max, sympy.Min)) and len(e.args) == 2,
+                        lambda e: (F.Max if isinstance(e, sympy.Max) else F.Min)(*e.args))
+
+
+class _Builder:
+    """Post-order walk that names each new subexpression `v1, v2, ...`."""
+
+    def __init__(self, gates):
+        self.gates, self.nodes, self.seen = gates, [], {}
+
+    def add(self, expr, gate):
+        if expr in self.seen:
+            return self.seen[expr]
+        name = f"v{len(self.nodes) + 1}"
+        parents = tuple(sorted((s.name for s in expr.free_symbols), key=_natural))
+        self.nodes.append(Node(name, expr, parents, gate=gate))
+        self.seen[expr] = sym(name)
+        return sym(name)
+
+    def node(self, e):
+        if e.is_Atom:
+            return e
+        if not self.gates:
+            p = primitive(e)
+            if p is None:
+                raise ValueError(f"no derivative rule for {type(e).__name__}")
+            return self.add(e.func(*(self.node(a) for a in e.args)), p.gate or type(e).__name__)
+        return self.gate(e)
+
+    def gate(self, e):
+        if e.is_Add:
+            const = sum(a for a in e.args if a.is_Number)
+            terms = [a for a in e.args if not a.is_Number]
+            if all(t.could_extract_minus_sign() for t in terms) and len(terms) > 1:
+                out = self.add(-1 * self.chain(sympy.Add, [-t for t in terms]), "*-1")
+            else:
+                out = self.chain(sympy.Add, terms)
+            return self.add(out + const, f"+{const}") if const else out
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_mul()
+            out = self.chain(sympy.Mul, list(rest))
+            return self.add(coeff * out, f"*{coeff}") if coeff != 1 else out
+        if e.is_Pow and e.exp == -1:
+            return self.add(1 / self.node(e.base), "1/x")
+        if e.is_Pow and e.exp.is_Number:
+            return self.add(self.node(e.base) ** e.exp, f"^{e.exp}")
+        p = primitive(e)
+        if p is None:
+            raise ValueError(f"no derivative rule for {type(e).__name__}")
+        return self.add(e.func(*(self.node(a) for a in e.args)), p.gate or type(e).__name__)
+
+    def chain(self, op, terms):
+        out = self.node(terms[0])
+        for t in terms[1:]:
+            out = self.add(op(out, self.node(t)), "+" if op is sympy.Add else "*")
+        return out

@@ -1,0 +1,31 @@
+"""The derivation as the JSON document of DESIGN.md."""
+import mpmath
+
+from .printing import Latex, Text
+
+
+def number(v):
+    return float(mpmath.mpf(v))
+
+
+def derivation_json(d, point=None, lr=None):
+    g = d.graph
+    text, tex = Text(ascii=True), Latex(g.latex_names)
+    out = {
+        "output": g.output,
+        "inputs": list(g.inputs),
+        "wrt": list(d.wrt),
+        "forward": [{"name": n.name, "expr": text.doprint(n.expr),
+                     "latex": f"{tex.name(n.name)} = {tex.doprint(n.expr)}"} for n in g.nodes],
+        "backward": [{"name": a.name, "expr": text.adjoint(a), "terms": [text.term(t) for t in a.terms],
+                      "latex": f"{tex.name(a.name + '_bar')} = {tex.adjoint(a)}"} for a in d.order],
+        "gradients": {w: text.doprint(e) for w, e in d.gradients.items()},
+    }
+    if point is not None:
+        vals, adj = d.values(point)
+        out["values"] = {k: number(v) for k, v in vals.items()}
+        out["adjoint_values"] = {k: number(v) for k, v in adj.items()}
+        if lr is not None:
+            eta = mpmath.mpf(lr.p) / lr.q
+            out["updated"] = {w: number(vals[w] - eta * adj[w]) for w in d.wrt if w in vals}
+    return out

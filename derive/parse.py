@@ -1,0 +1,243 @@
+"""Plain-text expressions: a Lark LALR grammar that builds SymPy objects directly.
+
+Nothing read here ever reaches eval, exec, sympify or parse_expr. Names are handed to a
+`Scope`, which decides what each name means (a leaf, a forward name, an adjoint, a product of
+juxtaposed names); the spec reader and the claim reader differ only in their scope.
+"""
+import re
+import threading
+from fractions import Fraction
+
+import sympy
+from lark import Lark, Transformer, Token
+from lark.exceptions import UnexpectedInput, VisitError
+
+from .errors import ParseError
+from .functions import IndGe, IndGt
+from .rules import SPELLINGS, PRIMES
+
+MAX_CHARS = 20_000
+MAX_DEPTH = 64
+MAX_TOKENS = 5_000
+MAX_EXPONENT = 1_000
+MAX_DIGITS = 100
+
+GRAMMAR = r"""
+?start: sum
+?sum: product
+    | sum "+" product            -> add
+    | sum MINUS product          -> sub
+?product: unary
+    | product MUL unary          -> mul
+    | product DIV unary          -> div
+    | product power              -> juxt
+?unary: power
+    | MINUS unary                -> neg
+    | "+" unary
+?power: postfix
+    | postfix POW unary          -> pow
+    | postfix SUP                -> sup
+?postfix: atom
+    | postfix TRANSPOSE          -> transpose
+?atom: NUMBER                    -> number
+    | NAME                       -> name
+    | NAME PRIME "(" args ")"    -> prime_call
+    | NAME "(" args ")"          -> call
+    | DERIV "[" sum "]"          -> deriv
+    | DERIV "(" sum ")"          -> deriv
+    | "(" sum ")"
+    | "[" sum CMP sum "]"        -> iverson
+args: sum ("," sum)*
+
+DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*/
+NAME: /[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff\u0304]|\{[A-Za-z0-9]+\})*/
+NUMBER: /(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/
+PRIME: /['′]/
+MINUS: /[-−–]/
+MUL: /\*|·|×|∗|⋅|@/
+DIV: /\/|÷/
+POW: /\^|\*\*/
+SUP: /[²³]/
+TRANSPOSE: /\.T\b/
+CMP: />=|<=|>|<|≥|≤/
+%ignore /[ \t\f\r]+/
+"""
+
+
+class Scope:
+    """What names mean. Subclasses override `name`; calls and operators are shared."""
+
+    def name(self, tok):
+        return sympy.Symbol(str(tok), real=True)
+
+    def call(self, tok, args):
+        spelled = SPELLINGS.get(str(tok))
+        if spelled is None:
+            if len(args) == 1:
+                return self.name(tok) * args[0]
+            raise error(f"unknown function '{tok}'", tok)
+        head, arity, defaults = spelled
+        if not arity <= len(args) <= arity + len(defaults):
+            raise error(f"{tok} takes {arity}" + (f" to {arity + len(defaults)}" if defaults else "")
+                        + f" argument(s), got {len(args)}", tok)
+        return head(*args, *defaults[len(args) - arity:])
+
+    def prime_call(self, tok, args):
+        head = PRIMES.get(str(tok))
+        if head is None:
+            raise error(f"no derivative function '{tok}''; known: sigma', tanh', relu'", tok)
+        if len(args) != 1:
+            raise error(f"{tok}' takes one argument", tok)
+        return head(args[0])
+
+    def deriv(self, tok, inner):
+        raise error("a derivative operator is only allowed in a derivation", tok)
+
+
+def error(message, tok):
+    return ParseError(message, getattr(tok, "line", 0) or 0, getattr(tok, "column", 0) or 0)
+
+
+def number(tok):
+    text = str(tok)
+    m = re.fullmatch(r"(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?", text)
+    if len(m.group(1)) + len(m.group(2)) > MAX_DIGITS or abs(int(m.group(3) or 0)) > 300:
+        raise error("number literal too large", tok)
+    f = Fraction(text)
+    return sympy.Rational(f.numerator, f.denominator)
+
+
+def power(base, exp, tok):
+    if exp.is_Number and abs(exp) > MAX_EXPONENT:
+        raise error(f"exponent {exp} exceeds the cap of {MAX_EXPONENT}", tok)
+    if base.is_Number and exp.is_Number and base != 0:
+        digits = len(str(abs(sympy.Integer(int(base))))) if base.is_Integer else MAX_DIGITS
+        if digits * abs(exp) > 20_000:
+            raise error("number too large", tok)
+    if base == 0 and exp.is_Number and exp < 0:
+        raise error("division by zero", tok)
+    return base ** exp
+
+
+class _Build(Transformer):
+    """LALR callbacks; the scope comes from the thread-local `_state`."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def number(self, c):
+        return number(c[0])
+
+    def name(self, c):
+        return self.state.scope.name(c[0])
+
+    def call(self, c):
+        return self.state.scope.call(c[0], c[1])
+
+    def prime_call(self, c):
+        return self.state.scope.prime_call(c[0], c[2])
+
+    def deriv(self, c):
+        return self.state.scope.deriv(c[0], c[1])
+
+    def args(self, c):
+        return list(c)
+
+    def add(self, c):
+        return c[0] + c[1]
+
+    def sub(self, c):
+        return c[0] - c[2]
+
+    def mul(self, c):
+        if str(c[1]) == "@":
+            return self.state.scope.matmul(c[0], c[2], c[1])
+        return c[0] * c[2]
+
+    def juxt(self, c):
+        return c[0] * c[1]
+
+    def div(self, c):
+        if c[2] == 0:
+            raise error("division by zero", c[1])
+        return c[0] / c[2]
+
+    def neg(self, c):
+        return -c[1]
+
+    def pow(self, c):
+        return power(c[0], c[2], c[1])
+
+    def sup(self, c):
+        return power(c[0], sympy.Integer(2 if str(c[1]) == "²" else 3), c[1])
+
+    def transpose(self, c):
+        return self.state.scope.transpose(c[0], c[1])
+
+    def iverson(self, c):
+        a, op, b = c[0], str(c[1]), c[2]
+        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
+                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+
+
+_state = threading.local()
+_parser = None
+
+
+def _lark():
+    global _parser
+    if _parser is None:
+        _parser = Lark(GRAMMAR, parser="lalr", transformer=_Build(_state), maybe_placeholders=False)
+    return _parser
+
+
+def check_caps(text, line=1, col=1):
+    """Length and nesting caps, before the grammar sees the text."""
+    if len(text) > MAX_CHARS:
+        raise ParseError(f"input longer than {MAX_CHARS} characters", line, col)
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ParseError(f"nesting deeper than {MAX_DEPTH}", line, col + i)
+        elif ch in ")]}":
+            depth -= 1
+    if "\x00" in text:
+        raise ParseError("NUL byte in input", line, col + text.index("\x00"))
+
+
+def parse_expression(text, scope, line=1, col=1):
+    """Parse `text` (one expression) into SymPy using `scope`; errors carry line and column."""
+    check_caps(text, line, col)
+    _state.scope = scope
+    try:
+        lark = _lark()
+        tokens = 0
+        for _ in lark.lex(text):
+            tokens += 1
+            if tokens > MAX_TOKENS:
+                raise ParseError(f"more than {MAX_TOKENS} tokens", line, col)
+        return lark.parse(text)
+    except ParseError as e:
+        raise ParseError(e.message, line + max(e.line, 1) - 1, (col - 1 + e.col) if e.col else col)
+    except VisitError as e:
+        inner = e.orig_exc
+        if isinstance(inner, ParseError):
+            raise ParseError(inner.message, line, col - 1 + max(inner.col, 1))
+        raise ParseError(f"cannot read expression: {inner}", line, col)
+    except UnexpectedInput as e:
+        raise ParseError(_describe(e, text), line, col - 1 + (e.column if e.column > 0 else len(text) + 1))
+    except RecursionError:
+        raise ParseError("expression too deeply nested", line, col)
+
+
+def _describe(e, text):
+    tok = getattr(e, "token", None)
+    if tok is not None and tok.type == "$END":
+        return "unexpected end of expression"
+    if tok is not None:
+        return f"unexpected '{tok}'"
+    ch = text[e.pos_in_stream] if getattr(e, "pos_in_stream", None) is not None and e.pos_in_stream < len(text) else "?"
+    return f"unexpected character '{ch}'"

@@ -1,0 +1,224 @@
+"""The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
+import re
+
+from .errors import ParseError
+from .functions import BAR, sym
+from .graph import Graph, Node
+from .names import canonical, spelled
+from .parse import Scope, error, parse_expression
+from .rules import SPELLINGS
+
+MAX_SPEC_CHARS = 200_000
+MAX_LINES = 5_000
+NAME = r"[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff]|\{[A-Za-z0-9]+\})*"
+HEADER = re.compile(r"\s*(wrt|at|latex)\s*:(.*)$")
+DECLARE = re.compile(rf"\s*({NAME})\s*:\s*(.*?)\s*$")
+ASSIGN = re.compile(rf"\s*({NAME})\s*=(?!=)(.*)$")
+SAFE_LATEX = re.compile(r"[A-Za-z0-9\\{}_^()' ,.]*")
+UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|read|catcode|def|let|immediate|csname|usepackage)")
+
+
+class SpecScope(Scope):
+    """Names in a spec: assigned names once defined, everything else is a leaf input."""
+
+    def __init__(self, assigned):
+        self.assigned, self.defined, self.leaves, self.used = assigned, set(), [], []
+        self.keys = {canonical(n): n for n in assigned}
+
+    def resolve(self, tok):
+        n = spelled(str(tok))
+        if n in SPELLINGS:
+            raise error(f"'{n}' is a function: call it as {n}(...)", tok)
+        n = self.keys.get(canonical(n), n)
+        if n.endswith(BAR):
+            raise error(f"names ending in '{BAR}' are kept for adjoints: '{n}'", tok)
+        if n in self.assigned and n not in self.defined:
+            raise error(f"'{n}' is used before it is assigned (line {self.assigned[n]})", tok)
+        if n not in self.assigned and n not in self.leaves:
+            self.leaves.append(n)
+            self.keys.setdefault(canonical(n), n)
+        if n not in self.used:
+            self.used.append(n)
+        return n
+
+    def name(self, tok):
+        return sym(self.resolve(tok))
+
+    def matmul(self, a, b, tok):
+        raise error("matrix products need shape declarations, which are not supported yet", tok)
+
+    def transpose(self, a, tok):
+        raise error("transposes need shape declarations, which are not supported yet", tok)
+
+
+class ConstScope(Scope):
+    """Values in `at:` are numbers only."""
+
+    def name(self, tok):
+        raise error(f"a value must be a number, not '{tok}'", tok)
+
+
+def _split_top(text, sep=","):
+    """Split at `sep` outside brackets, with each piece's offset."""
+    depth, start, out = 0, 0, []
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == sep and depth == 0:
+            out.append((text[start:i], start))
+            start = i + 1
+    out.append((text[start:], start))
+    return [(p, o) for p, o in out if p.strip()]
+
+
+def _strip_comment(line):
+    i = line.find("#")
+    return line if i < 0 else line[:i]
+
+
+def parse_spec(text, file=None):
+    """Read a forward spec into a Graph; bad input raises ParseError with line and column."""
+    try:
+        return _parse_spec(text)
+    except ParseError as e:
+        raise e.located(file) from None
+
+
+def _parse_spec(text):
+    if len(text) > MAX_SPEC_CHARS:
+        raise ParseError(f"spec longer than {MAX_SPEC_CHARS} characters", 1, 1)
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(lines) > MAX_LINES:
+        raise ParseError(f"spec longer than {MAX_LINES} lines", MAX_LINES + 1, 1)
+    if "\x00" in text:
+        raise ParseError("NUL byte in spec", 1, 1)
+    lines = [_strip_comment(l) for l in lines]
+    assigned = {}
+    for no, line in enumerate(lines, 1):
+        m = None if HEADER.match(line) else ASSIGN.match(line)
+        if m:
+            name = spelled(m.group(1))
+            if name in assigned:
+                raise ParseError(f"'{name}' is assigned twice (first on line {assigned[name]})",
+                                 no, m.start(1) + 1)
+            assigned[name] = no
+    scope = SpecScope(assigned)
+    nodes, headers = [], []
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if HEADER.match(line):
+            headers.append((no, line))
+            continue
+        m = ASSIGN.match(line)
+        if m:
+            name = spelled(m.group(1))
+            if name in SPELLINGS:
+                raise ParseError(f"'{name}' is a function name and cannot be assigned", no, m.start(1) + 1)
+            if name.endswith(BAR):
+                raise ParseError(f"names ending in '{BAR}' are kept for adjoints", no, m.start(1) + 1)
+            scope.used = []
+            expr = parse_expression(m.group(2), scope, no, m.start(2) + 1)
+            scope.defined.add(name)
+            nodes.append(Node(name, expr, tuple(n for n in scope.used if sym(n) in expr.free_symbols), no))
+            continue
+        m = DECLARE.match(line)
+        if m:
+            _declare(m, no)
+            continue
+        col = len(line) - len(line.lstrip()) + 1
+        raise ParseError("expected an assignment 'name = expression', or a 'wrt:', 'at:' or 'latex:' line",
+                         no, col)
+    if not nodes:
+        raise ParseError("empty spec: no assignment", 1, 1)
+    names = scope.leaves + [n.name for n in nodes]
+    wrt, at, latex = (), {}, {}
+    for no, line in headers:
+        m = HEADER.match(line)
+        kind, body, off = m.group(1), m.group(2), m.start(2)
+        if kind == "wrt":
+            wrt = tuple(_known(piece, o + off, no, names, scope) for piece, o in _split_top(body))
+        elif kind == "at":
+            at.update(_values(body, off, no, names, scope))
+        else:
+            latex.update(_latex_names(body, off, no, names, scope))
+    return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex)
+
+
+def _declare(m, no):
+    kind = m.group(2)
+    if kind == "scalar":
+        return
+    if re.match(r"(matrix|vector)\s*\(", kind):
+        raise ParseError("matrix and vector specs are not supported yet", no, m.start(2) + 1)
+    raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)' or 'matrix(m, n)'",
+                     no, m.start(2) + 1)
+
+
+def _known(piece, col, no, names, scope):
+    name = spelled(piece.strip())
+    name = scope.keys.get(canonical(name), name)
+    if name not in names:
+        raise ParseError(f"unknown name '{piece.strip()}'; known: {', '.join(names)}",
+                         no, col + len(piece) - len(piece.lstrip()) + 1)
+    return name
+
+
+def _values(body, off, no, names, scope):
+    out = {}
+    for piece, o in _split_top(body):
+        if "=" not in piece:
+            raise ParseError("expected 'name=value'", no, off + o + 1)
+        left, right = piece.split("=", 1)
+        name = _known(left, off + o, no, names, scope)
+        out[name] = parse_expression(right, ConstScope(), no, off + o + len(left) + 2)
+        if not out[name].is_Number:
+            raise ParseError(f"the value of '{name}' must be a number", no, off + o + len(left) + 2)
+    return out
+
+
+def _latex_names(body, off, no, names, scope):
+    out = {}
+    for piece, o in _split_top(body):
+        if "=" not in piece:
+            raise ParseError("expected 'name = LaTeX'", no, off + o + 1)
+        left, right = piece.split("=", 1)
+        name = _known(left, off + o, no, names, scope)
+        tex = right.strip()
+        if not SAFE_LATEX.fullmatch(tex) or UNSAFE_LATEX.search(tex) or not tex:
+            raise ParseError(f"LaTeX name for '{name}' must be a plain name like \\mathcal{{L}}_{{reg}}",
+                             no, off + o + len(left) + 2)
+        out[name] = tex
+    return out
+
+
+def parse_values(text, graph, file=None):
+    """Values for `--at`: `x=1,y=2` or a JSON object; numbers become exact rationals."""
+    scope = SpecScope({})
+    scope.keys.update({canonical(n): n for n in graph.names})
+    try:
+        if text.lstrip().startswith("{"):
+            return _json_values(text, graph, scope)
+        return _values(text, 0, 1, graph.names, scope)
+    except ParseError as e:
+        raise e.located(file) from None
+
+
+def _json_values(text, graph, scope):
+    import json
+
+    def refuse(word):
+        raise ParseError(f"{word} is not a value", 1, 1)
+    try:
+        data = json.loads(text, parse_constant=refuse, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as e:
+        raise ParseError(e.msg, e.lineno, e.colno) from None
+    if not isinstance(data, dict):
+        raise ParseError("expected a JSON object of values", 1, 1)
+    out = {}
+    for key, value in data.items():
+        name = _known(str(key), 0, 1, graph.names, scope)
+        if not isinstance(value, str):
+            raise ParseError(f"the value of '{name}' must be a number", 1, 1)
+        out[name] = parse_expression(value, ConstScope(), 1, 1)
+    return out

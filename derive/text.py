@@ -1,0 +1,87 @@
+"""The derivation for people: plain text and Markdown, with numbers when there is a point."""
+import mpmath
+import sympy
+
+from .printing import Text
+from .functions import sym
+
+
+def fmt(v):
+    """A value as people read it: 6 significant digits, no trailing noise."""
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(fmt(x) for x in v) + "]"
+    s = mpmath.nstr(mpmath.mpf(v), 6, min_fixed=-4, max_fixed=8)
+    return s[:-2] if s.endswith(".0") else s
+
+
+def ops(e):
+    return int(sympy.count_ops(e))
+
+
+def repeated(exprs, limit=6):
+    """Subexpressions the full expansion writes more than once (backprop computes each once)."""
+    counts = {}
+    for e in exprs:
+        for sub in sympy.preorder_traversal(e):
+            if not sub.is_Atom and not (sub.is_Mul and sub.args[0] == -1) and ops(sub) >= 1:
+                counts[sub] = counts.get(sub, 0) + 1
+    rows = sorted(((c, ops(s), s) for s, c in counts.items() if c > 1), key=lambda r: (-r[1], -r[0], str(r[2])))
+    out = []
+    for c, _, s in rows:
+        if not any(s in big.args or big.has(s) and c <= cb for cb, big in out):
+            out.append((c, s))
+    return out[:limit]
+
+
+def lines(d, printer, point=None, lr=None, expand=False):
+    """(section title, rows) of a derivation; shared by text and Markdown."""
+    g = d.graph
+    vals, adj = d.values(point) if point is not None else ({}, {})
+    env = {sym(k): v for k, v in vals.items()}
+    from .evaluate import evaluate
+    fwd = []
+    for n in g.nodes:
+        row = f"{printer.name(n.name)} = {printer.doprint(n.expr)}"
+        fwd.append(row + (f"   = {fmt(vals[n.name])}" if vals else ""))
+    out = [("forward", fwd)]
+    back = []
+    for a in d.order:
+        row = f"{printer.name(a.name + '_bar')} = {printer.adjoint(a)}"
+        if adj:
+            row += f"   = {fmt(adj[a.name])}"
+            edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.local, env))} × upstream {fmt(adj[t.upstream])}"
+                     for t in a.terms]
+            if edges:
+                row += "   (" + "; ".join(edges) + ")"
+        back.append(row)
+    out.append((f"backward ({printer.name('v_bar')} = ∂{printer.name(g.output)}/∂v)", back))
+    grads = d.gradients
+    out.append(("gradients", [f"∂{printer.name(g.output)}/∂{printer.name(w)} = {printer.doprint(grads[w])}"
+                              + (f"   = {fmt(adj[w])}" if adj else "") for w in d.wrt]))
+    if lr is not None and adj:
+        eta = mpmath.mpf(lr.p) / lr.q
+        out.append((f"gradient step (η = {printer.doprint(lr)})",
+                    [f"{printer.name(w)} ← {fmt(vals[w])} − {fmt(eta)}·{fmt(adj[w])} = {fmt(vals[w] - eta * adj[w])}"
+                     for w in d.wrt if w in vals]))
+    if expand:
+        adj_ops = sum(ops(a.expr) for a in d.order)
+        full_ops = sum(ops(grads[w]) for w in d.wrt)
+        rows = [f"∂{printer.name(g.output)}/∂{printer.name(w)} = {printer.doprint(grads[w])}" for w in d.wrt]
+        rows.append(f"operations: full expansion {full_ops}, backprop adjoints {adj_ops}, "
+                    f"forward graph {sum(ops(n.expr) for n in g.nodes)}")
+        for c, s in repeated([grads[w] for w in d.wrt]):
+            rows.append(f"repeated {c}×: {printer.doprint(s)}")
+        out.append(("calculus-class full expansion", rows))
+    return out
+
+
+def derivation_text(d, ascii=False, point=None, lr=None, expand=False):
+    blocks = lines(d, Text(ascii=ascii), point, lr, expand)
+    return "\n".join(f"{title}\n" + "\n".join("  " + r for r in rows) for title, rows in blocks) + "\n"
+
+
+def derivation_markdown(d, point=None, lr=None, expand=False):
+    from .latex import derivation_latex
+    blocks = lines(d, Text(ascii=False), point, lr, expand)
+    body = "\n\n".join(f"### {title}\n\n" + "\n".join(f"- `{r}`" for r in rows) for title, rows in blocks)
+    return body + "\n\n$$\n" + derivation_latex(d) + "\n$$\n"
