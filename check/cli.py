@@ -5,6 +5,7 @@ import os
 import sys
 
 from derive import ParseError, parse_spec
+from derive.draw import DrawError
 from derive.spec import parse_values
 
 EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
@@ -203,7 +204,7 @@ def main(argv=None, out=None, err=None):
             out.write(json.dumps(e.to_dict()) + "\n")
         err.write(str(e) + "\n")
         return 2
-    except UsageError as e:
+    except (UsageError, DrawError) as e:
         if as_json:
             out.write(json.dumps({"error": {"message": str(e), "line": 0, "col": 0}}) + "\n")
         err.write(f"barprop: {e}\n")

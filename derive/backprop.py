@@ -5,7 +5,7 @@ from functools import cached_property
 import mpmath
 import sympy
 
-from .evaluate import evaluate
+from .evaluate import evaluate, with_digits
 from .functions import bar, sym
 from .rules import derivative
 
@@ -48,33 +48,40 @@ class Derivation:
         return {a.name: a for a in self.order}
 
     @cached_property
-    def gradients(self):
-        """wrt name -> ∂output/∂name in the leaves only (the full expansion)."""
+    def leaf_adjoints(self):
+        """Every adjoint in the leaves only: ∂output/∂v written out (the full expansion)."""
         full = self.graph.full
         grads = {}
         for a in self.order:
             grads[a.name] = (sympy.Integer(1) if a.output else sympy.Add(*(
                 grads[t.upstream] * t.local.xreplace({sym(n): full[n] for n in self.graph.defs})
                 for t in a.terms)))
-        return {w: grads[w] for w in self.wrt}
+        return grads
+
+    @property
+    def gradients(self):
+        """wrt name -> ∂output/∂name in the leaves only."""
+        return {w: self.leaf_adjoints[w] for w in self.wrt}
 
     def values(self, point):
-        """(forward values, adjoint values) at `point`, as mpf, in backprop order."""
+        """(forward values, adjoint values) at `point`, as mpf at DIGITS digits, in backprop order."""
         vals = self.graph.values(point)
         env = {sym(k): v for k, v in vals.items()}
         adj = {}
-        for a in self.order:
-            adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
-                adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
-            env[bar(a.name)] = adj[a.name]
+        with with_digits():
+            for a in self.order:
+                adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
+                    adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
+                env[bar(a.name)] = adj[a.name]
         return vals, adj
 
     def local_values(self, point):
         """Per edge (node, Term) -> (local gradient, upstream gradient) at `point`."""
         vals, adj = self.values(point)
         env = {sym(k): v for k, v in vals.items()}
-        return {(a.name, t.upstream): (evaluate(t.local, env), adj[t.upstream])
-                for a in self.order for t in a.terms}
+        with with_digits():
+            return {(a.name, t.upstream): (evaluate(t.local, env), adj[t.upstream])
+                    for a in self.order for t in a.terms}
 
     def to_text(self, **kw):
         from .text import derivation_text

@@ -5,7 +5,7 @@ from functools import cached_property
 import sympy
 
 from . import functions as F
-from .evaluate import evaluate
+from .evaluate import evaluate, with_digits
 from .functions import sym
 from .rules import primitive
 
@@ -58,12 +58,13 @@ class Graph:
         return out
 
     def values(self, point):
-        """Forward values at `point` ({name: number}), leaves included."""
+        """Forward values at `point` ({name: number}), leaves included, at DIGITS digits."""
         env = {sym(k): v for k, v in point.items()}
         vals = {k: env[sym(k)] for k in self.inputs if sym(k) in env}
-        for node in self.nodes:
-            v = evaluate(node.expr, env)
-            env[sym(node.name)] = vals[node.name] = v
+        with with_digits():
+            for node in self.nodes:
+                v = evaluate(node.expr, env)
+                env[sym(node.name)] = vals[node.name] = v
         return vals
 
     def backprop(self, wrt=None):
@@ -136,7 +137,7 @@ class _Builder:
     def gate(self, e):
         if e.is_Add:
             const = sum(a for a in e.args if a.is_Number)
-            terms = [a for a in e.args if not a.is_Number]
+            terms = [a for a in e.as_ordered_terms() if not a.is_Number]   # printed order: w0*x0 + w1*x1 + w2
             if all(t.could_extract_minus_sign() for t in terms) and len(terms) > 1:
                 out = self.add(-1 * self.chain(sympy.Add, [-t for t in terms]), "*-1")
             else:

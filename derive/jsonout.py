@@ -1,6 +1,7 @@
 """The derivation as the JSON document of DESIGN.md."""
 import mpmath
 
+from .evaluate import with_digits
 from .printing import Latex, Text
 
 
@@ -26,6 +27,7 @@ def derivation_json(d, point=None, lr=None):
         out["values"] = {k: number(v) for k, v in vals.items()}
         out["adjoint_values"] = {k: number(v) for k, v in adj.items()}
         if lr is not None:
-            eta = mpmath.mpf(lr.p) / lr.q
-            out["updated"] = {w: number(vals[w] - eta * adj[w]) for w in d.wrt if w in vals}
+            with with_digits():
+                eta = mpmath.mpf(lr.p) / lr.q
+                out["updated"] = {w: number(vals[w] - eta * adj[w]) for w in d.wrt if w in vals}
     return out

@@ -117,9 +117,12 @@ class Text(Printer):
             return name
         adjoint = name.endswith(BAR)
         base = name[: -len(BAR)] if adjoint else name
-        head, _, sub = base.partition("_")
+        head, sep, sub = base.partition("_")
+        digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", head) if not sep else None
+        if digits:   # w0: the bar goes on the w
+            head, sub = digits.groups()
         head = GREEK_UNICODE.get(head, head)
-        return head + ("\u0304" if adjoint else "") + ("_" + sub if sub else "")
+        return head + ("\u0304" if adjoint else "") + ("_" + sub if sep else sub)
 
     def _print_Symbol(self, e):
         return self.name(e.name)

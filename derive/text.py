@@ -6,12 +6,21 @@ from .printing import Text
 from .functions import sym
 
 
+SYMBOLS = {False: {"d": "∂", "x": "×", "eta": "η", "<-": "←", "-": "−"},
+           True: {"d": "d", "x": "x", "eta": "eta", "<-": "<-", "-": "-"}}
+
+
 def fmt(v):
     """A value as people read it: 6 significant digits, no trailing noise."""
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(fmt(x) for x in v) + "]"
     s = mpmath.nstr(mpmath.mpf(v), 6, min_fixed=-4, max_fixed=8)
     return s[:-2] if s.endswith(".0") else s
+
+
+def signed(v):
+    """A value as a factor: negative ones in parentheses."""
+    return f"({fmt(v)})" if v < 0 else fmt(v)
 
 
 def ops(e):
@@ -28,14 +37,14 @@ def repeated(exprs, limit=6):
     rows = sorted(((c, ops(s), s) for s, c in counts.items() if c > 1), key=lambda r: (-r[1], -r[0], str(r[2])))
     out = []
     for c, _, s in rows:
-        if not any(s in big.args or big.has(s) and c <= cb for cb, big in out):
+        if not any(big.has(s) and c <= cb for cb, big in out):   # not only inside a bigger one
             out.append((c, s))
     return out[:limit]
 
 
 def lines(d, printer, point=None, lr=None, expand=False):
     """(section title, rows) of a derivation; shared by text and Markdown."""
-    g = d.graph
+    g, sy = d.graph, SYMBOLS[printer.ascii]
     vals, adj = d.values(point) if point is not None else ({}, {})
     env = {sym(k): v for k, v in vals.items()}
     from .evaluate import evaluate
@@ -49,28 +58,28 @@ def lines(d, printer, point=None, lr=None, expand=False):
         row = f"{printer.name(a.name + '_bar')} = {printer.adjoint(a)}"
         if adj:
             row += f"   = {fmt(adj[a.name])}"
-            edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.local, env))} × upstream {fmt(adj[t.upstream])}"
+            edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.local, env))} {sy['x']} upstream {fmt(adj[t.upstream])}"
                      for t in a.terms]
             if edges:
                 row += "   (" + "; ".join(edges) + ")"
         back.append(row)
-    out.append((f"backward ({printer.name('v_bar')} = ∂{printer.name(g.output)}/∂v)", back))
+    out.append((f"backward ({printer.name('v_bar')} = {sy['d']}{printer.name(g.output)}/{sy['d']}v)", back))
     grads = d.gradients
-    out.append(("gradients", [f"∂{printer.name(g.output)}/∂{printer.name(w)} = {printer.doprint(grads[w])}"
+    out.append(("gradients", [f"{sy['d']}{printer.name(g.output)}/{sy['d']}{printer.name(w)} = {printer.doprint(grads[w])}"
                               + (f"   = {fmt(adj[w])}" if adj else "") for w in d.wrt]))
     if lr is not None and adj:
         eta = mpmath.mpf(lr.p) / lr.q
-        out.append((f"gradient step (η = {printer.doprint(lr)})",
-                    [f"{printer.name(w)} ← {fmt(vals[w])} − {fmt(eta)}·{fmt(adj[w])} = {fmt(vals[w] - eta * adj[w])}"
+        out.append((f"gradient step ({sy['eta']} = {printer.doprint(lr)})",
+                    [f"{printer.name(w)} {sy['<-']} {fmt(vals[w])} {sy['-']} {fmt(eta)}{printer.times}{signed(adj[w])} = {fmt(vals[w] - eta * adj[w])}"
                      for w in d.wrt if w in vals]))
     if expand:
         adj_ops = sum(ops(a.expr) for a in d.order)
         full_ops = sum(ops(grads[w]) for w in d.wrt)
-        rows = [f"∂{printer.name(g.output)}/∂{printer.name(w)} = {printer.doprint(grads[w])}" for w in d.wrt]
+        rows = [f"{sy['d']}{printer.name(g.output)}/{sy['d']}{printer.name(w)} = {printer.doprint(grads[w])}" for w in d.wrt]
         rows.append(f"operations: full expansion {full_ops}, backprop adjoints {adj_ops}, "
                     f"forward graph {sum(ops(n.expr) for n in g.nodes)}")
         for c, s in repeated([grads[w] for w in d.wrt]):
-            rows.append(f"repeated {c}×: {printer.doprint(s)}")
+            rows.append(f"repeated {c}{sy['x']}: {printer.doprint(s)}")
         out.append(("calculus-class full expansion", rows))
     return out
 

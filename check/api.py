@@ -1,0 +1,294 @@
+"""check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
+import random
+
+import mpmath
+
+from derive import Graph, parse_spec
+from derive.errors import ParseError
+from derive.evaluate import DIGITS, evaluate, kink_distance
+from derive.functions import bar, sym, unbar
+from derive.names import spelled
+from derive.rules import DomainError, derivative
+
+from .evidence import POINTS, KINK_MARGIN, rel_error, truth_for
+from .judge import Case, judge
+from .scope import ClaimScope, read_expression
+from .submission import clean, rows, target
+from .verdict import Report, Verdict
+
+
+def as_graph(spec):
+    return spec if isinstance(spec, Graph) else parse_spec(spec)
+
+
+def _resolve(scope, name, line, col=1):
+    hit = scope.lookup(spelled(name))
+    if hit is None:
+        raise ParseError(f"unknown name '{name}'; known names: {', '.join(scope.graph.names)}", line, col)
+    return hit
+
+
+def _full(truth, scope):
+    """Claims in the leaves only: forward names and adjoints written out."""
+    grads = truth.derivation.leaf_adjoints
+    adj = {bar(n): g for n, g in grads.items()}
+    return lambda e: scope.expand(e.xreplace(adj))
+
+
+def _grad_case(truth, name, scope):
+    d = truth.derivation
+    full_map = {sym(n): truth.graph.full[n] for n in truth.graph.defs}
+    terms = tuple((f"the path through {t.upstream}", d.leaf_adjoints[t.upstream] * t.local.xreplace(full_map))
+                  for t in d.by_name[name].terms)
+    return Case(d.leaf_adjoints[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
+                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms)
+
+
+def _local_case(truth, name, scope):
+    d = truth.derivation
+    a = d.by_name[name]
+    pool = tuple(t.expr for b in d.order if b.name != name for t in b.terms)
+    return Case(a.expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
+                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), scope.expand,
+                tuple((f"the path through {t.upstream}", t.expr) for t in a.terms), pool)
+
+
+def _forward_case(truth, name, scope):
+    return Case(truth.graph.full[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
+                None, scope.expand)
+
+
+def _rhs(scope, row, fmt):
+    return read_expression(row.rhs, scope, row.line, row.col, fmt)
+
+
+def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
+    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
+    graph = as_graph(spec)
+    scope = ClaimScope(graph)
+    name = _resolve(scope, wrt, 0)
+    truth = truth_for(graph, seed)
+    if name not in truth.derivation.by_name:
+        raise ParseError(f"the output does not depend on '{name}'", 0, 0)
+    rs = rows(clean(claim), fmt)
+    if not rs:
+        raise ParseError("empty claim", 1, 1)
+    row = rs[0]
+    if row.lhs:
+        t = target(row.lhs, row.line)
+        said = _resolve(scope, t.name, row.line)
+        if said != name:
+            raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
+    expr = _rhs(scope, row, fmt)
+    return judge(f"{name}_bar", expr, _grad_case(truth, name, scope), deadline)
+
+
+def _parse_error_item(label, e, line):
+    return Verdict(label, "incorrect", {}, None, {"kind": "parse_error", "message": e.message},
+                   line=e.line or line)
+
+
+def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
+    """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
+    graph = as_graph(spec)
+    scope = ClaimScope(graph)
+    truth = truth_for(graph, seed)
+    d = truth.derivation
+    try:
+        rs = rows(clean(submission), fmt)
+    except ParseError as e:
+        raise e.located(file) from None
+    items, forward, chains, current = [], [], {}, None
+    for row in rs:
+        try:
+            if row.lhs is None:
+                if current is None:
+                    raise ParseError("a continuation '= ...' with no equation above it", row.line, 1)
+            elif row.lhs == "":
+                raise ParseError("expected an equation 'v_bar = ...'", row.line, row.col)
+            else:
+                t = target(row.lhs, row.line)
+                name = _resolve(scope, t.name, row.line)
+                current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
+                if t.kind == "name" and name not in graph.defs:
+                    raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
+                if current[0] == "adjoint" and name not in d.by_name:
+                    raise ParseError(f"the output does not depend on '{name}'", row.line, 1)
+                if t.kind == "derivative":
+                    current = ("derivative", name)
+            kind, name = current
+            expr = _rhs(scope, row, fmt)
+            if kind == "name":
+                forward.append(judge(name, expr, _forward_case(truth, name, scope), deadline, row.line))
+                continue
+            case = _grad_case(truth, name, scope) if kind == "derivative" else _local_case(truth, name, scope)
+            v = judge(f"{name}_bar", expr, case, deadline, row.line)
+            chains.setdefault(name, []).append((v, expr))
+            items.append(v)
+        except ParseError as e:
+            label = f"{current[1]}_bar" if current and current[0] != "name" else f"line {row.line}"
+            items.append(_parse_error_item(label, e, row.line))
+            if current and current[0] != "name":
+                chains.setdefault(current[1], []).append((items[-1], None))
+    if not items and not forward:
+        raise ParseError("no adjoint equations found", 1, 1, file)
+    items = [_share(v, chains) for v in items]
+    order = [a.name for a in d.order]
+    wanted = set(graph.wrt)
+    missing = tuple(f"{w}_bar" for w in graph.wrt if w not in chains)
+    live = {a.name for a in graph.backprop().order}
+    extra = tuple(f"{n}_bar" for n in chains if n not in live)
+    wrong = [v for v in items if v.verdict == "incorrect" and unbar_name(v.target) in order]
+    first = min(wrong, key=lambda v: order.index(unbar_name(v.target))).target if wrong else None
+    return Report("adjoints", tuple(items), first, missing, extra,
+                  _global(truth, chains, wanted), tuple(forward))
+
+
+def unbar_name(target):
+    return target[:-4] if target.endswith("_bar") else target
+
+
+def _share(v, chains):
+    """Each adjoint earns one point, shared by the rows of its chain."""
+    name = unbar_name(v.target)
+    n = len(chains.get(name, [])) or 1
+    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, v.first_wrong, v.line,
+                   v.seconds, v.score / n)
+
+
+def _global(truth, chains, wanted):
+    """Final gradients computed from the student's own lines (true values where a line is missing)."""
+    out = {}
+    with mpmath.workdps(DIGITS):
+        worst = {w: mpmath.mpf(0) for w in wanted}
+        for p in truth.points:
+            env = dict(p.env)
+            for a in truth.derivation.order:
+                rows_ = chains.get(a.name)
+                if rows_ and rows_[-1][1] is not None:
+                    try:
+                        env[bar(a.name)] = evaluate(rows_[-1][1], env)
+                    except (DomainError, ZeroDivisionError, ValueError):
+                        env[bar(a.name)] = mpmath.inf
+            for w in wanted:
+                if w in chains:
+                    worst[w] = max(worst[w], rel_error(env[bar(w)], p.env[bar(w)]))
+        for w in sorted(wanted):
+            if w in chains:
+                out[f"{w}_bar"] = {"correct": bool(worst[w] <= mpmath.mpf("1e-15")),
+                                   "max_rel_error": float(worst[w]) if mpmath.isfinite(worst[w]) else None}
+    return out
+
+
+def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
+    """Each row of a derivation must equal the row before it; report the first that does not."""
+    graph = as_graph(spec) if spec is not None else None
+    scope = ClaimScope(graph, free=graph is None)
+    try:
+        rs = rows(clean(derivation), fmt)
+    except ParseError as e:
+        raise e.located(file) from None
+    if not rs:
+        raise ParseError("empty derivation", 1, 1, file)
+    parsed, given = [], {}
+    for row in rs:
+        try:
+            expr = _rhs(scope, row, fmt)
+            lhs = _steps_lhs(row, scope, given, expr)
+            if lhs is not None and lhs[0] == "given":
+                given[sym(lhs[1])] = scope.expand(expr).xreplace(given)
+                scope.given = given
+            parsed.append((row, lhs, expr, None))
+        except ParseError as e:
+            parsed.append((row, None, None, e))
+    exprs = [scope.expand(e).xreplace(given) for _, _, e, err in parsed if err is None]
+    points = _points(graph, seed, exprs)
+    items, prev, prev_fd = [], None, None
+    for row, lhs, expr, err in parsed:
+        label = f"line {row.line}"
+        if err is not None:
+            items.append(_parse_error_item(label, err, row.line))
+            prev = None
+            continue
+        full = scope.expand(expr).xreplace(given)
+        if row.lhs:
+            truth_expr, fd = lhs[2], lhs[3]
+            if lhs[0] == "given":
+                prev = full
+                continue
+        else:
+            if prev is None:
+                items.append(Verdict(label, "undecided", {}, None,
+                                     {"kind": "other", "message": "no row above to compare with"}, line=row.line))
+                continue
+            truth_expr, fd = prev, None
+        fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
+        case = Case(truth_expr, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
+                    fd_errors, lambda e: e)
+        items.append(judge(label, full, case, deadline, row.line))
+        prev = full
+    first = next((v.line for v in items if v.verdict == "incorrect"), None)
+    return Report("steps", tuple(items), first)
+
+
+def _steps_lhs(row, scope, given, rhs):
+    """('derivative', w, truth, fd) | ('given', name, ...) | None for continuations."""
+    if row.lhs is None:
+        return None
+    if row.lhs == "":
+        return ("given", f"_row{row.line}", None, None)
+    t = target(row.lhs, row.line)
+    if t.kind == "derivative":
+        var = scope.lookup(spelled(t.name)) or (t.name if scope.free else None)
+        if var is None:
+            raise ParseError(f"unknown variable '{t.name}'", row.line, 1)
+        num = scope.lookup(spelled(t.num)) or t.num
+        base = given.get(sym(num))
+        if base is None and scope.graph is not None and num in scope.graph.full:
+            base = scope.graph.full[num]
+        if base is None:
+            return ("derivative", var, scope.expand(rhs).xreplace(given), None)
+        base = base.xreplace(given)
+        truth = derivative(base, sym(var))
+        return ("derivative", var, truth, _fd_of(base, truth, var))
+    if t.kind == "name":
+        return ("given", spelled(t.name), None, None)
+    raise ParseError("a derivation row starts with 'name =' or 'dL/dw ='", row.line, 1)
+
+
+def _fd_of(base, truth, var):
+    """Finite differences of `base` along `var` against `truth`, at one point."""
+    s = sym(var)
+
+    def err(env):
+        with mpmath.workdps(DIGITS):
+            try:
+                fd = mpmath.diff(lambda t: evaluate(base, {**env, s: t}), env[s])
+                return rel_error(fd, evaluate(truth, env))
+            except (DomainError, ZeroDivisionError, ValueError, KeyError):
+                return mpmath.inf
+    return err
+
+
+def _points(graph, seed, exprs):
+    """Envs of leaves where every expression is defined and away from kinks."""
+    if graph is not None:
+        return [(p.env, p.leaves) for p in truth_for(graph, seed).points]
+    names = sorted({s.name for e in exprs for s in e.free_symbols if unbar(s) is None})
+    rng = random.Random(seed)
+    out = []
+    with mpmath.workdps(DIGITS):
+        for attempt in range(400):
+            scale = [0.3, 1.0, 2.5, 0.7, 1.6][attempt % 5]
+            env = {sym(n): mpmath.mpf(rng.choice((-1, 1)) * scale * rng.uniform(0.25, 1.0)) for n in names}
+            try:
+                for e in exprs:
+                    evaluate(e, env)
+                if any(kink_distance(e, env) < KINK_MARGIN for e in exprs):
+                    continue
+            except (DomainError, ZeroDivisionError, ValueError, OverflowError):
+                continue
+            out.append((env, {s.name: v for s, v in env.items()}))
+            if len(out) == POINTS:
+                break
+    return out

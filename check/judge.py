@@ -1,0 +1,86 @@
+"""One rule for every verdict (DESIGN.md, Judging rules): numeric agreement at every point and
+finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
+`incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
+import time
+from dataclasses import dataclass
+
+import mpmath
+
+from derive.evaluate import DIGITS, evaluate
+from derive.rules import DomainError
+
+from .diagnose import diagnose
+from .evidence import FD_TOL, REL_TOL, rel_error, symbolic_status
+from .verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one item is judged against: the true expression, and where it is evaluated."""
+    truth: object            # SymPy expression in the same names as the claim
+    envs: tuple              # per point: {Symbol: mpf}
+    leaves: tuple            # per point: {name: mpf}, shown in a counterexample
+    fd: tuple = None         # per point: relative error of finite differences vs truth, or None
+    full: object = None      # callable expr -> expr in the leaves only, for the symbolic check
+    terms: tuple = ()        # (label, expr) additive parts of the truth, for diagnosis
+    pool: tuple = ()         # other expressions a student may have mixed in
+
+
+def _value(expr, env):
+    try:
+        return evaluate(expr, env)
+    except (DomainError, ZeroDivisionError, ValueError, OverflowError):
+        return None
+
+
+def judge(target, claim, case, deadline=1.0, line=None):
+    start = time.perf_counter()
+    with mpmath.workdps(DIGITS):
+        worst, bad, usable = mpmath.mpf(0), None, 0
+        rows = []
+        for i, env in enumerate(case.envs):
+            t = _value(case.truth, env)
+            if t is None:
+                rows.append(None)
+                continue
+            c = _value(claim, env)
+            err = mpmath.inf if c is None else rel_error(c, t)
+            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
+            rows.append((t, c, err, fd_ok))
+            usable += 1
+            worst = max(worst, err)
+            if err > REL_TOL and fd_ok and bad is None:
+                bad = i
+        fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
+        agree = usable >= min(8, len(case.envs)) and usable > 0 and worst <= REL_TOL
+        confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
+        verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+        if verdict == "incorrect":
+            status = "different"
+        elif case.full is not None and agree:
+            status = symbolic_status(case.full(case.truth) - case.full(claim), deadline)
+        else:
+            status = "skipped"
+        evidence = {
+            "numeric": {"points": usable, "max_rel_error": _float(worst), "digits": DIGITS},
+            "finite_difference": ({"method": "mpmath.diff", "max_rel_error": _float(fd_worst),
+                                   "status": "confirmed" if confirmed else "not confirmed"}
+                                  if case.fd is not None else {"method": "none", "status": "n/a"}),
+            "symbolic": {"status": status},
+        }
+        counter = diagnosis = None
+        if verdict == "incorrect":
+            t, c, _, _ = rows[bad]
+            counter = {"at": {k: float(v) for k, v in case.leaves[bad].items()},
+                       "expected": float(t), "got": None if c is None else float(c)}
+            ok_envs = [case.envs[i] for i, r in enumerate(rows) if r and r[3]][:6]
+            diagnosis = diagnose(claim, case, ok_envs)
+    return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
+                   seconds=time.perf_counter() - start)
+
+
+def _float(v):
+    if v is None:
+        return None
+    v = float(v)
+    return v if v != float("inf") else None

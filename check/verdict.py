@@ -1,0 +1,110 @@
+"""Results: a Verdict per checked item, a Report for a submission or a derivation."""
+from dataclasses import dataclass, field
+from typing import Optional
+
+EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
+SHOWN = {"correct": "correct", "incorrect": "incorrect", "undecided": "needs review"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    verdict: str
+    evidence: dict
+    counterexample: Optional[dict] = None
+    diagnosis: Optional[dict] = None
+    first_wrong: Optional[object] = None
+    line: Optional[int] = None
+    seconds: float = 0.0
+    score: float = field(default=None)
+
+    def __post_init__(self):
+        if self.score is None:
+            object.__setattr__(self, "score", 1.0 if self.verdict == "correct" else 0.0)
+
+    @property
+    def exit_code(self):
+        return EXIT[self.verdict]
+
+    def to_dict(self, timings=False):
+        out = {}
+        if self.line is not None:
+            out["line"] = self.line
+        out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
+                    "counterexample": self.counterexample, "diagnosis": self.diagnosis,
+                    "first_wrong": self.first_wrong, "score": self.score})
+        if timings:
+            out["seconds"] = round(self.seconds, 6)
+        return out
+
+    def sentence(self):
+        where = f"line {self.line}: " if self.line is not None else ""
+        s = f"{where}{self.target}: {SHOWN[self.verdict]}"
+        if self.diagnosis:
+            s += f" — {self.diagnosis['message']}"
+        if self.counterexample:
+            c = self.counterexample
+            at = ", ".join(f"{k}={v:.6g}" for k, v in c["at"].items())
+            got = "undefined" if c["got"] is None else f"{c['got']:.6g}"
+            s += f" (at {at}: expected {c['expected']:.6g}, got {got})"
+        return s
+
+    def to_text(self):
+        ev = self.evidence
+        num, fd, sym = ev.get("numeric", {}), ev.get("finite_difference", {}), ev.get("symbolic", {})
+        return (self.sentence() + "\n"
+                + f"  evidence: {num.get('points', 0)} points at {num.get('digits', 0)} digits, "
+                + f"finite differences {fd.get('status', 'n/a')}, symbolic {sym.get('status', 'n/a')}\n")
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    items: tuple
+    first_wrong: Optional[object] = None
+    missing: tuple = ()
+    extra: tuple = ()
+    global_values: Optional[dict] = None
+    forward: tuple = ()
+
+    @property
+    def verdict(self):
+        vs = {i.verdict for i in self.items}
+        if "incorrect" in vs or self.missing:
+            return "incorrect"
+        return "undecided" if "undecided" in vs else "correct"
+
+    @property
+    def exit_code(self):
+        return EXIT[self.verdict]
+
+    @property
+    def score(self):
+        return sum(i.score for i in self.items)
+
+    def to_dict(self, timings=False):
+        out = {"kind": self.kind, "verdict": self.verdict,
+               "items": [i.to_dict(timings) for i in self.items], "first_wrong": self.first_wrong}
+        if self.kind == "adjoints":
+            out["missing"] = list(self.missing)
+            out["extra"] = list(self.extra)
+            out["global"] = self.global_values or {}
+            out["forward"] = [i.to_dict(timings) for i in self.forward]
+        out["score"] = self.score
+        out["max_score"] = float(len(self.items))
+        return out
+
+    def to_text(self):
+        rows = [i.sentence() for i in self.items]
+        if self.missing:
+            rows.append("missing: " + ", ".join(self.missing))
+        if self.extra:
+            rows.append("extra: " + ", ".join(self.extra))
+        if self.global_values:
+            wrong = [k for k, v in self.global_values.items() if not v["correct"]]
+            rows.append("final gradients from your own lines: "
+                        + ("all right" if not wrong else "wrong for " + ", ".join(wrong)))
+        if self.first_wrong is not None:
+            rows.append(f"first wrong: {self.first_wrong}")
+        rows.append(f"verdict: {SHOWN[self.verdict]} ({self.score:g}/{len(self.items)})")
+        return "\n".join(rows) + "\n"
