@@ -95,7 +95,11 @@ def cmd_check(a, out):
         if (a.claim is None) == (a.claim_file is None):
             raise UsageError("give exactly one of --claim EXPR or --claim-file F")
         claim = a.claim if a.claim is not None else read_text(a.claim_file, "claim")
-        r = check_claim(load_spec(a.spec), a.wrt, claim, **_common(a))
+        graph = load_spec(a.spec)
+        try:
+            r = check_claim(graph, a.wrt, claim, **_common(a))
+        except ParseError as e:
+            raise e.located("--claim" if a.claim is not None else a.claim_file) from None
     elif a.what == "adjoints":
         r = check_adjoints(load_spec(a.spec), read_text(a.submission, "submission"), **_common(a),
                            file=a.submission)

@@ -66,7 +66,7 @@ def diagnose(claim, case, envs):
             arg = show(sub.args[0])
             return {"kind": "derivative_of_wrong_function",
                     "message": f"{wrong[1]}({arg}) used where {PRIME_NAME[type(sub)]}({arg}) belongs"}
-    terms = [(label, t) for label, t in case.terms] or [("", case.truth)]
+    terms = _terms(case)
     candidates = _candidates(case)
     for label, t in terms:
         for f in _factors(t):
@@ -90,9 +90,14 @@ def diagnose(claim, case, envs):
     others = sorted(set().union(*(c.free_symbols for c in candidates)) | set(names), key=str) if candidates else names
     for a in names:
         for b in others:
-            if a != b and _same(C, val(case.truth.xreplace({a: b}))):
+            if a != b and (_same(C, val(case.truth.xreplace({a: b})))
+                           or _same(C, val(case.truth.xreplace({a: b, b: a})))):
                 return {"kind": "wrong_variable", "message": f"uses {show(b)} where {show(a)} belongs"}
     return {"kind": "other", "message": "differs from the true value"}
+
+
+def _terms(case):
+    return list(case.terms) or [("", t) for t in sympy.Add.make_args(case.truth)]
 
 
 def _ratio(C, T):
@@ -109,7 +114,7 @@ def _ratio(C, T):
 def _candidates(case):
     """Factors a student may have added: factors of the truth's terms, and its symbols."""
     out = []
-    for _, t in case.terms or [("", case.truth)]:
+    for _, t in _terms(case):
         out += _factors(t)
     out += sorted(case.truth.free_symbols, key=str)
     seen, uniq = set(), []

@@ -38,15 +38,17 @@ class Verdict:
         return out
 
     def sentence(self):
-        where = f"line {self.line}: " if self.line is not None else ""
+        where = f"line {self.line}: " if self.line is not None and not self.target.startswith("line") else ""
         s = f"{where}{self.target}: {SHOWN[self.verdict]}"
         if self.diagnosis:
             s += f" — {self.diagnosis['message']}"
         if self.counterexample:
             c = self.counterexample
             at = ", ".join(f"{k}={v:.6g}" for k, v in c["at"].items())
-            got = "undefined" if c["got"] is None else f"{c['got']:.6g}"
-            s += f" (at {at}: expected {c['expected']:.6g}, got {got})"
+            digits = next((n for n in range(6, 18) if c["got"] is None
+                           or f"{c['got']:.{n}g}" != f"{c['expected']:.{n}g}"), 17)
+            got = "undefined" if c["got"] is None else f"{c['got']:.{digits}g}"
+            s += f" (at {at}: expected {c['expected']:.{digits}g}, got {got})"
         return s
 
     def to_text(self):
