@@ -6,6 +6,7 @@ import sys
 
 from derive import ParseError, parse_spec
 from derive.draw import DrawError
+from derive.rules import DomainError
 from derive.spec import parse_values
 
 EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
@@ -204,15 +205,20 @@ def main(argv=None, out=None, err=None):
     try:
         return a.run(a, out)
     except ParseError as e:
-        if as_json:
-            out.write(json.dumps(e.to_dict()) + "\n")
-        err.write(str(e) + "\n")
-        return 2
+        return _fail(e.to_dict(), str(e), as_json, out, err)
+    except DomainError as e:
+        return _fail(None, f"barprop: cannot evaluate at this point: {e}", as_json, out, err)
     except (UsageError, DrawError) as e:
-        if as_json:
-            out.write(json.dumps({"error": {"message": str(e), "line": 0, "col": 0}}) + "\n")
-        err.write(f"barprop: {e}\n")
-        return 2
+        return _fail(None, f"barprop: {e}", as_json, out, err)
+
+
+def _fail(doc, message, as_json, out, err):
+    """Bad input: the message on stderr (and as JSON on stdout with --json); exit status 2."""
+    if as_json:
+        doc = doc or {"error": {"message": message.removeprefix("barprop: "), "line": 0, "col": 0}}
+        out.write(json.dumps(doc) + "\n")
+    err.write(message + "\n")
+    return 2
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ class ClaimScope(Scope):
 
 
 def _operator_variable(text):
-    """`d/dw` or `∂/∂w` -> `w`."""
+    """`d/dw` or `∂/∂w` -> `w`; the LaTeX reader's DERIV token is already the bare `w`."""
+    if "/" not in text:
+        return spelled(text.strip())
     right = text.split("/", 1)[1].strip()
     return spelled(right[1:].strip())
 

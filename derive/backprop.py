@@ -7,6 +7,7 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
+from .names import canonical
 from .rules import derivative
 
 
@@ -105,7 +106,9 @@ class Derivation:
 
 def backprop(graph, wrt=None):
     """Adjoints of every node that lies on a path from a `wrt` variable to the output."""
-    wrt = tuple(wrt or graph.wrt or graph.inputs)
+    keys = {canonical(n): n for n in graph.names}     # w_{0}, w_0 and w0 are one variable
+    wrt = tuple(w if w in graph.consumers else keys.get(canonical(w), w)
+                for w in (wrt or graph.wrt or graph.inputs))
     unknown = [w for w in wrt if w not in graph.consumers]
     if unknown:
         raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(graph.names)}")

@@ -21,9 +21,7 @@ class DrawError(RuntimeError):
 def number(v):
     """A value the way the lecture slides print it: two decimals (-0.53, 0.73)."""
     v = float(mpmath.mpf(v))
-    if v == 0:
-        return "0"
-    if 0.01 <= abs(v) < 1e5:
+    if v == 0 or 0.01 <= abs(v) < 1e5:
         return f"{v:.2f}"
     return f"{v:.2g}"
 
@@ -88,7 +86,7 @@ def _edge(parent, child, vals, adj, local):
         lo, up = local[(parent, child)]
         rows.append((number(lo * up), RED, None))
     elif parent in adj and child in adj:
-        rows.append(("0", RED, None))
+        rows.append((number(0), RED, None))
     return _label(*rows) if rows else ""
 
 

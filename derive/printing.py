@@ -24,7 +24,7 @@ def precedence(e):
     if e.is_Number and e < 0:
         return NEG
     if e.is_Pow:
-        return MUL if e.exp.is_negative or e.exp == sympy.S.Half else POW
+        return ATOM if e.exp == sympy.S.Half else MUL if e.exp.is_negative else POW   # sqrt(x) is atomic
     return ATOM
 
 

@@ -112,6 +112,7 @@ SPELLINGS = {
     "leaky_relu": (LeakyRelu, 1, (sympy.Rational(1, 100),)), "elu": (Elu, 1, (ONE,)),
     "max": (Max, 2, ()), "min": (Min, 2, ()), "abs": (Abs, 1, ()), "sqrt": (sympy.sqrt, 1, ()),
     "sin": (sin, 1, ()), "cos": (cos, 1, ()), "softplus": (Softplus, 1, ()),
+    "sign": (sign, 1, ()),   # abs'(x), as printed
 }
 PRIMES = {"sigma": SigmaPrime, "sigmoid": SigmaPrime, "σ": SigmaPrime,
           "tanh": TanhPrime, "relu": ReluPrime, "ReLU": ReluPrime}

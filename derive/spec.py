@@ -15,6 +15,7 @@ HEADER = re.compile(r"\s*(wrt|at|latex)\s*:(.*)$")
 DECLARE = re.compile(rf"\s*({NAME})\s*:\s*(.*?)\s*$")
 ASSIGN = re.compile(rf"\s*({NAME})\s*=(?!=)(.*)$")
 SAFE_LATEX = re.compile(r"[A-Za-z0-9\\{}_^()' ,.]*")
+FUNCTIONS = sorted(n for n in SPELLINGS if n.isascii())
 UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|read|catcode|def|let|immediate|csname|usepackage)")
 
 
@@ -23,6 +24,7 @@ class SpecScope(Scope):
 
     def __init__(self, assigned):
         self.assigned, self.defined, self.leaves, self.used = assigned, set(), [], []
+        self.current = None
         self.keys = {canonical(n): n for n in assigned}
 
     def resolve(self, tok):
@@ -32,6 +34,8 @@ class SpecScope(Scope):
         n = self.keys.get(canonical(n), n)
         if n.endswith(BAR):
             raise error(f"names ending in '{BAR}' are kept for adjoints: '{n}'", tok)
+        if n == self.current:
+            raise error(f"'{n}' is defined in terms of itself (a cycle)", tok)
         if n in self.assigned and n not in self.defined:
             raise error(f"'{n}' is used before it is assigned (line {self.assigned[n]})", tok)
         if n not in self.assigned and n not in self.leaves:
@@ -43,6 +47,12 @@ class SpecScope(Scope):
 
     def name(self, tok):
         return sym(self.resolve(tok))
+
+    def call(self, tok, args):
+        if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
+            raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
+                        f" (write '{tok}*(...)' for a product)", tok)
+        return super().call(tok, args)
 
     def matmul(self, a, b, tok):
         raise error("matrix products need shape declarations, which are not supported yet", tok)
@@ -91,7 +101,8 @@ def _parse_spec(text):
     if len(lines) > MAX_LINES:
         raise ParseError(f"spec longer than {MAX_LINES} lines", MAX_LINES + 1, 1)
     if "\x00" in text:
-        raise ParseError("NUL byte in spec", 1, 1)
+        i = text.index("\x00")
+        raise ParseError("NUL byte in spec", text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i))
     lines = [_strip_comment(l) for l in lines]
     assigned = {}
     for no, line in enumerate(lines, 1):
@@ -117,9 +128,10 @@ def _parse_spec(text):
                 raise ParseError(f"'{name}' is a function name and cannot be assigned", no, m.start(1) + 1)
             if name.endswith(BAR):
                 raise ParseError(f"names ending in '{BAR}' are kept for adjoints", no, m.start(1) + 1)
-            scope.used = []
+            scope.used, scope.current = [], name
             expr = parse_expression(m.group(2), scope, no, m.start(2) + 1)
             scope.defined.add(name)
+            scope.current = None
             nodes.append(Node(name, expr, tuple(n for n in scope.used if sym(n) in expr.free_symbols), no))
             continue
         m = DECLARE.match(line)

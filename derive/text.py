@@ -93,4 +93,4 @@ def derivation_markdown(d, point=None, lr=None, expand=False):
     from .latex import derivation_latex
     blocks = lines(d, Text(ascii=False), point, lr, expand)
     body = "\n\n".join(f"### {title}\n\n" + "\n".join(f"- `{r}`" for r in rows) for title, rows in blocks)
-    return body + "\n\n$$\n" + derivation_latex(d) + "\n$$\n"
+    return body + "\n\n$$\n" + derivation_latex(d).rstrip("\n") + "\n$$\n"

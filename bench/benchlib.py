@@ -1,0 +1,146 @@
+"""Helpers for bench/run.py: capped child processes, timing statistics, spec builders, formatting.
+
+`run_capped(fn, *args, timeout=...)` forks a child that runs `fn(emit, *args)`; every `emit(item)`
+is streamed back to the parent at once, so a child that times out still returns what it finished.
+The child is killed (SIGKILL) on timeout; its address space can be capped (RLIMIT_AS) and it can be
+pinned to one CPU. Fork keeps the parent's imported modules, so a child starts in milliseconds.
+"""
+import multiprocessing as mp
+import os
+import resource
+import statistics
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Capped:
+    status: str                      # "ok" | "timeout" | "error"
+    items: list = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+    timeout: float = 0.0
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+
+def _child(conn, fn, args, mem_bytes, cpu):
+    code = 0
+    try:
+        if mem_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+        fn(lambda item: conn.send(("item", item)), *args)
+        conn.send(("done", None))
+    except MemoryError:
+        conn.send(("error", f"out of memory (address space capped at {mem_bytes / 2**30:.0f} GiB)"))
+        code = 1
+    except BaseException as e:  # report, never hang the parent
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+        code = 1
+    finally:
+        conn.close()
+        os._exit(code)
+
+
+def run_capped(fn, *args, timeout, mem_bytes=None, cpu=None):
+    """Run `fn(emit, *args)` in a forked child for at most `timeout` seconds."""
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, fn, args, mem_bytes, cpu), daemon=True)
+    start = time.monotonic()
+    proc.start()
+    send.close()
+    out = Capped("timeout", timeout=timeout)
+    while True:
+        left = start + timeout - time.monotonic()
+        if left <= 0:
+            break
+        if not recv.poll(min(left, 0.5)):
+            continue
+        try:
+            kind, value = recv.recv()
+        except EOFError:
+            proc.join(1)
+            out.status, out.error = "error", f"worker died (exit code {proc.exitcode})"
+            break
+        if kind == "item":
+            out.items.append(value)
+        elif kind == "done":
+            out.status = "ok"
+            break
+        else:
+            out.status, out.error = "error", value
+            break
+    out.seconds = time.monotonic() - start
+    if proc.is_alive():
+        proc.kill()
+    proc.join()
+    recv.close()
+    return out
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def percentile(xs, q):
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    s = sorted(xs)
+    k = max(1, -(-len(s) * q // 100))
+    return s[int(k) - 1]
+
+
+def chain_spec(depth):
+    """The depth-D sigmoid chain: h0 = x, h_i = sigma(w_i*h_{i-1} + b_i), L = 1/2*(h_D - t)^2."""
+    lines = ["h0 = x"]
+    lines += [f"h{i} = sigma(w{i}*h{i - 1} + b{i})" for i in range(1, depth + 1)]
+    lines.append(f"L = 1/2*(h{depth} - t)^2")
+    return "\n".join(lines) + "\n"
+
+
+def ms(seconds):
+    """Milliseconds with 3 significant figures (no scientific notation)."""
+    v = seconds * 1000
+    if v != v:
+        return "—"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def secs(seconds):
+    if seconds >= 10:
+        return f"{seconds:.1f}"
+    if seconds >= 1:
+        return f"{seconds:.2f}"
+    return f"{seconds:.3f}"
+
+
+def table(header, rows, align=None):
+    """A markdown table; `align` is a string of 'l'/'r' per column (default: first l, rest r)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    sep = ["---" if a == "l" else "--:" for a in align]
+    out = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def ranges(numbers):
+    """[5, 6, 7, 9] -> '5–7, 9'."""
+    out, nums = [], sorted(numbers)
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
+        i = j + 1
+    return ", ".join(out) or "none"

@@ -1,0 +1,1027 @@
+r"""LaTeX student input: blocks split into rows, left-hand-side names, and expressions into SymPy.
+
+A hand-written lexer turns LaTeX into grammar tokens: names arrive already spelled plainly
+(`\bar{\mathcal{L}}_{reg}` is one NAME token `L_reg_bar`), `\frac{d}{dw}` and
+`\frac{\partial a}{\partial b}` arrive as operator tokens, and one-character TeX arguments
+(`x^2`, `\frac12`) arrive wrapped in braces. A Lark LALR grammar over those tokens builds SymPy
+objects through the `Scope` protocol of `derive.parse`. Nothing read here reaches eval, exec,
+sympify, parse_expr or SymPy's LaTeX parser.
+
+Readings chosen where TeX is silent:
+- a run of letters (`xy`, `wx`, `L_reg`) is ONE name token; the scope splits it or not;
+- a derivative operator or `\sum_k` takes the rest of the product (`\frac{d}{dw} \lambda w^2`),
+  or only the bracket that follows it (`\frac{d}{dw}(wx + b) x` is `x` times the derivative);
+  the grammar has deliberate shift/reduce conflicts there, resolved by shift;
+- a function command takes a bracketed argument list, or else one factor: `\log x^2` is log(x²);
+- `w_{ij}^{(1)}` is `w1_ij`: a parenthesised numeric superscript is a layer label;
+- `e^{...}` is the exponential unless the scope knows a variable `e` (`scope.known("e")`);
+- juxtaposition, `*`, `\cdot`, `\times` multiply, or call `scope.product(a, b, tok)` when the
+  scope has it (tok is None for juxtaposition); `\circ`, `\odot` always multiply elementwise.
+"""
+import re
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Optional
+
+import sympy
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput, VisitError
+from lark.lexer import Lexer
+
+from derive.errors import ParseError
+from derive.functions import IndGe, IndGt
+from derive.names import GREEK, GREEK_NAMES, MACRON
+from derive.parse import MAX_DEPTH, MAX_TOKENS, check_caps, error, number, power
+from derive.rules import SPELLINGS
+
+MAX_BLOCK = 1_000_000
+
+GREEK_CMDS = frozenset(GREEK_NAMES | {"varpi", "varsigma", "varkappa", "Upsilon", "ell"})
+FONTS = frozenset({"mathcal", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathscr",
+                   "mathfrak", "mathnormal", "mathbb", "boldsymbol", "bm", "pmb", "vec"})
+DECOR = {"bar": "_bar", "overline": "_bar", "hat": "_hat", "widehat": "_hat",
+         "tilde": "_tilde", "widetilde": "_tilde"}
+TEXTS = frozenset({"text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal",
+                   "mbox", "hbox"})
+DROPPED = TEXTS | {"label", "tag", "hspace", "vspace", "phantom", "hphantom", "vphantom"}
+FUNC_CMDS = frozenset({"exp", "log", "ln", "tanh", "sin", "cos", "max", "min"})
+FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
+MUL_CMDS = frozenset({"cdot", "times", "ast", "circ", "odot"})
+ELEMENTWISE = frozenset({r"\circ", r"\odot", "∘", "⊙"})
+CMP_CMDS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=",
+            "leqslant": "<=", "gt": ">", "lt": "<"}
+CHARS = {"(": "_LPAR", ")": "_RPAR", "[": "_LSQB", "]": "_RSQB", ",": "_COMMA",
+         "+": "_PLUS", "-": "MINUS", "−": "MINUS", "–": "MINUS", "*": "MUL", "·": "MUL",
+         "×": "MUL", "⋅": "MUL", "∘": "MUL", "⊙": "MUL", "@": "MUL", "/": "DIV", "÷": "DIV",
+         "'": "_PRIME", "′": "_PRIME", "’": "_PRIME"}
+DELIMS = {"(": "_LPAR", ")": "_RPAR", "[": "_LSQB", "]": "_RSQB", r"\{": "_LCB", r"\}": "_RCB",
+          r"\lbrace": "_LCB", r"\rbrace": "_RCB", r"\lbrack": "_LSQB", r"\rbrack": "_RSQB",
+          r"\lvert": "ABSL", r"\rvert": "ABSR"}
+
+_WS = re.compile(r"(?:\s|~|\\[,;:! ]|\\(?:q?quad|enspace|thinspace|medspace|thickspace|"
+                 r"negthinspace|negmedspace|negthickspace|displaystyle|textstyle|scriptstyle|"
+                 r"limits|nolimits|nonumber|notag)(?![A-Za-z]))+")
+_SP = re.compile(r"\s+")
+_CMD = re.compile(r"\\([A-Za-z]+|[^A-Za-z])")
+_RUN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
+_ALNUM = re.compile(r"[A-Za-z0-9]+")
+_NUM = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_LABEL = re.compile(r"\^\s*\{\s*\(\s*(\d+)\s*\)\s*(T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))?\s*\}")
+_TRANSPOSE = re.compile(r"\^\s*(?:\{\s*(?:T|\\top|\\intercal|\\math(?:sf|rm)\s*\{\s*T\s*\})\s*\}"
+                        r"|T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))")
+_PRIME = re.compile(r"\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
+_CALL = re.compile(r"(?:\\(?:left|[bB]igg?l?)\s*)?(?:\(|\\\{|\\lbrace(?![A-Za-z]))|['′’]|"
+                   r"\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
+_OPENER = re.compile(r"[(\[{]|\\(?:left|[bB]igg?l?)(?![A-Za-z])|\\\{|\\l(?:brace|brack)(?![A-Za-z])")
+_SIZED = re.compile(r"\\(left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])\s*"
+                    r"(\\[{}|]|\\[A-Za-z]+|[()\[\]|.])?")
+_IND = re.compile(r"\\(?:(?:mathbb|mathds|mathbbm)\s*(?:\{\s*[1I]\s*\}|[1I])"
+                  r"|(?:mathbf|boldsymbol|bm)\s*(?:\{\s*1\s*\}|1))")
+_DPREFIX = re.compile(r"\\partial(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
+_FRAC = re.compile(r"\\[dtc]?frac(?![A-Za-z])")
+_PARTIAL = re.compile(r"\\partial(?![A-Za-z])")
+
+
+def _skip(text, pos):
+    """Past whitespace and TeX spacing commands."""
+    m = _WS.match(text, pos)
+    return m.end() if m else pos
+
+
+def _skip_sp(text, pos):
+    m = _SP.match(text, pos)
+    return m.end() if m else pos
+
+
+def _where(text, pos):
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _fail(text, pos, message):
+    return ParseError(message, *_where(text, pos))
+
+
+def _match_brace(text, pos):
+    """Index of the `}` closing the `{` at pos, or None."""
+    depth, i, n = 0, pos, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _group(text, pos):
+    """A TeX argument at pos: (start, end) of its content and the position after it, or None."""
+    p = _skip_sp(text, pos)
+    if p >= len(text):
+        return None
+    if text[p] == "{":
+        close = _match_brace(text, p)
+        return None if close is None else (p + 1, close, close + 1)
+    m = _CMD.match(text, p)
+    end = m.end() if m else p + 1
+    return p, end, end
+
+
+@dataclass(frozen=True)
+class _Name:
+    plain: str
+    end: int
+    simple: bool               # a bare letter run, Greek letter or font-wrapped word
+    transpose: Optional[int]   # position of a `T` in `W^{(2)T}`
+
+
+def _read_base(text, pos, single, depth):
+    """The core of a name: a letter run (one letter if `single`), Greek, or font-wrapped."""
+    if pos >= len(text):
+        return None
+    ch = text[pos]
+    if ch == "\\":
+        m = _CMD.match(text, pos)
+        cmd = m.group(1) if m else ""
+        if cmd in GREEK_CMDS:
+            return cmd, m.end(), True
+        if cmd not in FONTS:
+            return None
+        p = _skip_sp(text, m.end())
+        if not text.startswith("{", p):
+            base = _read_base(text, p, True, depth + 1)
+            if base is None:
+                raise _fail(text, p, f"\\{cmd} needs a name")
+            return base
+        inner = _read_name(text, _skip_sp(text, p + 1), depth + 1)
+        q = _skip_sp(text, inner.end) if inner else p + 1
+        if inner is None or not text.startswith("}", q):
+            raise _fail(text, p, f"\\{cmd}{{...}} must hold one name")
+        return inner.plain, q + 1, inner.simple
+    if ch in GREEK:
+        return GREEK[ch], pos + 1, True
+    if ch.isascii() and ch.isalpha():
+        if text.startswith(MACRON, pos + 1):
+            return ch + "_bar", pos + 2, False
+        if single:
+            return ch, pos + 1, True
+        m = _RUN.match(text, pos)
+        return m.group(), m.end(), True
+    return None
+
+
+def _subtext(text, start, end):
+    """The plain spelling of a subscript's content: `\\text{reg}` -> `reg`, `k, i` -> `k_i`."""
+    out, p, apart = [], start, False
+    while True:
+        q = _skip(text, p)
+        apart, p = apart or q > p, q
+        if p >= end:
+            break
+        ch, piece = text[p], None
+        m = _ALNUM.match(text, p, end)
+        if m:
+            piece, p = m.group(), m.end()
+        elif ch == ",":
+            apart, p = True, p + 1
+        elif ch == "{":
+            close = _match_brace(text, p)
+            if close is None or close >= end:
+                raise _fail(text, p, "unclosed '{' in a subscript")
+            piece, p = _subtext(text, p + 1, close), close + 1
+        elif text.startswith(r"\_", p):
+            piece, p = "_", p + 2
+        elif ch == "\\":
+            m = _CMD.match(text, p)
+            cmd = m.group(1)
+            if cmd in GREEK_CMDS:
+                piece, p = cmd, m.end()
+            elif cmd in TEXTS or cmd in FONTS or cmd == "operatorname":
+                g = _group(text, m.end())
+                if g is None or g[2] > end:
+                    raise _fail(text, p, f"\\{cmd} needs {{...}}")
+                piece, p = _subtext(text, g[0], g[1]), g[2]
+            else:
+                raise _fail(text, p, f"cannot read '\\{cmd}' in a subscript")
+        else:
+            raise _fail(text, p, f"cannot read '{ch}' in a subscript")
+        if piece:
+            out.append("_" + piece if out and apart else piece)
+            apart = False
+    return "".join(out)
+
+
+def _subscript(text, pos):
+    """The subscript after a `_` at pos - 1: its spelling and the position after it."""
+    p = _skip_sp(text, pos)
+    if text.startswith("{", p):
+        close = _match_brace(text, p)
+        if close is None:
+            raise _fail(text, p, "unclosed '{'")
+        sub = _subtext(text, p + 1, close)
+        if not sub:
+            raise _fail(text, p, "empty subscript")
+        return sub, close + 1
+    m = _CMD.match(text, p)
+    if m:
+        g = _group(text, m.end()) if m.group(1) in TEXTS or m.group(1) in FONTS else None
+        end = g[2] if g else m.end()
+        return _subtext(text, p, end), end
+    m = _ALNUM.match(text, p)
+    if m is None:
+        raise _fail(text, p, "a subscript needs a letter, a digit or {...}")
+    return m.group(), m.end()
+
+
+def _decorations(text, base, end):
+    """Subscript and `^{(2)}` layer label after a name's core."""
+    sub = label = tpos = None
+    while True:
+        p = _skip_sp(text, end)
+        if sub is None and text.startswith("_", p):
+            sub, end = _subscript(text, p + 1)
+            continue
+        m = _LABEL.match(text, p) if label is None else None
+        if m is None:
+            break
+        label, end = m.group(1), m.end()
+        tpos = m.start(2) if m.group(2) else None
+    head, sep, rest = base.partition("_")
+    return head + (label or "") + sep + rest + ("_" + sub if sub else ""), end, tpos
+
+
+def _read_name(text, pos, depth=0):
+    """The name starting at pos, or None when none starts there."""
+    if depth > MAX_DEPTH:
+        raise _fail(text, pos, f"nesting deeper than {MAX_DEPTH}")
+    m = _CMD.match(text, pos)
+    if m and m.group(1) in DECOR:
+        p = _skip_sp(text, m.end())
+        if text.startswith("{", p):
+            inner = _read_name(text, _skip_sp(text, p + 1), depth + 1)
+            q = _skip_sp(text, inner.end) if inner else p + 1
+            if inner is None or not text.startswith("}", q):
+                raise _fail(text, p, f"\\{m.group(1)}{{...}} must hold one name")
+            base, end, tpos = inner.plain, q + 1, inner.transpose
+        else:
+            core = _read_base(text, p, True, depth + 1)
+            if core is None:
+                raise _fail(text, p, f"\\{m.group(1)} needs a name")
+            base, end, tpos = core[0], core[1], None
+        plain, end, later = _decorations(text, base, end)
+        return _Name(plain + DECOR[m.group(1)], end, False, later if later is not None else tpos)
+    core = _read_base(text, pos, False, depth)
+    if core is None:
+        return None
+    plain, end, tpos = _decorations(text, core[0], core[1])
+    return _Name(plain, end, core[2] and end == core[1], tpos)
+
+
+@dataclass(frozen=True)
+class _Deriv:
+    var: Optional[_Name]       # None for the operator d/dw: then `of` is None too
+    var_pos: int
+    of: Optional[_Name]
+    of_pos: int
+    end: int
+
+
+def _dside(text, start, end):
+    """`d` or `\\partial`, then an optional name, filling start..end: (name or None, its pos)."""
+    m = _DPREFIX.match(text, _skip(text, start), end)
+    if m is None:
+        return None
+    p = _skip(text, m.end())
+    if p >= end:
+        return None, p
+    try:
+        name = _read_name(text, p)
+    except ParseError:
+        return None
+    if name is None or name.transpose is not None or _skip(text, name.end) != end:
+        return None
+    return name, p
+
+
+def _derivative_frac(text, pos):
+    """`{d a}{d b}` or `{d}{d b}` after a `\\frac` ending at pos, or None."""
+    num = _group(text, pos)
+    den = _group(text, num[2]) if num else None
+    if den is None:
+        return None
+    top, bottom = _dside(text, num[0], num[1]), _dside(text, den[0], den[1])
+    if top is None or bottom is None or bottom[0] is None:
+        return None
+    return _Deriv(bottom[0], bottom[1], top[0], top[1], den[2])
+
+
+class _Lexer:
+    """LaTeX text -> grammar tokens, names already in their plain spelling."""
+
+    def __init__(self, text, known):
+        self.text, self.known = text, known
+        self.out, self.braces, self.open_abs = [], [], 0
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def fail(self, message, pos):
+        line = bisect_right(self.starts, pos)
+        return ParseError(message, line, pos - self.starts[line - 1] + 1)
+
+    def emit(self, kind, value, pos, end=None):
+        line = bisect_right(self.starts, pos)
+        self.out.append(Token(kind, value, pos, line, pos - self.starts[line - 1] + 1,
+                              end_pos=pos if end is None else end))
+        if kind in ("ABSL", "ABSR"):
+            self.open_abs += 1 if kind == "ABSL" else -1
+        if len(self.out) > MAX_TOKENS:
+            raise self.fail(f"more than {MAX_TOKENS} tokens", pos)
+
+    def run(self):
+        pos, n = 0, len(self.text)
+        while True:
+            pos = _skip(self.text, pos)
+            if pos >= n:
+                return self.out
+            pos = self.step(pos)
+
+    def step(self, pos):
+        text, ch = self.text, self.text[pos]
+        if ch == "\\":
+            return self.command(pos)
+        m = _NUM.match(text, pos)
+        if m:
+            self.emit("NUMBER", m.group(), pos, m.end())
+            return m.end()
+        if ch in CHARS:
+            self.emit(CHARS[ch], ch, pos, pos + 1)
+            return pos + 1
+        if ch == "{":
+            self.emit("_LBRACE", ch, pos, pos + 1)
+            self.braces.append(None)
+            return pos + 1
+        if ch == "}":
+            self.emit("_RBRACE", ch, pos, pos + 1)
+            if self.braces and self.braces.pop() == "frac":
+                return self.arg(pos + 1, None, r"\frac")
+            return pos + 1
+        if ch == "^":
+            return self.caret(pos)
+        if ch == "|":
+            return self.bar(pos, pos + 1)
+        if ch in "<>≥≤":
+            return self.compare(pos)
+        if ch in "²³":
+            self.emit("CARET", "^", pos, pos + 1)
+            self.emit("_LBRACE", "{", pos)
+            self.emit("NUMBER", "2" if ch == "²" else "3", pos, pos + 1)
+            self.emit("_RBRACE", "}", pos)
+            return pos + 1
+        if ch in "&$":
+            return pos + 1
+        if ch == "=":
+            raise self.fail("'=' inside an expression", pos)
+        if ch == "_":
+            raise self.fail("a subscript must follow a name", pos)
+        if ch in GREEK or (ch.isascii() and ch.isalpha()):
+            return self.word(pos)
+        raise self.fail(f"unexpected character '{ch}'", pos)
+
+    def command(self, pos):
+        text = self.text
+        m = _CMD.match(text, pos)
+        if m is None:
+            raise self.fail("a lone backslash", pos)
+        name, end = m.group(1), m.end()
+        if name in ("{", "}"):
+            self.emit("_LCB" if name == "{" else "_RCB", name, pos, end)
+        elif name == "\\":
+            raise self.fail(r"a line break '\\' inside an expression", pos)
+        elif name in ("left", "right", "middle") or re.fullmatch(r"[bB]igg?[lrm]?", name):
+            return self.sized(pos)
+        elif name in DROPPED:
+            return self.dropped(pos, name, end)
+        elif name in FRACS:
+            return self.frac(pos, end)
+        elif name == "sqrt":
+            if text.startswith("[", _skip(text, end)):
+                raise self.fail(r"\sqrt[n]{...} is not supported", pos)
+            self.emit("SQRT", "sqrt", pos, end)
+            return self.arg(end, None, r"\sqrt")
+        elif name == "sum":
+            return self.sum(pos, end)
+        elif name == "partial":
+            return self.partial(pos, end)
+        elif name == "operatorname":
+            return self.operatorname(pos, end)
+        elif name in FUNC_CMDS:
+            self.emit("FUNC", name, pos, end)
+        elif name in MUL_CMDS:
+            self.emit("MUL", "\\" + name, pos, end)
+        elif name == "div":
+            self.emit("DIV", "/", pos, end)
+        elif name in CMP_CMDS:
+            self.emit("CMP", CMP_CMDS[name], pos, end)
+        elif "\\" + name in DELIMS:
+            self.emit(DELIMS["\\" + name], "\\" + name, pos, end)
+        elif name == "vert":
+            return self.bar(pos, end)
+        elif name == "prime":
+            self.emit("_PRIME", "'", pos, end)
+        elif _IND.match(text, pos):
+            return self.indicator(pos)
+        elif name in GREEK_CMDS or name in FONTS or name in DECOR:
+            return self.word(pos)
+        else:
+            raise self.fail(f"unknown LaTeX command '\\{name}'", pos)
+        return end
+
+    def word(self, pos):
+        text = self.text
+        name = _read_name(text, pos)
+        if name is None:
+            raise self.fail(f"unexpected '{text[pos]}'", pos)
+        after = _skip(text, name.end)
+        if name.simple and name.plain in SPELLINGS and _CALL.match(text, after):
+            self.emit("FUNC", name.plain, pos, name.end)
+            return name.end
+        if (name.simple and name.plain.endswith("e") and text.startswith("^", after)
+                and not self.known("e")):
+            if name.plain == "e":
+                self.emit("EULER", "e", pos, name.end)
+                return name.end
+            if (name.plain.endswith("e") and name.plain.isalpha() and text[pos:name.end] == name.plain
+                    and not self.known(name.plain)):
+                self.emit("NAME", name.plain[:-1], pos, name.end - 1)
+                self.emit("EULER", "e", name.end - 1, name.end)
+                return name.end
+        self.emit("NAME", name.plain, pos, name.end)
+        if name.transpose is not None:
+            self.emit("TRANSPOSE", "T", name.transpose, name.transpose + 1)
+        return name.end
+
+    def arg(self, pos, kind, owner):
+        """One TeX argument: a braced group, or one token that gets braces around it."""
+        text = self.text
+        p = _skip(text, pos)
+        if text.startswith("{", p):
+            self.emit("_LBRACE", "{", p, p + 1)
+            self.braces.append(kind)
+            return p + 1
+        self.emit("_LBRACE", "{", p)
+        if p < len(text) and text[p] in "+-−":
+            self.emit("_PLUS" if text[p] == "+" else "MINUS", text[p], p, p + 1)
+            p = _skip(text, p + 1)
+        core = _read_base(text, p, True, 0)
+        if p < len(text) and text[p].isdigit():
+            self.emit("NUMBER", text[p], p, p + 1)
+            end = p + 1
+        elif core is not None:
+            self.emit("NAME", core[0], p, core[1])
+            end = core[1]
+        else:
+            raise self.fail(f"{owner} needs an argument", p)
+        self.emit("_RBRACE", "}", end)
+        return self.arg(end, None, owner) if kind == "frac" else end
+
+    def caret(self, pos):
+        m = _TRANSPOSE.match(self.text, pos)
+        if m:
+            self.emit("TRANSPOSE", "T", pos, m.end())
+            return m.end()
+        m = _PRIME.match(self.text, pos)
+        if m:
+            self.emit("_PRIME", "'", pos, m.end())
+            return m.end()
+        self.emit("CARET", "^", pos, pos + 1)
+        return self.arg(pos + 1, None, "'^'")
+
+    def bar(self, pos, end):
+        last = self.out[-1].type if self.out else None
+        opening = self.open_abs == 0 or last in (None, "_PLUS", "MINUS", "MUL", "DIV", "_LPAR", "_LSQB",
+                                                 "_LCB", "_LBRACE", "_COMMA", "CMP", "ABSL", "CARET")
+        self.emit("ABSL" if opening else "ABSR", "abs", pos, end)
+        return end
+
+    def compare(self, pos):
+        ch, end = self.text[pos], pos + 1
+        op = {"≥": ">=", "≤": "<="}.get(ch, ch)
+        if ch in "<>" and self.text.startswith("=", end):
+            op, end = ch + "=", end + 1
+        self.emit("CMP", op, pos, end)
+        return end
+
+    def sized(self, pos):
+        m = _SIZED.match(self.text, pos)
+        size, delim = m.group(1), m.group(2)
+        if delim == ".":
+            raise self.fail(f"\\{size}. is not supported", pos)
+        if delim in ("|", r"\vert", r"\|"):
+            if delim == r"\|":
+                raise self.fail("norms \\| \\| are not supported", pos)
+            if size == "left" or size.endswith("l"):
+                self.emit("ABSL", "abs", pos, m.end())
+            elif size == "right" or size.endswith("r"):
+                self.emit("ABSR", "abs", pos, m.end())
+            else:
+                return self.bar(pos, m.end())
+            return m.end()
+        if delim not in DELIMS or size == "middle":
+            raise self.fail(f"\\{size} needs a delimiter such as ( [ \\{{", pos)
+        self.emit(DELIMS[delim], delim, pos, m.end())
+        return m.end()
+
+    def dropped(self, pos, name, end):
+        text = self.text
+        if text.startswith("*", end):
+            end += 1
+        g = _group(text, end)
+        if g is None or not text.startswith("{", _skip_sp(text, end)):
+            raise self.fail(f"\\{name} needs {{...}}", pos)
+        word = text[g[0]:g[1]].strip()
+        if name in TEXTS and word in SPELLINGS and _CALL.match(text, _skip(text, g[2])):
+            self.emit("FUNC", word, pos, g[2])
+        return g[2]
+
+    def frac(self, pos, end):
+        d = _derivative_frac(self.text, end)
+        if d is None:
+            self.emit("FRAC", "\\frac", pos, end)
+            return self.arg(end, "frac", r"\frac")
+        if d.of is not None:
+            self.emit("LOCAL", d.of.plain, d.of_pos, d.of.end)
+            self.emit("NAME", d.var.plain, d.var_pos, d.var.end)
+        else:
+            grouped = _OPENER.match(self.text, _skip(self.text, d.end))
+            self.emit("DERIVG" if grouped else "DERIV", d.var.plain, d.var_pos, d.var.end)
+        return d.end
+
+    def sum(self, pos, end):
+        text = self.text
+        p = _skip(text, end)
+        if not text.startswith("_", p):
+            raise self.fail(r"\sum needs an index: \sum_k", pos)
+        p = _skip_sp(text, p + 1)
+        if text.startswith("{", p):
+            close = _match_brace(text, p)
+            q = _skip(text, p + 1)
+            index = _read_base(text, q, False, 0) if close is not None else None
+            end = None if index is None else close + 1
+        else:
+            q = p
+            index = _read_base(text, q, True, 0)
+            end = None if index is None else index[1]
+        if index is None:
+            raise self.fail(r"\sum needs an index: \sum_k", pos)
+        p = _skip(text, end)
+        if text.startswith("^", p):
+            g = _group(text, p + 1)
+            if g is None:
+                raise self.fail(r"\sum^ needs an upper limit", p)
+            end = g[2]
+        self.emit("SUM", index[0], q, index[1])
+        return end
+
+    def partial(self, pos, end):
+        text = self.text
+        a = _read_name(text, _skip(text, end))
+        p = _skip(text, a.end) if a else end
+        if a and text.startswith("/", p):
+            p = _skip(text, p + 1)
+            m = _PARTIAL.match(text, p)
+            q = _skip(text, m.end()) if m else p
+            b = _read_name(text, q) if m else None
+            if b is not None:
+                self.emit("LOCAL", a.plain, _skip(text, end), a.end)
+                self.emit("NAME", b.plain, q, b.end)
+                return b.end
+        raise self.fail(r"'\partial' outside a derivative; write \frac{\partial a}{\partial b}", pos)
+
+    def operatorname(self, pos, end):
+        text = self.text
+        if text.startswith("*", end):
+            end += 1
+        g = _group(text, end)
+        word = text[g[0]:g[1]].replace(r"\_", "_").replace(" ", "") if g else ""
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word):
+            raise self.fail(r"\operatorname needs a function name in {...}", pos)
+        self.emit("FUNC", word, pos, g[2])
+        return g[2]
+
+    def indicator(self, pos):
+        m = _IND.match(self.text, pos)
+        self.emit("IND", "1", pos, m.end())
+        p = _skip(self.text, m.end())
+        return p + 1 if self.text.startswith("_", p) else m.end()
+
+
+GRAMMAR = r"""
+?start: sum
+?sum: product
+    | sum _PLUS product                  -> add
+    | sum MINUS product                  -> sub
+?product: unary
+    | product MUL unary                  -> mul
+    | product DIV unary                  -> div
+    | product power                      -> juxt
+    | product opapp                      -> juxt
+?unary: power
+    | opapp
+    | MINUS unary                        -> neg
+    | _PLUS unary
+opapp: DERIV product                     -> deriv
+    | SUM product                        -> sum_index
+?power: postfix
+    | postfix CARET _LBRACE sum _RBRACE  -> pow
+?postfix: atom
+    | postfix TRANSPOSE                  -> transpose
+?atom: bare_atom
+    | _LPAR sum _RPAR
+    | _LSQB sum _RSQB
+    | _LCB sum _RCB
+    | _LPAR sum CMP sum _RPAR            -> iverson
+    | _LSQB sum CMP sum _RSQB            -> iverson
+    | _LCB sum CMP sum _RCB              -> iverson
+    | _LBRACE sum CMP sum _RBRACE        -> iverson
+    | LOCAL NAME                         -> local
+    | DERIVG power                       -> deriv
+    | IND atom                           -> indicator
+    | ABSL sum ABSR                      -> abs
+?bare_atom: NUMBER                       -> number
+    | NAME                               -> name
+    | EULER                              -> euler
+    | _LBRACE sum _RBRACE
+    | FRAC _LBRACE sum _RBRACE _LBRACE sum _RBRACE -> frac
+    | SQRT _LBRACE sum _RBRACE           -> sqrt
+    | FUNC _LPAR args _RPAR              -> call
+    | FUNC _LCB args _RCB                -> call
+    | FUNC _PRIME _LPAR args _RPAR       -> prime_call
+    | FUNC CARET _LBRACE sum _RBRACE _LPAR args _RPAR -> call_pow
+    | FUNC CARET _LBRACE sum _RBRACE _LBRACE args _RBRACE -> call_pow
+    | FUNC bare                          -> call1
+?bare: bare_atom
+    | bare_atom CARET _LBRACE sum _RBRACE -> pow
+args: sum (_COMMA sum)*
+
+%declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR CARET TRANSPOSE
+%declare MUL DIV MINUS CMP _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
+"""
+
+
+def _hook(scope, method, tok, what):
+    f = getattr(scope, method, None)
+    if f is None:
+        raise error(f"{what} is not allowed here", tok)
+    return f
+
+
+class _Build(Transformer):
+    """LALR callbacks; the scope comes from the thread-local `_state`."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def number(self, c):
+        return number(c[0])
+
+    def name(self, c):
+        return self.state.scope.name(c[0])
+
+    def euler(self, c):
+        return sympy.E
+
+    def local(self, c):
+        return _hook(self.state.scope, "local", c[0], "a local derivative d a/d b")(c[0], c[1])
+
+    def deriv(self, c):
+        return self.state.scope.deriv(c[0], c[1])
+
+    def sum_index(self, c):
+        return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
+
+    def call(self, c):
+        return self.state.scope.call(c[0], c[1])
+
+    def call1(self, c):
+        return self.state.scope.call(c[0], [c[1]])
+
+    sqrt = call1
+
+    def abs(self, c):
+        return self.state.scope.call(c[0].update("FUNC", "abs"), [c[1]])
+
+    def prime_call(self, c):
+        return self.state.scope.prime_call(c[0], c[1])
+
+    def call_pow(self, c):
+        return power(self.state.scope.call(c[0], c[3]), c[2], c[1])
+
+    def args(self, c):
+        return list(c)
+
+    def add(self, c):
+        return c[0] + c[1]
+
+    def sub(self, c):
+        return c[0] - c[2]
+
+    def neg(self, c):
+        return -c[1]
+
+    def mul(self, c):
+        a, tok, b = c
+        if tok == "@":
+            return _hook(self.state.scope, "matmul", tok, "matrix product")(a, b, tok)
+        if tok in ELEMENTWISE:
+            return a * b
+        return self._product(a, b, tok)
+
+    def juxt(self, c):
+        return self._product(c[0], c[1], None)
+
+    def _product(self, a, b, tok):
+        f = getattr(self.state.scope, "product", None)
+        return a * b if f is None else f(a, b, tok)
+
+    def div(self, c):
+        if c[2] == 0:
+            raise error("division by zero", c[1])
+        return c[0] / c[2]
+
+    def frac(self, c):
+        if c[2] == 0:
+            raise error("division by zero", c[0])
+        return c[1] / c[2]
+
+    def pow(self, c):
+        return power(c[0], c[2], c[1])
+
+    def transpose(self, c):
+        return _hook(self.state.scope, "transpose", c[1], "a transpose")(c[0], c[1])
+
+    def iverson(self, c):
+        a, op, b = c
+        return {">=": IndGe(a, b), ">": IndGt(a, b), "<=": IndGe(b, a), "<": IndGt(b, a)}[str(op)]
+
+    def indicator(self, c):
+        if not isinstance(c[1], (IndGe, IndGt)):
+            raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
+        return c[1]
+
+
+class _Tokens(Lexer):
+    """The grammar's lexer: the token list is made beforehand by `_Lexer`."""
+
+    def __init__(self, conf):
+        pass
+
+    def lex(self, data):
+        return iter(data)
+
+
+_state = threading.local()
+_parser = None
+
+
+def _lark():
+    global _parser
+    if _parser is None:
+        _parser = Lark(GRAMMAR, parser="lalr", lexer=_Tokens, transformer=_Build(_state),
+                       maybe_placeholders=False)
+    return _parser
+
+
+def _placed(e, line, col):
+    """A ParseError located in `text` moved to where `text` starts in the input."""
+    if not e.line:
+        return ParseError(e.message, line, col)
+    return ParseError(e.message, line + e.line - 1, col - 1 + e.col if e.line == 1 else e.col)
+
+
+def _unexpected(e, text):
+    tok = getattr(e, "token", None)
+    if tok is None or tok.type == "$END":
+        return _fail(text, len(text.rstrip()), "unexpected end of expression")
+    shown = text[tok.start_pos:tok.end_pos] or str(tok)
+    return ParseError(f"unexpected '{shown}'", tok.line, tok.column)
+
+
+def parse_latex_expression(text, scope, line=1, col=1):
+    """One LaTeX expression into SymPy through `scope`; errors point into the input."""
+    check_caps(text, line, col)
+    previous = getattr(_state, "scope", None)
+    _state.scope = scope
+    try:
+        tokens = _Lexer(text, getattr(scope, "known", lambda n: False)).run()
+        if not tokens:
+            raise ParseError("empty expression", 1, 1)
+        return _lark().parse(tokens)
+    except ParseError as e:
+        raise _placed(e, line, col) from None
+    except VisitError as e:
+        inner = e.orig_exc
+        if isinstance(inner, ParseError):
+            raise _placed(inner, line, col) from None
+        raise ParseError(f"cannot read expression: {inner}", line, col) from None
+    except UnexpectedInput as e:
+        raise _placed(_unexpected(e, text), line, col) from None
+    except RecursionError:
+        raise ParseError("expression too deeply nested", line, col) from None
+    except (TypeError, ValueError, ArithmeticError) as e:
+        raise ParseError(f"cannot read expression: {e}", line, col) from None
+    finally:
+        _state.scope = previous
+
+
+def latex_name(text):
+    r"""The plain spelling of a LaTeX name: `\bar{\mathcal{L}}_{reg}` -> `L_reg_bar`."""
+    check_caps(text)
+    p = _skip(text, 0)
+    name = _read_name(text, p)
+    if name is None or name.transpose is not None or _skip(text, name.end) != len(text):
+        raise _fail(text, p, f"not a name: '{text.strip()}'")
+    return name.plain
+
+
+def latex_derivative(text):
+    r"""`\frac{\partial a}{\partial b}`, `\partial a / \partial b`, `da/db` -> (a, b); else None."""
+    if len(text) > 2_000:
+        return None
+    try:
+        p = _skip(text, 0)
+        m = _FRAC.match(text, p)
+        if m:
+            d = _derivative_frac(text, m.end())
+            if d is None:
+                return None
+            of, end = d.of, d.end
+            if of is None:
+                of = _read_name(text, _skip(text, end))
+                end = of.end if of else end
+            return (of.plain, d.var.plain) if of and _skip(text, end) == len(text) else None
+        slash = text.find("/")
+        if slash < 0:
+            return None
+        top, bottom = _dside(text, p, slash), _dside(text, slash + 1, len(text))
+        if top is None or bottom is None or None in (top[0], bottom[0]):
+            return None
+        return top[0].plain, bottom[0].plain
+    except ParseError:
+        return None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One equation of a block: `lhs = rhs`, or `= rhs` (lhs None) continuing the one above.
+
+    line/col locate the start of `rhs` in the input; `bare` marks a row without any `=`.
+    """
+    line: int
+    col: int
+    lhs: Optional[str]
+    rhs: str
+    lhs_line: int = 0
+    lhs_col: int = 0
+    bare: bool = False
+
+
+_ENVS = r"aligned|align\*?|alignat\*?|alignedat|equation\*?|gather\*?|gathered|split|eqnarray\*?|multline\*?|flalign\*?|displaymath|math"
+_MARKS = re.compile(r"""
+    (?P<brk>\\\\(?:\s*\[\s*-?[\d.]+\s*[a-z]{2}\s*\])?)
+  | (?P<esc>\\[$%])
+  | (?P<math>\$\$|\$|\\[\[\]()])
+  | (?P<env>\\(?:begin|end)\s*\{\s*(?:""" + _ENVS + r""")\s*\}(?:\s*\{\s*\d*\s*\})?)
+  | (?P<drop>\\(?:tag\*?|label)\s*\{[^{}\n]*\}|\\(?:nonumber|notag)(?![A-Za-z]))
+  | (?P<cmt>%[^\n]*)
+""", re.X)
+_CLOSER = {"$$": "$$", "$": "$", r"\[": r"\]", r"\(": r"\)"}
+_ANNOTATION = re.compile(
+    r"&\s*&|\\q?quad(?![A-Za-z])\s*(?=\(\s*[\w.]{1,6}\s*\)[\s.,;]*$|\\(?:text|textbf|textit|textrm|mbox)"
+    r"(?![A-Za-z]))|\\(?:leftarrow|Leftarrow|rightarrow|Rightarrow|longleftarrow|Longleftarrow|"
+    r"longrightarrow|Longrightarrow|star|checkmark|implies|impliedby|iff|because|therefore|hfill)"
+    r"(?![A-Za-z])")
+_TRAILER = re.compile(r"(?:\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}|[,.;]|\\[,;:! ]"
+                      r"|\\q?quad(?![A-Za-z]))$")
+_RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-z])"
+                       r"|\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{\s*=\s*\}")
+_JOIN_END = re.compile(r"(?:[-+*/=(\[{,]|\\(?:cdot|times|div|circ|odot|left\s*\S|[dtc]?frac))\s*$")
+_JOIN_START = re.compile(r"^\s*(?:[-+*/^_)\]}]|\\(?:cdot|times|div|circ|odot|right)(?![A-Za-z]))")
+
+
+def _blank(chars, start, end):
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def _markup(text):
+    """The text with delimiters, environments, comments, tags and prose blanked, and row breaks."""
+    chars = [" " if c in "\r\ufeff" else c for c in text]
+    marks = list(_MARKS.finditer(text))
+    delimited = any(m.lastgroup == "math" for m in marks)
+    breaks, inside, prose = [], None, 0
+    for m in marks:
+        kind, a, b = m.lastgroup, m.start(), m.end()
+        if kind == "math" and delimited:
+            if inside is None:
+                _blank(chars, prose, a)
+                inside = _CLOSER.get(m.group())
+            elif m.group() == inside:
+                inside, prose = None, b
+            else:
+                continue
+        elif delimited and inside is None or kind == "esc":
+            continue
+        if kind != "drop" and kind != "cmt":
+            breaks.append(a)
+        _blank(chars, a, b)
+    if delimited and inside is None:
+        _blank(chars, prose, len(text))
+    return "".join(chars), breaks
+
+
+def _depths(row):
+    depth, out = 0, []
+    for ch in row:
+        out.append(depth)
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+    return out, depth
+
+
+def _rows_of(buf, start, end):
+    """Spans of one break-free segment, lines joined while an expression clearly goes on."""
+    spans, pos = [], start
+    while pos < end:
+        stop = buf.find("\n", pos, end)
+        stop = end if stop < 0 else stop
+        if buf[pos:stop].strip():
+            last = spans[-1] if spans else None
+            if last and (_depths(buf[last[0]:last[1]])[1] > 0 or _JOIN_END.search(buf, last[0], last[1])
+                         or _JOIN_START.match(buf[pos:stop])):
+                spans[-1] = (last[0], stop)
+            else:
+                spans.append((pos, stop))
+        pos = stop + 1
+    return spans
+
+
+def _cut(row):
+    """The row without `&&` comments, `\\quad (1)` tags, arrows and trailing punctuation."""
+    depth = _depths(row)[0]
+    for m in _ANNOTATION.finditer(row):
+        if depth[m.start()] == 0:
+            row = row[:m.start()]
+            break
+    row = row.replace("&", " ")
+    while True:
+        stripped = row.rstrip()
+        m = _TRAILER.search(stripped)
+        if m is None:
+            return stripped
+        row = stripped[:m.start()]
+
+
+def parse_latex_rows(text):
+    r"""A LaTeX block (`aligned`, `align*`, `$$`, ...) into equation rows, in input order."""
+    if len(text) > MAX_BLOCK:
+        raise ParseError(f"input longer than {MAX_BLOCK} characters", 1, 1)
+    buf, breaks = _markup(text)
+    starts = [0] + [i + 1 for i, c in enumerate(buf) if c == "\n"]
+
+    def at(pos):
+        line = bisect_right(starts, pos)
+        return line, pos - starts[line - 1] + 1
+
+    def piece(row, a, b, offset):
+        s = row[a:b]
+        return s.strip(), offset + a + len(s) - len(s.lstrip())
+
+    rows, bounds = [], [0] + breaks + [len(buf)]
+    for seg_start, seg_end in zip(bounds, bounds[1:]):
+        for a, b in _rows_of(buf, seg_start, seg_end):
+            row = _cut(buf[a:b])
+            depth = _depths(row)[0]
+            rels = [m for m in _RELATION.finditer(row) if depth[m.start()] == 0]
+            if not rels:
+                body, p = piece(row, 0, len(row), a)
+                if body:
+                    rows.append(Row(*at(p), None, body, bare=True))
+                continue
+            lhs, lp = piece(row, 0, rels[0].start(), a)
+            for i, m in enumerate(rels):
+                e = rels[i + 1].start() if i + 1 < len(rels) else len(row)
+                rhs, rp = piece(row, m.end(), e, a)
+                first = i == 0 and lhs
+                rows.append(Row(*at(rp), lhs if first else None, rhs,
+                                *(at(lp) if first else (0, 0))))
+    return rows

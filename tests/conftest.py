@@ -1,0 +1,46 @@
+"""Shared helpers: the lecture specs, exact points, the CLI run in-process."""
+import io
+from pathlib import Path
+
+import pytest
+import sympy
+
+from derive import parse_spec
+from derive.functions import bar, sym
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "exercises" / "specs"
+
+
+def spec_path(name):
+    return SPECS / f"{name}.bp"
+
+
+def load(name):
+    return parse_spec(spec_path(name).read_text(encoding="utf-8"), file=str(spec_path(name)))
+
+
+def exact(**values):
+    """A point with exact rational values: exact(x=-2, w=0.7)."""
+    return {k: sympy.Rational(str(v)) for k, v in values.items()}
+
+
+def S(name):
+    return sym(name)
+
+
+def B(name):
+    return bar(name)
+
+
+def run_cli(*argv):
+    """`barprop ARGV` in-process: (exit status, stdout, stderr)."""
+    from check.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,831 @@
+r"""The LaTeX reader: expressions, names, derivatives and rows, checked against plain-text parses."""
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import sympy
+
+from check.latex import (Row, latex_derivative, latex_name, parse_latex_expression,
+                         parse_latex_rows)
+from derive.errors import ParseError
+from derive.functions import sym
+from derive.parse import Scope, error, parse_expression
+
+SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared"
+EXAMPLES = SHARED / "contract" / "examples"
+SEED = SHARED / "seeds" / "004_349cacd5a9956b1e.txt"
+
+LOCAL = sympy.Function("LOCAL")
+DOP = sympy.Function("DOP")
+SUM = sympy.Function("SUM")
+TR = sympy.Function("TR")
+MM = sympy.Function("MM")
+TEST_FUNCS = {"LOCAL": LOCAL, "DOP": DOP, "SUM": SUM, "TR": TR, "MM": MM}
+NAMES = {"w", "x", "b", "t", "y", "z", "L", "R", "L_reg", "lambda", "h", "m", "p", "q", "s", "f",
+         "a", "c", "d", "W"}
+
+
+class LatexScope(Scope):
+    """Test scope: real symbols; a letter run splits when each letter is a name and the run is not."""
+
+    def __init__(self, names=NAMES, strict=False):
+        self.names, self.strict = set(names), strict
+
+    def known(self, name):
+        return name in self.names
+
+    def name(self, tok):
+        s = str(tok)
+        whole = s in self.names or s.removesuffix("_bar") in self.names
+        split = len(s) > 1 and s.isalpha() and all(c in self.names for c in s)
+        if whole and split and self.strict:
+            raise error(f"ambiguous '{s}': a name, or a product of {', '.join(s)}", tok)
+        if split and not whole:
+            return sympy.Mul(*(sym(c) for c in s))
+        if self.strict and not whole:
+            raise error(f"unknown name '{s}'", tok)
+        return sym(s)
+
+    def call(self, tok, args):
+        if str(tok) in TEST_FUNCS:
+            return TEST_FUNCS[str(tok)](*args)
+        return super().call(tok, args)
+
+    def local(self, a, b):
+        return LOCAL(sym(str(a)), sym(str(b)))
+
+    def deriv(self, tok, inner):
+        return DOP(inner, sym(re.sub(r"^\s*[d∂]\s*/\s*[d∂]\s*", "", str(tok))))
+
+    def sum_index(self, tok, body):
+        return SUM(body, sym(str(tok)))
+
+    def transpose(self, a, tok):
+        return TR(a)
+
+    def matmul(self, a, b, tok):
+        return MM(a, b)
+
+
+SCOPE = LatexScope()
+
+
+def latex(text, scope=SCOPE, line=1, col=1):
+    return parse_latex_expression(text, scope, line, col)
+
+
+def plain(text, scope=SCOPE):
+    return parse_expression(text, scope)
+
+
+def same(a, b):
+    return a == b or sympy.expand(a - b) == 0 or sympy.simplify(a - b) == 0
+
+
+def assert_reads(tex, expected, scope=SCOPE):
+    got, want = latex(tex, scope), plain(expected, scope)
+    assert same(got, want), f"{tex!r}: got {got}, expected {want}"
+
+
+def raises_at(tex, col, line=1, match=None, scope=SCOPE, **where):
+    with pytest.raises(ParseError, match=match) as info:
+        latex(tex, scope, **where)
+    assert (info.value.line, info.value.col) == (line, col), str(info.value)
+    return info.value
+
+
+CORPUS = [
+    # adjoints of the CSC321 example, as students write them
+    (r"\bar{\mathcal{L}}_{reg}\, \lambda", "L_reg_bar*lambda"),
+    (r"\bar{\mathcal{L}}_{reg} \lambda", "L_reg_bar*lambda"),
+    (r"\lambda \bar{\mathcal{L}}_{reg}", "lambda*L_reg_bar"),
+    (r"\overline{\mathcal{L}_{\text{reg}}} \lambda", "L_reg_bar*lambda"),
+    (r"\overline{\mathcal{L}_{reg}}\cdot\lambda", "L_reg_bar*lambda"),
+    (r"\bar{L}_{reg} \times \lambda", "L_reg_bar*lambda"),
+    (r"\bar L_{reg}\lambda", "L_reg_bar*lambda"),
+    (r"\bar{\mathcal{L}_{\mathrm{reg}}}\,\lambda", "L_reg_bar*lambda"),
+    (r"L_{reg bar} \lambda", "L_reg_bar*lambda"),
+    (r"\bar{\mathcal{L}}\, (y - t)", "L_bar*(y - t)"),
+    (r"\bar{\mathcal{L}}\left(y-t\right)", "L_bar*(y - t)"),
+    (r"\bar{\mathcal{L}}\cdot(y - t)", "L_bar*(y - t)"),
+    (r"\bar{\mathcal{L}} \big( y - t \big)", "L_bar*(y - t)"),
+    (r"\bar{\mathcal{L}} \Bigl[ y - t \Bigr]", "L_bar*(y - t)"),
+    (r"(y - t)\bar{\mathcal L}", "L_bar*(y - t)"),
+    (r"\bar{y}\, \sigma'(z)", "y_bar*sigma'(z)"),
+    (r"\bar{y} \sigma'\left(z\right)", "y_bar*sigma'(z)"),
+    (r"\bar{y}\,\sigma^{\prime}(z)", "y_bar*sigma'(z)"),
+    (r"\bar{y}\sigma^\prime(z)", "y_bar*sigma'(z)"),
+    (r"\bar{y} \sigma(z)(1 - \sigma(z))", "y_bar*sigma(z)*(1 - sigma(z))"),
+    (r"\bar{y}\, y(1-y)", "y_bar*y*(1 - y)"),
+    (r"\bar y \cdot y \cdot (1 - y)", "y_bar*y*(1 - y)"),
+    (r"\bar{z}\, x + \bar{R}\, w", "z_bar*x + R_bar*w"),
+    (r"\bar{z} x + \bar{R} w", "z_bar*x + R_bar*w"),
+    (r"\overline{z}\,x+\overline{R}\,w", "z_bar*x + R_bar*w"),
+    (r"\bar{z}x + \bar{\mathcal{R}}w", "z_bar*x + R_bar*w"),
+    (r"x\bar{z} + w\bar{R}", "z_bar*x + R_bar*w"),
+    (r"\bar{z} \cdot x + \bar{R} \cdot w", "z_bar*x + R_bar*w"),
+    (r"\bar z x + \bar R w", "z_bar*x + R_bar*w"),
+    (r"z_{bar} x + R_{\text{bar}} w", "z_bar*x + R_bar*w"),
+    (r"z_bar x + R_bar w", "z_bar*x + R_bar*w"),
+    (r"\bar{z}", "z_bar"),
+    (r"\bar{\mathcal{L}}_{reg}", "L_reg_bar"),
+    (r"1", "1"),
+    # forward definitions
+    (r"w x + b", "w*x + b"),
+    (r"wx + b", "w*x + b"),
+    (r"w \cdot x + b", "w*x + b"),
+    (r"\sigma(z)", "sigma(z)"),
+    (r"\sigma\left(z\right)", "sigma(z)"),
+    (r"\sigma (z)", "sigma(z)"),
+    (r"\frac{1}{2} \left(y - t\right)^{2}", "1/2*(y - t)^2"),
+    (r"\frac{1}{2}(y - t)^2", "1/2*(y - t)^2"),
+    (r"\frac12 (y-t)^2", "1/2*(y - t)^2"),
+    (r"\tfrac{1}{2}(y-t)^{2}", "1/2*(y - t)^2"),
+    (r"\dfrac{(y-t)^2}{2}", "1/2*(y - t)^2"),
+    (r"0.5(y - t)^2", "1/2*(y - t)^2"),
+    (r"\frac{1}{2}w^2", "1/2*w^2"),
+    (r"\frac{w^2}{2}", "1/2*w^2"),
+    (r"\frac 1 2 w^{2}", "1/2*w^2"),
+    (r"\mathcal{L} + \lambda \mathcal{R}", "L + lambda*R"),
+    (r"\mathcal{L}+\lambda\mathcal{R}", "L + lambda*R"),
+    (r"L + \lambda R", "L + lambda*R"),
+    (r"\frac{1}{2}(\sigma(wx + b) - t)^2 + \frac{\lambda}{2}w^2",
+     "1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2"),
+    (r"(\sigma(wx + b) - t) \sigma'(wx + b) x + \lambda w",
+     "(sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w"),
+    (r"(\sigma(wx + b) - t) \sigma'(wx + b)", "(sigma(w*x + b) - t)*sigma'(w*x + b)"),
+    (r"\left(\sigma\left(w x + b\right) - t\right) \sigma'\left(w x + b\right) x + \lambda w",
+     "(sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w"),
+    (r"(\sigma(wx+b)-t)\,\sigma(wx+b)\,(1-\sigma(wx+b))\,x+\lambda w",
+     "(sigma(w*x+b)-t)*sigma(w*x+b)*(1-sigma(w*x+b))*x + lambda*w"),
+    # derivative operators of a derivation
+    (r"\frac{\partial}{\partial w} \left[\frac{1}{2}(\sigma(wx + b) - t)^2 + \frac{\lambda}{2}w^2 \right]",
+     "d/dw [ 1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2 ]"),
+    (r"\frac{1}{2} \frac{\partial}{\partial w} (\sigma(wx + b) - t)^2"
+     r" + \frac{\lambda}{2} \frac{\partial}{\partial w} w^2",
+     "1/2 * d/dw [ (sigma(w*x + b) - t)^2 ] + lambda/2 * d/dw [ w^2 ]"),
+    (r"(\sigma(wx + b) - t) \frac{\partial}{\partial w} (\sigma(wx + b) - t) + \lambda w",
+     "(sigma(w*x + b) - t) * d/dw [ sigma(w*x + b) - t ] + lambda*w"),
+    (r"(\sigma(wx + b) - t) \sigma'(wx + b) \frac{\partial}{\partial w} (wx + b) + \lambda w",
+     "(sigma(w*x + b) - t) * sigma'(w*x + b) * d/dw [ w*x + b ] + lambda*w"),
+    (r"\frac{d}{dw}\left(w x + b\right)", "d/dw [w*x + b]"),
+    (r"\frac{d}{dw} w^2", "d/dw [w^2]"),
+    (r"\frac{d}{dw} \lambda w^2", "d/dw [lambda*w^2]"),
+    (r"\frac{d}{dw} w x", "d/dw [w*x]"),
+    (r"\frac{\mathrm{d}}{\mathrm{d}w}[w x]", "d/dw [w*x]"),
+    (r"\dfrac{\partial}{\partial b}\Big[(wx + b)\Big]", "d/db [w*x + b]"),
+    (r"\frac{\partial}{\partial w}(wx + b)\, x", "d/dw [w*x + b] * x"),
+    (r"-\frac{d}{dw} w", "-d/dw [w]"),
+    (r"\frac{\partial}{\partial w}\{w^2\}", "d/dw [w^2]"),
+    (r"a \frac{d}{dw} b c + d", "a * d/dw [b*c] + d"),
+    # local derivatives inside a right-hand side
+    (r"\overline{\mathcal{L}_{\text{reg}}} \frac{d\mathcal{L}_{\text{reg}}}{d\mathcal{R}}",
+     "L_reg_bar*LOCAL(L_reg, R)"),
+    (r"\bar{L}_{reg} \frac{d L_{reg}}{d R}", "L_reg_bar*LOCAL(L_reg, R)"),
+    (r"\overline{y} \frac{dy}{dz}", "y_bar*LOCAL(y, z)"),
+    (r"\overline{z} \frac{\partial z}{\partial w} + \overline{\mathcal{R}} \frac{d\mathcal{R}}{dw}",
+     "z_bar*LOCAL(z, w) + R_bar*LOCAL(R, w)"),
+    (r"\bar{z}\,\dfrac{\partial z}{\partial b}", "z_bar*LOCAL(z, b)"),
+    (r"\bar{z} \cdot \partial z / \partial w", "z_bar*LOCAL(z, w)"),
+    (r"\frac{\mathrm{d} y}{\mathrm{d} z}\bar{y}", "y_bar*LOCAL(y, z)"),
+    (r"\bar{\mathcal{L}} \frac{d\mathcal{L}}{dy}", "L_bar*LOCAL(L, y)"),
+    # activations and functions
+    (r"\tanh(z)", "tanh(z)"),
+    (r"1 - \tanh^2(z)", "1 - tanh(z)^2"),
+    (r"1-\tanh^{2}(z)", "1 - tanh(z)^2"),
+    (r"1 - \tanh^{2}{\left(z \right)}", "1 - tanh(z)^2"),
+    (r"\tanh'(z)", "tanh'(z)"),
+    (r"\bar{h}\,(1 - \tanh^2(z))", "h_bar*(1 - tanh(z)^2)"),
+    (r"\max(0, m)", "max(0, m)"),
+    (r"\max\{0, m\}", "max(0, m)"),
+    (r"\max\left\{0, m\right\}", "max(0, m)"),
+    (r"\max\left(z, w\right)", "max(z, w)"),
+    (r"\min(a, c)", "min(a, c)"),
+    (r"\mathrm{ReLU}(z)", "relu(z)"),
+    (r"\operatorname{relu}\left(z\right)", "relu(z)"),
+    (r"\operatorname{ReLU}(z)", "relu(z)"),
+    (r"\text{ReLU}(z)", "relu(z)"),
+    (r"relu(z)", "relu(z)"),
+    (r"\operatorname{relu}'\left(z\right)", "relu'(z)"),
+    (r"\mathrm{ReLU}'(z)", "relu'(z)"),
+    (r"\operatorname{leaky\_relu}(z)", "leaky_relu(z)"),
+    (r"\operatorname{softplus}(z)", "softplus(z)"),
+    (r"\operatorname{sigmoid}(z)", "sigma(z)"),
+    (r"\mathrm{sigmoid}(w x)", "sigma(w*x)"),
+    (r"\exp(x)", "exp(x)"),
+    (r"\exp\left(-z\right)", "exp(-z)"),
+    (r"e^{x}", "exp(x)"),
+    (r"e^x", "exp(x)"),
+    (r"e^{-z}", "exp(-z)"),
+    (r"\mathrm{e}^{-z}", "exp(-z)"),
+    (r"\frac{1}{1 + e^{-z}}", "1/(1 + exp(-z))"),
+    (r"\frac{e^{-z}}{(1+e^{-z})^2}", "exp(-z)/(1 + exp(-z))^2"),
+    (r"xe^{x}", "x*exp(x)"),
+    (r"\log(y)", "log(y)"),
+    (r"\ln(y)", "log(y)"),
+    (r"\log y", "log(y)"),
+    (r"\log{\left(y \right)}", "log(y)"),
+    (r"-t\log y - (1-t)\log(1-y)", "-t*log(y) - (1 - t)*log(1 - y)"),
+    (r"\log\left(1 + e^{z}\right)", "log(1 + exp(z))"),
+    (r"\log x^2", "log(x^2)"),
+    (r"\sqrt{x}", "sqrt(x)"),
+    (r"\sqrt{w^2 + b^2}", "sqrt(w^2 + b^2)"),
+    (r"\sqrt x", "sqrt(x)"),
+    (r"\sin(x)\cos(x)", "sin(x)*cos(x)"),
+    (r"\left|z\right|", "abs(z)"),
+    (r"|z|", "abs(z)"),
+    (r"\lvert z \rvert", "abs(z)"),
+    (r"\sigma(z)^2", "sigma(z)^2"),
+    # Iverson brackets and gates
+    (r"\left[z \geq w\right]", "[z >= w]"),
+    (r"[z \ge w]", "[z >= w]"),
+    (r"[z > w]", "[z > w]"),
+    (r"[z \gt w]", "[z > w]"),
+    (r"[w < z]", "[w < z]"),
+    (r"[w \leq z]", "[w <= z]"),
+    (r"[z ≥ w]", "[z >= w]"),
+    (r"\mathbb{1}[z \ge w]", "[z >= w]"),
+    (r"\mathbb{1}\{z > 0\}", "[z > 0]"),
+    (r"\mathbb{1}_{z > 0}", "[z > 0]"),
+    (r"\mathbf{1}[z \geq w]", "[z >= w]"),
+    (r"\bar{m} [z \geq w]", "m_bar*[z >= w]"),
+    (r"\bar{m}\left[w > z\right]", "m_bar*[w > z]"),
+    (r"\bar{h} \cdot [z > 0]", "h_bar*[z > 0]"),
+    (r"2\bar{f}", "2*f_bar"),
+    (r"\bar{s}\, y", "s_bar*y"),
+    (r"\bar{p}\, x", "p_bar*x"),
+    (r"2xy", "2*x*y"),
+    (r"-4 \cdot 2", "-8"),
+    (r"(x + y) z", "(x + y)*z"),
+    (r"w_0 x_0 + w_1 x_1 + w_2", "w_0*x_0 + w_1*x_1 + w_2"),
+    (r"w_{0}x_{0} + w_{1}x_{1} + w_{2}", "w_0*x_0 + w_1*x_1 + w_2"),
+    (r"\bar{f}\, \sigma(z)(1 - \sigma(z))", "f_bar*sigma(z)*(1 - sigma(z))"),
+    (r"\bar{z}\, x_{0}", "z_bar*x_0"),
+    # numbers, operators, grouping, spacing
+    (r"\frac{1}{2}", "1/2"),
+    (r"0.1", "0.1"),
+    (r"10^{-3}", "0.001"),
+    (r"2^{10}", "1024"),
+    (r"2^{3^{2}}", "512"),
+    (r"3 \times 4", "12"),
+    (r"a / c", "a/c"),
+    (r"a \div c", "a/c"),
+    (r"-x", "-x"),
+    (r"-(x + y)", "-(x + y)"),
+    (r"+x", "x"),
+    (r"x^{-1}", "1/x"),
+    (r"x^-1", "1/x"),
+    (r"x^{1/2}", "sqrt(x)"),
+    (r"x^2y", "x^2*y"),
+    (r"x^23", "3*x^2"),
+    (r"x²", "x^2"),
+    (r"(a)(c)", "a*c"),
+    (r"{a}{c}", "a*c"),
+    (r"x \, y", "x*y"),
+    (r"x ~ y", "x*y"),
+    (r"x \; y \quad + z", "x*y + z"),
+    (r"x \! y \: z", "x*y*z"),
+    (r"\left( a + c \right) \left( d - f \right)", "(a + c)*(d - f)"),
+    (r"\{a + c\} d", "(a + c)*d"),
+    (r"[a + c] d", "(a + c)*d"),
+    (r"\frac{a+c}{d-f}", "(a + c)/(d - f)"),
+    (r"\frac{\frac{1}{2}}{x}", "1/(2*x)"),
+    (r"\frac{a}{c}\frac{d}{f}", "a*d/(c*f)"),
+    (r"a - c - d", "a - c - d"),
+    (r"a \cdot c \cdot d", "a*c*d"),
+    (r"a\ast c", "a*c"),
+    (r"a * c", "a*c"),
+    (r"x \text{ (the input)}", "x"),
+    (r"x & + y", "x + y"),
+    # Greek letters, fonts, decorations, Unicode
+    (r"\lambda w", "lambda*w"),
+    (r"\alpha\beta", "alpha*beta"),
+    (r"\varepsilon", "varepsilon"),
+    (r"\eta \bar{w}", "eta*w_bar"),
+    (r"w - \eta \bar{w}", "w - eta*w_bar"),
+    (r"λ w", "lambda*w"),
+    (r"σ(z)", "sigma(z)"),
+    (r"\mathbf{x}", "x"),
+    (r"\boldsymbol{\lambda} w", "lambda*w"),
+    (r"\mathit{w}", "w"),
+    (r"\bar{w}_1", "w_1_bar"),
+    (r"\overline{w_1}", "w_1_bar"),
+    (r"\bar{w}_{1}", "w_1_bar"),
+    (r"w\u0304 x".replace(r"\u0304", "\u0304"), "w_bar*x"),
+    # sums, transposes, elementwise products
+    (r"\sum_k \overline{y_k} w_{ki}^{(2)}", "SUM(y_k_bar*w2_ki, k)"),
+    (r"\sum_j w_{ij}^{(1)} x_j + b_i^{(1)}", "SUM(w1_ij*x_j, j) + b1_i"),
+    (r"\frac{1}{2} \sum_k (y_k - t_k)^2", "1/2*SUM((y_k - t_k)^2, k)"),
+    (r"\sum_{k=1}^{K} y_k", "SUM(y_k, k)"),
+    (r"\sum\limits_{i} h_i", "SUM(h_i, i)"),
+    (r"\bar{y} h^T", "y_bar*h.T"),
+    (r"\bar{y} h^{\top}", "y_bar*h.T"),
+    (r"W^{(2)T} \bar{y}", "W2.T*y_bar"),
+    (r"W^{(2)\top}\bar{y}", "W2.T*y_bar"),
+    (r"\bar{z} x^{T}", "z_bar*x.T"),
+    (r"(W x)^T", "(W*x).T"),
+    (r"\bar{h} \circ \sigma'(z)", "h_bar*sigma'(z)"),
+    (r"\bar{h} \odot \sigma'(z)", "h_bar*sigma'(z)"),
+    (r"\bar{h} \cdot \sigma'(z)", "h_bar*sigma'(z)"),
+]
+
+
+def test_corpus_is_large():
+    assert len(CORPUS) >= 150
+
+
+@pytest.mark.parametrize("tex, expected", CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_line_reads_as_its_plain_text_twin(tex, expected):
+    assert_reads(tex, expected)
+
+
+READINGS = [
+    (r"\frac{d}{dw} w x", DOP(sym("w") * sym("x"), sym("w"))),
+    (r"\frac{d}{dw}(w x)\, b", DOP(sym("w") * sym("x"), sym("w")) * sym("b")),
+    (r"\sqrt{x}^{3}", sympy.sqrt(sym("x")) ** 3),
+    (r"\exp(x)^2", sympy.exp(sym("x")) ** 2),
+]
+
+
+@pytest.mark.parametrize("tex, expected", READINGS, ids=[r[0] for r in READINGS])
+def test_operator_reaches_as_far_as_documented(tex, expected):
+    assert latex(tex) == expected
+
+
+def test_scope_receives_plain_spellings_with_positions():
+    seen = []
+
+    class Recording(LatexScope):
+        def name(self, tok):
+            seen.append((str(tok), tok.line, tok.column))
+            return super().name(tok)
+
+        def call(self, tok, args):
+            seen.append((str(tok), tok.line, tok.column))
+            return super().call(tok, args)
+
+    latex(r"\bar{\mathcal{L}}_{reg}\, \lambda + \operatorname{relu}(xy)", Recording())
+    assert seen == [("L_reg_bar", 1, 1), ("lambda", 1, 27), ("xy", 1, 55), ("relu", 1, 37)]
+
+
+def test_local_and_deriv_tokens_carry_plain_names_at_their_place():
+    seen = []
+
+    class Recording(LatexScope):
+        def local(self, a, b):
+            seen.append((str(a), a.column, str(b), b.column))
+            return super().local(a, b)
+
+        def deriv(self, tok, inner):
+            seen.append((str(tok), tok.column))
+            return super().deriv(tok, inner)
+
+        def sum_index(self, tok, body):
+            seen.append((str(tok), tok.column))
+            return super().sum_index(tok, body)
+
+    latex(r"\frac{d L_{reg}}{d R} + \frac{\partial}{\partial w}[w] + \sum_k y_k", Recording())
+    assert seen == [("L_reg", 9, "R", 20), ("w", 44), ("k", 58)]
+
+
+def test_letter_run_is_one_name_and_the_scope_splits_it():
+    scope = LatexScope({"x", "y"})
+    assert latex("xy", scope) == sym("x") * sym("y")
+    assert latex("xy", LatexScope({"xy"})) == sym("xy")
+
+
+def test_e_is_a_variable_when_the_scope_knows_one():
+    assert latex("e^{x}") == sympy.exp(sym("x"))
+    assert latex("e^{x}", LatexScope(NAMES | {"e"})) == sym("e") ** sym("x")
+
+
+def test_scope_product_hook_sees_juxtaposition_and_cdot():
+    calls = []
+
+    class Matrices(LatexScope):
+        def product(self, a, b, tok):
+            calls.append(None if tok is None else str(tok))
+            return MM(a, b)
+
+    got = latex(r"W x \cdot y + a \circ c", Matrices())
+    assert calls == [None, r"\cdot"]
+    assert got == MM(MM(sym("W"), sym("x")), sym("y")) + sym("a") * sym("c")
+
+
+# --- names and derivatives on a left-hand side
+
+NAMES_CASES = [
+    (r"\bar{w}", "w_bar"), (r"\overline{w}", "w_bar"), (r"\bar w", "w_bar"),
+    (r"\bar{\mathcal{L}}_{reg}", "L_reg_bar"), (r"\overline{\mathcal{L}_{\text{reg}}}", "L_reg_bar"),
+    (r"\bar{h}_i", "h_i_bar"), (r"\bar{W}^{(2)}", "W2_bar"), (r"\mathcal{L}_{\text{reg}}", "L_reg"),
+    (r"w_{1}", "w_1"), (r"\lambda", "lambda"), ("z", "z"), (r"\varepsilon", "varepsilon"),
+    (r"\sigma", "sigma"), (r"L_{reg}", "L_reg"), (r"w_{0}", "w_0"), (r"  \bar{z} \, ", "z_bar"),
+    (r"\overline{w_{ki}^{(2)}}", "w2_ki_bar"), (r"\overline{b_k^{(2)}}", "b2_k_bar"),
+    (r"\bar{b}^{(1)}", "b1_bar"), (r"\overline{y_k}", "y_k_bar"), (r"\bar{\mathcal{R}}", "R_bar"),
+    (r"\mathbf{W}^{(1)}", "W1"), ("w_bar", "w_bar"), (r"\hat{y}", "y_hat"), ("λ", "lambda"),
+    (r"w_{k, i}", "w_k_i"),
+]
+
+
+@pytest.mark.parametrize("tex, expected", NAMES_CASES, ids=[c[0] for c in NAMES_CASES])
+def test_latex_name_spells_a_name_plainly(tex, expected):
+    assert latex_name(tex) == expected
+
+
+@pytest.mark.parametrize("tex", [r"\bar{w} x", r"x + y", r"\frac{a}{b}", "", r"\bar{}", r"\foo"])
+def test_latex_name_rejects_what_is_not_one_name(tex):
+    with pytest.raises(ParseError):
+        latex_name(tex)
+
+
+DERIVATIVES = [
+    (r"\frac{\partial \mathcal{L}_{reg}}{\partial w}", ("L_reg", "w")),
+    (r"\frac{dL}{dw}", ("L", "w")),
+    (r"\frac{d L}{d w}", ("L", "w")),
+    (r"\partial L / \partial w", ("L", "w")),
+    (r"\dfrac{\partial \mathcal{L}_{\text{reg}}}{\partial b}", ("L_reg", "b")),
+    (r"\frac{\mathrm{d}\mathcal{L}}{\mathrm{d}w}", ("L", "w")),
+    (r"\tfrac{\partial f}{\partial x}", ("f", "x")),
+    ("dL_reg/dw", ("L_reg", "w")),
+    (r"\frac{\partial}{\partial w} \mathcal{L}", ("L", "w")),
+    (r"\frac{\partial L}{\partial W^{(1)}}", ("L", "W1")),
+]
+
+
+@pytest.mark.parametrize("tex, expected", DERIVATIVES, ids=[d[0] for d in DERIVATIVES])
+def test_latex_derivative_names_numerator_and_variable(tex, expected):
+    assert latex_derivative(tex) == expected
+
+
+@pytest.mark.parametrize("tex", [r"\bar{w}", r"\frac{a}{b}", r"\frac{d}{2}", r"\frac{d_1}{d_2}",
+                                 r"\frac{\partial^2 L}{\partial w^2}", "x/y", ""])
+def test_latex_derivative_is_none_for_other_text(tex):
+    assert latex_derivative(tex) is None
+
+
+# --- rows of a block
+
+def rows_of(path):
+    return parse_latex_rows(path.read_text(encoding="utf-8"))
+
+
+def test_contract_adjoints_match_their_plain_twin_line_by_line():
+    rows = rows_of(EXAMPLES / "reglog_adjoints.tex")
+    twin = [line.split("=", 1) for line in (EXAMPLES / "reglog_adjoints.txt").read_text().splitlines()]
+    assert len(rows) == len(twin) == 7
+    for row, (lhs, rhs) in zip(rows, twin):
+        assert latex_name(row.lhs) == lhs.strip()
+        assert same(latex(row.rhs, line=row.line, col=row.col), plain(rhs))
+
+
+def test_contract_rows_keep_line_and_rhs_column():
+    text = (EXAMPLES / "reglog_adjoints.tex").read_text()
+    rows = parse_latex_rows(text)
+    lines = text.splitlines()
+    for row in rows:
+        assert lines[row.line - 1][row.col - 1:].startswith(row.rhs)
+        assert lines[row.lhs_line - 1][row.lhs_col - 1:].startswith(row.lhs)
+    assert rows[0] == Row(2, 28, r"\bar{\mathcal{L}}_{reg}", "1", 2, 1)
+
+
+def seed_section(start, stop):
+    text = SEED.read_text(encoding="utf-8")
+    a = text.index(start)
+    return text[a:text.index(stop, a)]
+
+
+SEED_FORWARD = [("z", "w*x + b"), ("y", "sigma(z)"), ("L", "1/2*(y - t)^2"), ("R", "1/2*w^2"),
+                ("L_reg", "L + lambda*R")]
+
+
+def test_seed_forward_equations_with_tags_and_periods():
+    rows = parse_latex_rows(seed_section("$$z = wx + b", "Regularization term"))
+    assert [(latex_name(r.lhs), r.rhs) for r in rows][0] == ("z", "wx + b")
+    assert len(rows) == len(SEED_FORWARD)
+    for row, (name, rhs) in zip(rows, SEED_FORWARD):
+        assert latex_name(row.lhs) == name
+        assert same(latex(row.rhs), plain(rhs))
+
+
+CALCULUS = [
+    ("L_reg", "1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2"),
+    (("L_reg", "w"), "d/dw [ 1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2 ]"),
+    (None, "1/2 * d/dw [ (sigma(w*x + b) - t)^2 ] + lambda/2 * d/dw [ w^2 ]"),
+    (None, "(sigma(w*x + b) - t) * d/dw [ sigma(w*x + b) - t ] + lambda*w"),
+    (None, "(sigma(w*x + b) - t) * sigma'(w*x + b) * d/dw [ w*x + b ] + lambda*w"),
+    (None, "(sigma(w*x + b) - t) * sigma'(w*x + b) * x + lambda*w"),
+    (("L_reg", "b"), "d/db [ 1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2 ]"),
+    (None, "1/2 * d/db [ (sigma(w*x + b) - t)^2 ] + lambda/2 * d/db [ w^2 ]"),
+    (None, "(sigma(w*x + b) - t) * d/db [ sigma(w*x + b) - t ] + 0"),
+    (None, "(sigma(w*x + b) - t) * sigma'(w*x + b) * d/db [ w*x + b ]"),
+    (None, "(sigma(w*x + b) - t) * sigma'(w*x + b)"),
+]
+
+
+def test_seed_calculus_class_derivation_reads_row_by_row():
+    rows = parse_latex_rows(seed_section(r"$$\begin{aligned}", "★"))
+    assert len(rows) == len(CALCULUS)
+    for row, (lhs, rhs) in zip(rows, CALCULUS):
+        if lhs is None:
+            assert row.lhs is None
+        elif isinstance(lhs, tuple):
+            assert latex_derivative(row.lhs) == lhs
+        else:
+            assert latex_name(row.lhs) == lhs
+        assert same(latex(row.rhs), plain(rhs)), row
+
+
+def test_seed_calculus_rows_share_the_block_line():
+    rows = parse_latex_rows(SEED.read_text(encoding="utf-8"))
+    text_lines = SEED.read_text(encoding="utf-8").splitlines()
+    derivation = [r for r in rows if r.rhs.startswith(r"(\sigma(wx + b) - t) \sigma'(wx + b) x")]
+    assert len(derivation) == 1
+    row = derivation[0]
+    assert text_lines[row.line - 1].startswith(r"$$\begin{aligned}")
+    assert text_lines[row.line - 1][row.col - 1:].startswith(row.rhs)
+
+
+ADJOINTS_WITH_LOCALS = [
+    ("L_reg_bar", "1"),
+    ("R_bar", "L_reg_bar*LOCAL(L_reg, R)"), (None, "L_reg_bar*lambda"),
+    ("L_bar", "L_reg_bar*LOCAL(L_reg, L)"), (None, "L_reg_bar"),
+    ("y_bar", "L_bar*LOCAL(L, y)"), (None, "L_bar*(y - t)"),
+    ("z_bar", "y_bar*LOCAL(y, z)"), (None, "y_bar*sigma'(z)"),
+    ("w_bar", "z_bar*LOCAL(z, w) + R_bar*LOCAL(R, w)"), (None, "z_bar*x + R_bar*w"),
+    ("b_bar", "z_bar*LOCAL(z, b)"), (None, "z_bar"),
+]
+
+
+def test_seed_adjoints_with_local_derivatives_and_continuations():
+    rows = parse_latex_rows(seed_section(r"$$\overline{\mathcal{L}_{\text{reg}}} = 1$$", "최종정리"))
+    assert len(rows) == len(ADJOINTS_WITH_LOCALS)
+    for row, (lhs, rhs) in zip(rows, ADJOINTS_WITH_LOCALS):
+        assert (row.lhs and latex_name(row.lhs)) == lhs
+        assert same(latex(row.rhs), plain(rhs)), row
+
+
+def test_seed_final_adjoints_match_the_contract_plain_text():
+    rows = parse_latex_rows(seed_section("최종정리", "☆"))
+    twin = [line.split("=", 1) for line in (EXAMPLES / "reglog_adjoints.txt").read_text().splitlines()]
+    assert len(rows) == len(twin)
+    for row, (lhs, rhs) in zip(rows, twin):
+        assert latex_name(row.lhs) == lhs.strip()
+        assert same(latex(row.rhs), plain(rhs))
+
+
+MULTILAYER = [
+    ("z_i", "SUM(w1_ij*x_j, j) + b1_i"), ("h_i", "sigma(z_i)"), ("y_k", "SUM(w2_ki*h_i, i) + b2_k"),
+    ("L", "1/2*SUM((y_k - t_k)^2, k)"),
+    ("L_bar", "1"), ("y_k_bar", "L_bar*(y_k - t_k)"), ("w2_ki_bar", "y_k_bar*h_i"),
+    ("b2_k_bar", "y_k_bar"), ("h_i_bar", "SUM(y_k_bar*w2_ki, k)"), ("z_i_bar", "h_i_bar*sigma'(z_i)"),
+    ("w1_ij_bar", "z_i_bar*x_j"), ("b1_i_bar", "z_i_bar"),
+    ("L_bar", "1"), ("y_bar", "L_bar*(y - t)"), ("W2_bar", "y_bar*h.T"), ("b2_bar", "y_bar"),
+    ("h_bar", "W2.T*y_bar"), ("z_bar", "h_bar*sigma'(z)"), ("W1_bar", "z_bar*x.T"), ("b1_bar", "z_bar"),
+]
+
+
+def test_seed_multilayer_and_vectorized_equations():
+    text = seed_section("Forward - Pass", "⇒ Vectorized Notation")
+    rows = [r for r in parse_latex_rows(text) if r.lhs and "V_1" not in r.lhs]
+    assert len(rows) == len(MULTILAYER)
+    for row, (lhs, rhs) in zip(rows, MULTILAYER):
+        assert latex_name(row.lhs) == lhs
+        assert same(latex(row.rhs), plain(rhs)), row
+
+
+def test_rows_split_on_double_backslash_and_newlines():
+    text = "\\begin{align*}\n  z &= w x + b \\\\[2pt]\n  y &= \\sigma(z) \\tag{2}\n\\end{align*}\nL = y"
+    rows = parse_latex_rows(text)
+    assert [(r.lhs, r.rhs, r.line) for r in rows] == [("z", "w x + b", 2), ("y", r"\sigma(z)", 3),
+                                                       ("L", "y", 5)]
+
+
+def test_row_broken_over_lines_stays_one_row():
+    text = "\\bar{w} &= \\bar{z}\\, x\n        + \\bar{R}\\, w \\\\\n\\bar{b} &=\n   \\bar{z}"
+    rows = parse_latex_rows(text)
+    assert [r.lhs for r in rows] == [r"\bar{w}", r"\bar{b}"]
+    assert same(latex(rows[0].rhs, line=rows[0].line, col=rows[0].col), plain("z_bar*x + R_bar*w"))
+    assert (rows[1].line, rows[1].col, rows[1].lhs_line) == (4, 4, 3)
+
+
+def test_chained_equals_make_continuation_rows():
+    rows = parse_latex_rows(r"$a = b + c = d$")
+    assert rows == [Row(1, 6, "a", "b + c", 1, 2), Row(1, 14, None, "d")]
+
+
+def test_continuation_row_and_bare_expression():
+    rows = parse_latex_rows("$$= \\bar{z}$$\n\n$$x + y$$")
+    assert rows == [Row(1, 5, None, r"\bar{z}"), Row(3, 3, None, "x + y", bare=True)]
+
+
+@pytest.mark.parametrize("text, rhs", [
+    (r"z = wx + b \quad (1)", "wx + b"),
+    (r"L = L + \lambda R. \qquad (5)", r"L + \lambda R"),
+    (r"z = w x + b, \quad \text{where x is the input}", "w x + b"),
+    (r"z &= w x + b && \text{forward}", "w x + b"),
+    (r"L &= \frac{1}{2}(y-t)^2 && \leftarrow \text{expanded}", r"\frac{1}{2}(y-t)^2"),
+    (r"h = \sum_k y_k \quad \star \Rightarrow \text{two arrows}", r"\sum_k y_k"),
+    (r"z = w x + b % a comment", "w x + b"),
+    (r"z := w x + b", "w x + b"),
+    (r"\bar{v} \triangleq \frac{\partial L}{\partial v}", r"\frac{\partial L}{\partial v}"),
+    (r"z = w x + b \label{eq:z} \nonumber", "w x + b"),
+    (r"y = [z \geq 0]", r"[z \geq 0]"),
+    (r"s = \sum_{k=1}^{K} y_k", r"\sum_{k=1}^{K} y_k"),
+])
+def test_row_annotations_are_dropped(text, rhs):
+    (row,) = parse_latex_rows(text)
+    assert row.rhs == rhs
+
+
+def test_markdown_prose_around_math_is_ignored():
+    text = "Step one:\n$$\\bar{z} = \\bar{y}\\,\\sigma'(z)$$\nso that $\\bar{w} = \\bar{z} x$ holds. 50\\$"
+    rows = parse_latex_rows(text)
+    assert [(r.lhs, r.rhs, r.line, r.col) for r in rows] == [
+        (r"\bar{z}", r"\bar{y}\,\sigma'(z)", 2, 13), (r"\bar{w}", r"\bar{z} x", 3, 20)]
+
+
+def test_crlf_and_bom_do_not_disturb_rows():
+    rows = parse_latex_rows("\ufeff\\bar{w} = \\bar{z} x\r\n\\bar{b} = \\bar{z}\r\n")
+    assert [(r.lhs, r.rhs, r.line, r.col) for r in rows] == [
+        (r"\bar{w}", r"\bar{z} x", 1, 12), (r"\bar{b}", r"\bar{z}", 2, 11)]
+
+
+ROUND_TRIP = ["w*x + b", "1/2*(y - t)^2", "lambda*w^2/2", "exp(-z)", "1/(1 + exp(-z))", "log(y)",
+              "tanh(z)^2", "1 - tanh(z)^2", "sqrt(x)", "L_reg_bar*lambda", "z_bar*x + R_bar*w",
+              "w_0*x_0 + w_1*x_1 + w_2", "-t*log(y) - (1 - t)*log(1 - y)", "sin(x)*cos(x)",
+              "abs(z)", "x^(-2)", "2*x/(3*y)", "(w*x + b)^3*lambda"]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP)
+def test_sympy_latex_output_parses_back(text):
+    expr = plain(text)
+    assert same(latex(sympy.latex(expr)), expr)
+
+
+PRINTER_STYLE = [
+    (r"\bar{w} &= \bar{z}\, x + \bar{R}\, w", "w_bar", "z_bar*x + R_bar*w"),
+    (r"z &= w x + b", "z", "w*x + b"),
+    (r"y &= \sigma\left(z\right)", "y", "sigma(z)"),
+    (r"L &= \frac{1}{2} \left(y - t\right)^{2}", "L", "1/2*(y - t)^2"),
+    (r"\bar{z} &= \bar{y}\, \sigma'\left(z\right)", "z_bar", "y_bar*sigma'(z)"),
+    (r"\bar{z} &= \bar{m}\, \left[z \geq w\right]", "z_bar", "m_bar*[z >= w]"),
+    (r"m &= \max\left(z, w\right)", "m", "max(z, w)"),
+    (r"h &= \operatorname{relu}\left(z\right)", "h", "relu(z)"),
+    (r"\bar{z} &= \bar{h}\, \operatorname{relu}'\left(z\right)", "z_bar", "h_bar*relu'(z)"),
+    (r"z &= w_{0} x_{0} + w_{1} x_{1} + w_{2}", "z", "w_0*x_0 + w_1*x_1 + w_2"),
+    (r"L_{reg} &= L + \lambda R", "L_reg", "L + lambda*R"),
+    (r"\bar{L}_{reg} &= 1", "L_reg_bar", "1"),
+]
+
+
+def test_printer_style_aligned_block_parses_back():
+    block = "\\begin{aligned}\n" + " \\\\\n".join(p[0] for p in PRINTER_STYLE) + "\n\\end{aligned}"
+    rows = parse_latex_rows(block)
+    assert len(rows) == len(PRINTER_STYLE)
+    for row, (_, name, rhs) in zip(rows, PRINTER_STYLE):
+        assert latex_name(row.lhs) == name
+        assert same(latex(row.rhs, line=row.line, col=row.col), plain(rhs))
+
+
+# --- errors and their places
+
+def test_unknown_command_is_named_at_its_column():
+    raises_at(r"\bar{z} x + \foo", 13, match=r"unknown LaTeX command '\\foo'")
+
+
+def test_error_column_is_shifted_to_where_the_text_starts():
+    raises_at(r"\bar{z} x + \foo", 22, line=4, match="foo", col=10)
+
+
+def test_unexpected_token_points_at_it():
+    err = raises_at(r"\bar{z}\, x + )", 15)
+    assert "')'" in err.message
+
+
+def test_end_of_input_error_points_past_the_last_character():
+    raises_at(r"\bar{z} +", 9, match="end")
+
+
+def test_unknown_name_from_scope_points_at_the_name():
+    raises_at(r"\bar{z}\, x + \bar{R}\, q", 25, match="unknown name 'q'", scope=LatexScope(strict=True))
+
+
+def test_ambiguous_juxtaposition_points_at_the_run():
+    scope = LatexScope({"x", "y", "xy"}, strict=True)
+    raises_at(r"2 + \lambda xy", 13, match="ambiguous", scope=LatexScope({"x", "y", "xy", "lambda"},
+                                                                         strict=True))
+    raises_at("xy", 1, match="ambiguous", scope=scope)
+
+
+def test_error_on_a_later_line_of_a_multiline_expression():
+    raises_at("a +\n  b \\foo", 5, line=2, match="foo")
+
+
+def test_error_inside_a_row_points_into_the_original_block():
+    text = (EXAMPLES / "reglog_adjoints.tex").read_text().replace(r"\sigma'(z)", r"\sigma'(z) \oops")
+    bad = [r for r in parse_latex_rows(text) if "oops" in r.rhs][0]
+    with pytest.raises(ParseError) as info:
+        latex(bad.rhs, line=bad.line, col=bad.col)
+    line = text.splitlines()[info.value.line - 1]
+    assert line[info.value.col - 1:].startswith(r"\oops")
+
+
+@pytest.mark.parametrize("tex, col, match", [
+    (r"\frac{1}{0}", 1, "division by zero"),
+    (r"x = 1", 3, "'='"),
+    (r"x_", 2, "subscript"),
+    (r"\sum x", 1, "index"),
+    (r"\left. x \right|", 1, "not supported"),
+    (r"\partial x", 1, "outside a derivative"),
+    (r"\frac{1}", 9, "end"),
+    (r"\sigma'(z, w)", 1, "one argument"),
+    (r"\max(z)", 1, "takes 2"),
+    (r"\mathbb{1}(x)", 1, "condition"),
+    (r"x ? y", 3, "unexpected character"),
+    (r"a \\ b", 3, "line break"),
+    (r"\sqrt[3]{x}", 1, "not supported"),
+    (r"{x + y", 7, "end"),
+    (r"\bar{x + y}", 5, "one name"),
+])
+def test_malformed_input_reports_what_and_where(tex, col, match):
+    raises_at(tex, col, match=match)
+
+
+def test_empty_expression_is_an_error():
+    raises_at("  \\, ", 1, match="empty")
+
+
+def test_scope_without_matrix_support_rejects_transpose():
+    raises_at("x^T", 2, match="transpose", scope=Scope())
+
+
+# --- malicious input
+
+@pytest.mark.parametrize("tex, match", [
+    (r"\input{/etc/passwd}", r"\\input"),
+    (r"\include{secret}", r"\\include"),
+    (r"\def\x{1} \x", r"\\def"),
+    (r"\newcommand{\x}{1}", r"\\newcommand"),
+    (r"\immediate\write18{rm -rf /}", r"\\immediate"),
+    ("{" * 10 ** 6, "longer"),
+    ("{" * 1000 + "x" + "}" * 1000, "nesting"),
+    (r"9^{9^{9^{9}}}", "exponent"),
+    (r"x^{10^{10}}", "exponent"),
+    ("x" + " + x" * 6000, "longer|tokens"),
+    ("-" * 6000 + "x", "tokens"),
+    (r"\bar{" * 70 + "x" + "}" * 70, "nesting"),
+    ("__import__('os').system('echo hacked')", "subscript|unexpected"),
+    ("x\x00", "NUL"),
+])
+def test_malicious_input_fails_fast_with_parse_error(tex, match):
+    start = time.perf_counter()
+    with pytest.raises(ParseError, match=match):
+        latex(tex, Scope())
+    assert time.perf_counter() - start < 1.0
+
+
+def test_huge_block_of_rows_is_split_quickly():
+    start = time.perf_counter()
+    parse_latex_rows("{" * 10 ** 5 + "\n" + "a = b \\\\ " * 20000)
+    assert time.perf_counter() - start < 2.0
+    with pytest.raises(ParseError):
+        parse_latex_rows("x" * 2_000_001)
+
+
+def test_no_user_text_is_compiled_or_executed():
+    code = textwrap.dedent(r"""
+        import sys
+        from check.latex import parse_latex_expression, parse_latex_rows, latex_name
+        from derive.parse import Scope
+        parse_latex_expression("x", Scope())
+        events = []
+        sys.addaudithook(lambda ev, args: events.append(ev) if ev in ("compile", "exec") else None)
+        texts = ["__import__('os').system('echo hacked')", r"\input{/etc/passwd}", r"\def\x{1}",
+                 r"\frac{1}{2}(\sigma(wx + b) - t)^2 + \frac{\lambda}{2}w^2", r"e^{-x} \log y",
+                 r"\operatorname{eval}(x)", r"\text{exec('1')}", r"\mathrm{exec}(z)"]
+        for t in texts:
+            try:
+                parse_latex_expression(t, Scope())
+            except ValueError:
+                pass
+        parse_latex_rows(r"\begin{aligned} a &= \text{__import__('os')} \\ b &= c \end{aligned}")
+        print(len(events))
+    """)
+    root = pathlib.Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                         env={"PYTHONPATH": str(root)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
+
+
+def test_parse_speed_is_well_above_a_class_worth_of_lines():
+    lines = [tex for tex, _ in CORPUS]
+    start = time.perf_counter()
+    for tex in lines:
+        latex(tex)
+    rate = len(lines) / (time.perf_counter() - start)
+    assert rate > 500, f"{rate:.0f} lines/s"
