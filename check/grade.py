@@ -863,7 +863,7 @@ def show_text(ex):
     for p in ex.parts:
         what = {"adjoints": "adjoint equations", "claim": f"gradient with respect to {p.wrt}",
                 "steps": "derivation" + (f" of the gradient with respect to {p.wrt}" if p.wrt else "")}[p.kind]
-        rows.append(f"  # part: {p.id}  ({p.points:g} points; {what})")
+        rows.append(f"  # part: {p.id}  ({p.points:g} point{'' if p.points == 1 else 's'}; {what})")
         if p.prompt:
             rows.append(f"    {p.prompt}")
     return "\n".join(rows) + "\n"
@@ -871,3 +871,15 @@ def show_text(ex):
 
 __all__ = ["GradeError", "grade", "grade_command", "exercises_command", "grade_student", "split_parts",
            "extract_math", "to_csv", "gradescope"]
+
+
+class _CallableModule(type(sys)):
+    """`check.grade` is both this module and, as DESIGN.md's API says, the function
+    `grade(exercise, paths, seed=0, jobs=1)`: importing the submodule rebinds the package
+    attribute `check.grade` to the module, so the module itself must be callable."""
+
+    def __call__(self, exercise, paths, seed=0, jobs=1, **kw):
+        return grade(exercise, paths, seed=seed, jobs=jobs, **kw)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -36,6 +36,7 @@ from derive.parse import MAX_DEPTH, MAX_TOKENS, check_caps, error, number, power
 from derive.rules import SPELLINGS
 
 MAX_BLOCK = 1_000_000
+DIGITS = frozenset("0123456789")
 
 GREEK_CMDS = frozenset(GREEK_NAMES | {"varpi", "varsigma", "varkappa", "Upsilon", "ell"})
 FONTS = frozenset({"mathcal", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathscr",
@@ -66,8 +67,8 @@ _SP = re.compile(r"\s+")
 _CMD = re.compile(r"\\([A-Za-z]+|[^A-Za-z])")
 _RUN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
-_NUM = re.compile(r"\d+(?:\.\d+)?|\.\d+")
-_LABEL = re.compile(r"\^\s*\{\s*\(\s*(\d+)\s*\)\s*(T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))?\s*\}")
+_NUM = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+_LABEL = re.compile(r"\^\s*\{\s*\(\s*([0-9]+)\s*\)\s*(T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))?\s*\}")
 _TRANSPOSE = re.compile(r"\^\s*(?:\{\s*(?:T|\\top|\\intercal|\\math(?:sf|rm)\s*\{\s*T\s*\})\s*\}"
                         r"|T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))")
 _PRIME = re.compile(r"\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
@@ -81,6 +82,7 @@ _IND = re.compile(r"\\(?:(?:mathbb|mathds|mathbbm)\s*(?:\{\s*[1I]\s*\}|[1I])"
 _DPREFIX = re.compile(r"\\partial(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
 _FRAC = re.compile(r"\\[dtc]?frac(?![A-Za-z])")
 _PARTIAL = re.compile(r"\\partial(?![A-Za-z])")
+_SIZE = re.compile(r"[bB]igg?[lrm]?")
 
 
 def _skip(text, pos):
@@ -286,9 +288,9 @@ def _read_name(text, pos, depth=0):
 
 @dataclass(frozen=True)
 class _Deriv:
-    var: Optional[_Name]       # None for the operator d/dw: then `of` is None too
+    var: _Name
     var_pos: int
-    of: Optional[_Name]
+    of: Optional[_Name]        # None for the operator d/dw
     of_pos: int
     end: int
 
@@ -403,7 +405,7 @@ class _Lexer:
             self.emit("_LCB" if name == "{" else "_RCB", name, pos, end)
         elif name == "\\":
             raise self.fail(r"a line break '\\' inside an expression", pos)
-        elif name in ("left", "right", "middle") or re.fullmatch(r"[bB]igg?[lrm]?", name):
+        elif name in ("left", "right", "middle") or _SIZE.fullmatch(name):
             return self.sized(pos)
         elif name in DROPPED:
             return self.dropped(pos, name, end)
@@ -451,20 +453,26 @@ class _Lexer:
         if name.simple and name.plain in SPELLINGS and _CALL.match(text, after):
             self.emit("FUNC", name.plain, pos, name.end)
             return name.end
-        if (name.simple and name.plain.endswith("e") and text.startswith("^", after)
-                and not self.known("e")):
-            if name.plain == "e":
-                self.emit("EULER", "e", pos, name.end)
-                return name.end
-            if (name.plain.endswith("e") and name.plain.isalpha() and text[pos:name.end] == name.plain
-                    and not self.known(name.plain)):
-                self.emit("NAME", name.plain[:-1], pos, name.end - 1)
-                self.emit("EULER", "e", name.end - 1, name.end)
-                return name.end
+        if name.simple and text.startswith("^", after) and self.exponential(name, pos):
+            return name.end
         self.emit("NAME", name.plain, pos, name.end)
         if name.transpose is not None:
             self.emit("TRANSPOSE", "T", name.transpose, name.transpose + 1)
         return name.end
+
+    def exponential(self, name, pos):
+        """`e^{...}`, also ending a letter run (`xe^{x}`), when the scope has no variable `e`."""
+        plain = name.plain
+        if not plain.endswith("e") or self.known("e"):
+            return False
+        if plain == "e":
+            self.emit("EULER", "e", pos, name.end)
+            return True
+        if plain.isalpha() and self.text[pos:name.end] == plain and not self.known(plain):
+            self.emit("NAME", plain[:-1], pos, name.end - 1)
+            self.emit("EULER", "e", name.end - 1, name.end)
+            return True
+        return False
 
     def arg(self, pos, kind, owner):
         """One TeX argument: a braced group, or one token that gets braces around it."""
@@ -478,11 +486,10 @@ class _Lexer:
         if p < len(text) and text[p] in "+-−":
             self.emit("_PLUS" if text[p] == "+" else "MINUS", text[p], p, p + 1)
             p = _skip(text, p + 1)
-        core = _read_base(text, p, True, 0)
-        if p < len(text) and text[p].isdigit():
+        if text[p:p + 1] in DIGITS:
             self.emit("NUMBER", text[p], p, p + 1)
             end = p + 1
-        elif core is not None:
+        elif (core := _read_base(text, p, True, 0)) is not None:
             self.emit("NAME", core[0], p, core[1])
             end = core[1]
         else:
@@ -520,8 +527,8 @@ class _Lexer:
     def sized(self, pos):
         m = _SIZED.match(self.text, pos)
         size, delim = m.group(1), m.group(2)
-        if delim == ".":
-            raise self.fail(f"\\{size}. is not supported", pos)
+        if delim == "." or size == "middle":
+            raise self.fail(f"\\{size}{delim or ''} is not supported", pos)
         if delim in ("|", r"\vert", r"\|"):
             if delim == r"\|":
                 raise self.fail("norms \\| \\| are not supported", pos)
@@ -532,7 +539,7 @@ class _Lexer:
             else:
                 return self.bar(pos, m.end())
             return m.end()
-        if delim not in DELIMS or size == "middle":
+        if delim not in DELIMS:
             raise self.fail(f"\\{size} needs a delimiter such as ( [ \\{{", pos)
         self.emit(DELIMS[delim], delim, pos, m.end())
         return m.end()
@@ -892,7 +899,8 @@ class Row:
     bare: bool = False
 
 
-_ENVS = r"aligned|align\*?|alignat\*?|alignedat|equation\*?|gather\*?|gathered|split|eqnarray\*?|multline\*?|flalign\*?|displaymath|math"
+_ENVS = (r"aligned|align\*?|alignat\*?|alignedat|equation\*?|gather\*?|gathered|split|eqnarray\*?"
+         r"|multline\*?|flalign\*?|displaymath|math")
 _MARKS = re.compile(r"""
     (?P<brk>\\\\(?:\s*\[\s*-?[\d.]+\s*[a-z]{2}\s*\])?)
   | (?P<esc>\\[$%])
@@ -947,7 +955,12 @@ def _markup(text):
     return "".join(chars), breaks
 
 
+def _balance(line):
+    return sum(line.count(c) for c in "{([") - sum(line.count(c) for c in "})]")
+
+
 def _depths(row):
+    """The bracket depth before each character of a row."""
     depth, out = 0, []
     for ch in row:
         out.append(depth)
@@ -955,29 +968,31 @@ def _depths(row):
             depth += 1
         elif ch in "})]":
             depth -= 1
-    return out, depth
+    return out
 
 
 def _rows_of(buf, start, end):
     """Spans of one break-free segment, lines joined while an expression clearly goes on."""
-    spans, pos = [], start
+    spans, pos, depth, previous = [], start, 0, ""
     while pos < end:
         stop = buf.find("\n", pos, end)
         stop = end if stop < 0 else stop
-        if buf[pos:stop].strip():
-            last = spans[-1] if spans else None
-            if last and (_depths(buf[last[0]:last[1]])[1] > 0 or _JOIN_END.search(buf, last[0], last[1])
-                         or _JOIN_START.match(buf[pos:stop])):
-                spans[-1] = (last[0], stop)
+        line = buf[pos:stop]
+        if line.strip():
+            if spans and (depth > 0 or _JOIN_END.search(previous) or _JOIN_START.match(line)):
+                spans[-1] = (spans[-1][0], stop)
+                depth += _balance(line)
             else:
                 spans.append((pos, stop))
+                depth = _balance(line)
+            previous = line
         pos = stop + 1
     return spans
 
 
 def _cut(row):
     """The row without `&&` comments, `\\quad (1)` tags, arrows and trailing punctuation."""
-    depth = _depths(row)[0]
+    depth = _depths(row)
     for m in _ANNOTATION.finditer(row):
         if depth[m.start()] == 0:
             row = row[:m.start()]
@@ -1010,7 +1025,7 @@ def parse_latex_rows(text):
     for seg_start, seg_end in zip(bounds, bounds[1:]):
         for a, b in _rows_of(buf, seg_start, seg_end):
             row = _cut(buf[a:b])
-            depth = _depths(row)[0]
+            depth = _depths(row)
             rels = [m for m in _RELATION.finditer(row) if depth[m.start()] == 0]
             if not rels:
                 body, p = piece(row, 0, len(row), a)

@@ -6,6 +6,11 @@ from .printing import Latex, Text
 
 
 def number(v):
+    """A value for JSON: a float, or nested lists of floats (a column vector flat)."""
+    from .text import plain
+    v = plain(v)
+    if isinstance(v, list):
+        return [number(x) for x in v]
     return float(mpmath.mpf(v))
 
 

@@ -10,6 +10,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from .errors import ParseError
 from .evaluate import evaluate
 from .rules import derivative
 
@@ -17,8 +18,8 @@ ONE = sympy.Integer(1)
 SCALAR = (ONE, ONE)
 
 
-class ShapeError(ValueError):
-    pass
+class ShapeError(ParseError):
+    """Shapes that do not fit; a ParseError in a spec, a verdict in a student's claim."""
 
 
 def slot(i):
@@ -163,7 +164,7 @@ def lift(x):
         return x
     x = sympy.Integer(x) if isinstance(x, int) else x
     if not isinstance(x, sympy.Expr) or x.free_symbols:
-        raise ShapeError(f"cannot mix {x} into a matrix expression")
+        raise ParseError(f"cannot mix {x} into a matrix expression")
     return Const(x)
 
 
@@ -188,32 +189,30 @@ def broadcast(shapes):
     return out
 
 
-def elem(template, *args, shape=None):
-    """An elementwise node; nested elementwise nodes and constants are folded into the template."""
+def elem(template, *args):
+    """An elementwise node; nested elementwise nodes, constants and broadcasts are folded in."""
     args = [lift(a) for a in args]
+    out_shape = broadcast([a.shape for a in args])
+    args = [a.a if isinstance(a, Fill) and broadcast([a.a.shape] + [b.shape for b in args if b is not a])
+            == out_shape else a for a in args]
     flat, subs = [], {}
+
+    def place(a):
+        if a not in flat:
+            flat.append(a)
+        return sympy.Symbol(f"⟨⟨{flat.index(a)}⟩⟩", real=True)
     for i, a in enumerate(args):
         if isinstance(a, Const):
             subs[slot(i)] = a.value
-        elif isinstance(a, Elem) and a.shape == broadcast([a.shape] + [x.shape for x in args]):
-            inner = {}
-            for j, b in enumerate(a.args):
-                if b not in flat:
-                    flat.append(b)
-                inner[slot(j)] = slot(1000 + flat.index(b))
-            subs[slot(i)] = a.template.xreplace(inner)
+        elif isinstance(a, Elem):
+            subs[slot(i)] = a.template.xreplace({slot(j): place(b) for j, b in enumerate(a.args)})
         else:
-            if a not in flat:
-                flat.append(a)
-            subs[slot(i)] = slot(1000 + flat.index(a))
-    t = template.xreplace(subs).xreplace({slot(1000 + k): slot(k) for k in range(len(flat))})
-    out_shape = broadcast([a.shape for a in args] + ([shape] if shape else []))
-    if shape is not None:
-        out_shape = shape
-    used = sorted(t.free_symbols, key=lambda s: s.name)
+            subs[slot(i)] = place(a)
+    t = sympy.factor_terms(template.xreplace(subs))
+    used = sorted((s for s in t.free_symbols if s.name.startswith("⟨⟨")), key=lambda s: int(s.name[2:-2]))
     if not used:
-        return Const(t, out_shape) if out_shape == SCALAR else Fill(Const(t), out_shape)
-    keep = [flat[int(s.name[1:-1])] for s in used]
+        return Const(t) if out_shape == SCALAR else Fill(Const(t), out_shape)
+    keep = [flat[int(s.name[2:-2])] for s in used]
     t = t.xreplace({s: slot(k) for k, s in enumerate(used)})
     if t == slot(0) and keep[0].shape == out_shape:
         return keep[0]

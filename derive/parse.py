@@ -47,7 +47,9 @@ GRAMMAR = r"""
     | DERIV "(" sum ")"          -> deriv
     | "(" sum ")"
     | "[" sum CMP sum "]"        -> iverson
-args: sum ("," sum)*
+args: arg ("," arg)*
+?arg: sum
+    | NAME "=" sum               -> kwarg
 
 DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*/
 NAME: /[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff\u0304]|\{[A-Za-z0-9]+\})*/
@@ -64,6 +66,13 @@ CMP: />=|<=|>|<|≥|≤/
 """
 
 
+class Keyword:
+    """`axis=0` inside a call."""
+
+    def __init__(self, name, value, tok):
+        self.name, self.value, self.tok = name, value, tok
+
+
 class Scope:
     """What names mean. Subclasses override `name`; calls and operators are shared."""
 
@@ -71,6 +80,9 @@ class Scope:
         return sympy.Symbol(str(tok), real=True)
 
     def call(self, tok, args):
+        for a in args:
+            if isinstance(a, Keyword):
+                raise error(f"{tok} takes no keyword '{a.name}'", a.tok)
         spelled = SPELLINGS.get(str(tok))
         if spelled is None:
             if len(args) == 1:
@@ -140,6 +152,9 @@ class _Build(Transformer):
 
     def deriv(self, c):
         return self.state.scope.deriv(c[0], c[1])
+
+    def kwarg(self, c):
+        return Keyword(str(c[0]), c[1], c[0])
 
     def args(self, c):
         return list(c)
@@ -221,11 +236,11 @@ def parse_expression(text, scope, line=1, col=1):
                 raise ParseError(f"more than {MAX_TOKENS} tokens", line, col)
         return lark.parse(text)
     except ParseError as e:
-        raise ParseError(e.message, line + max(e.line, 1) - 1, (col - 1 + e.col) if e.col else col)
+        raise type(e)(e.message, line + max(e.line, 1) - 1, (col - 1 + e.col) if e.col else col)
     except VisitError as e:
         inner = e.orig_exc
         if isinstance(inner, ParseError):
-            raise ParseError(inner.message, line, col - 1 + max(inner.col, 1))
+            raise type(inner)(inner.message, line, col - 1 + max(inner.col, 1))
         raise ParseError(f"cannot read expression: {inner}", line, col)
     except UnexpectedInput as e:
         raise ParseError(_describe(e, text), line, col - 1 + (e.column if e.column > 0 else len(text) + 1))

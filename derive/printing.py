@@ -8,6 +8,7 @@ import re
 import sympy
 
 from .functions import BAR, IndGe, IndGt
+from .matrix import Const, Elem, Fill, Leaf, MatMul, MExpr, Reduce, Transpose, slot
 from .names import GREEK_NAMES, GREEK_UNICODE
 from .rules import primitive
 
@@ -15,6 +16,12 @@ ADD, MUL, NEG, POW, ATOM = 10, 20, 25, 30, 100
 
 
 def precedence(e):
+    if isinstance(e, MExpr):
+        if isinstance(e, Elem):
+            return precedence(e.template)
+        if isinstance(e, Const):
+            return precedence(e.value)
+        return MUL - 1 if isinstance(e, (MatMul, Fill)) else ATOM
     if e.is_Add:
         return ADD
     if e.is_Mul:
@@ -55,12 +62,17 @@ def split_mul(e):
 
 class Printer:
     times = "*"
+    hadamard = "*"
+    slots = {}
 
     def doprint(self, e):
         return self._print(sympy.Integer(e) if isinstance(e, int) else e)
 
     def term(self, t):
-        """One edge of an adjoint: upstream adjoint × local derivative, upstream first."""
+        """One edge of an adjoint: upstream adjoint × local derivative, upstream first.
+        A matrix term is already one expression (ȳ hᵀ, W⁽²⁾ᵀ ȳ)."""
+        if not hasattr(t, "local"):
+            return self._print(t.expr)
         up = self.name(t.upstream + BAR)
         if t.local == 1:
             return up
@@ -79,16 +91,68 @@ class Printer:
 
     def paren(self, e, level):
         s = self._print(e)
-        return self.wrap(s) if precedence(e) < level else s
+        return self.wrap(s) if precedence(self.slots.get(e, e)) < level else s
+
+    def _print_Symbol(self, e):
+        arg = self.slots.get(e)
+        if arg is None:
+            return self.name(e.name)
+        outer, self.slots = self.slots, {}
+        try:
+            return self._print(arg)
+        finally:
+            self.slots = outer
+
+    def sep(self, a, b):
+        """What stands between two factors: × for scalars, ∘ between two matrices."""
+        def matrix(f):
+            return any(not self.slots[s].is_scalar for s in getattr(f, "free_symbols", ()) if s in self.slots)
+        return self.hadamard if matrix(a) and matrix(b) else self.times
+
+    def join(self, factors, level):
+        out = self.paren(factors[0], level)
+        for prev, f in zip(factors, factors[1:]):
+            out += self.sep(prev, f) + self.paren(f, level)
+        return out
+
+    def _print_Leaf(self, e):
+        return self.name(e.name)
+
+    def _print_Const(self, e):
+        return self._print(e.value)
+
+    def _print_Elem(self, e):
+        outer, self.slots = self.slots, {slot(i): a for i, a in enumerate(e.args)}
+        try:
+            return self._print(e.template)
+        finally:
+            self.slots = outer
+
+    def _print_MatMul(self, e):
+        left = self._print(e.a) if isinstance(e.a, MatMul) else self.paren(e.a, MUL + 1)
+        return left + self.matmul + self.paren(e.b, MUL + 1)
+
+    def _print_Transpose(self, e):
+        base = self.paren(e.a, ATOM)
+        return self.group(base) + self.transposed if "^" in base else base + self.transposed
+
+    def group(self, s):
+        return s
+
+    def _print_Reduce(self, e):
+        return self.reduce(e.kind, self._print(e.a), e.axis)
+
+    def _print_Fill(self, e):
+        return f"ones({self._print(e.shape[0])}, {self._print(e.shape[1])}){self.times}{self.paren(e.a, MUL)}"
 
     def _print_Add(self, e):
         out = ""
         for i, t in enumerate(ordered_terms(e)):
             if t.could_extract_minus_sign():
-                s = self.paren(-t, MUL)
+                s = self.paren(-t, ADD + 1)
                 out += ("-" if i == 0 else " - ") + s
             else:
-                out += ("" if i == 0 else " + ") + self.paren(t, MUL)
+                out += ("" if i == 0 else " + ") + self.paren(t, ADD + 1)
         return out
 
     def _print_Integer(self, e):
@@ -108,6 +172,12 @@ class Text(Printer):
     def __init__(self, ascii=True):
         self.ascii = ascii
         self.times = "*" if ascii else "·"
+        self.hadamard = "*" if ascii else " ∘ "
+        self.matmul = " @ " if ascii else " "
+        self.transposed = ".T" if ascii else "ᵀ"
+
+    def reduce(self, kind, arg, axis):
+        return f"{kind}({arg}" + (f", axis={axis})" if axis is not None else ")")
 
     def wrap(self, s):
         return f"({s})"
@@ -124,9 +194,6 @@ class Text(Printer):
         head = GREEK_UNICODE.get(head, head)
         return head + ("\u0304" if adjoint else "") + ("_" + sub if sep else sub)
 
-    def _print_Symbol(self, e):
-        return self.name(e.name)
-
     def _print_Rational(self, e):
         return f"{e.p}/{e.q}"
 
@@ -135,7 +202,7 @@ class Text(Printer):
 
     def _print_Mul(self, e):
         sign, num, den = split_mul(e)
-        top = self.times.join(self.paren(f, MUL) for f in num) if num else "1"
+        top = self.join(num, MUL) if num else "1"
         if not den:
             return sign + top
         bottom = self.times.join(self.paren(f, POW) for f in den)
@@ -164,9 +231,24 @@ class Latex(Printer):
     """LaTeX; `names` maps a name to its LaTeX (the spec's `latex:` line)."""
 
     times = r"\, "
+    hadamard = r" \circ "
+    matmul = r"\, "
+    transposed = r"^\top"
 
     def __init__(self, names=None):
         self.names = names or {}
+
+    def group(self, s):
+        return "{" + s + "}"
+
+    def _print_Fill(self, e):
+        return rf"\mathbf{{1}}_{{{self._print(e.shape[0])} \times {self._print(e.shape[1])}}}\, {self.paren(e.a, MUL)}"
+
+    def reduce(self, kind, arg, axis):
+        if kind == "norm2":
+            return rf"\left\lVert {arg} \right\rVert^{{2}}"
+        sub = f"_{{{axis}}}" if axis is not None else ""
+        return rf"\operatorname{{{kind}}}{sub}\left({arg}\right)"
 
     def wrap(self, s):
         return rf"\left({s}\right)"
@@ -179,9 +261,6 @@ class Latex(Printer):
             return tex
         head, rest = split_latex_base(tex)
         return rf"\bar{{{head}}}{rest}"
-
-    def _print_Symbol(self, e):
-        return self.name(e.name)
 
     def _print_Rational(self, e):
         return rf"\frac{{{e.p}}}{{{e.q}}}"
@@ -201,8 +280,8 @@ class Latex(Printer):
             return "1"
         parts = [self.paren(f, MUL) for f in factors]
         out = parts[0]
-        for prev, part in zip(factors, parts[1:]):
-            out += (r" \cdot " if prev.is_Number and part[:1].isdigit() else r"\, ") + part
+        for prev, f, part in zip(factors, factors[1:], parts[1:]):
+            out += (r" \cdot " if prev.is_Number and part[:1].isdigit() else self.sep(prev, f)) + part
         return out
 
     def _print_Pow(self, e):

@@ -1,9 +1,15 @@
 """The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
 import re
 
+import numpy as np
+import sympy
+
 from .errors import ParseError
 from .functions import BAR, sym
 from .graph import Graph, Node
+from .matrix import SCALAR, Leaf, lift
+from .mgraph import MatrixGraph, MNode
+from .mscope import Dim, MatrixOps, parse_dims
 from .names import canonical, spelled
 from .parse import Scope, error, parse_expression
 from .rules import SPELLINGS
@@ -113,7 +119,9 @@ def _parse_spec(text):
                 raise ParseError(f"'{name}' is assigned twice (first on line {assigned[name]})",
                                  no, m.start(1) + 1)
             assigned[name] = no
-    scope = SpecScope(assigned)
+    shapes, dims = _declarations(lines)
+    matrix = any(sh != SCALAR for sh in shapes.values())
+    scope = MatrixSpecScope(assigned, shapes, dims) if matrix else SpecScope(assigned)
     nodes, headers = [], []
     for no, line in enumerate(lines, 1):
         if not line.strip():
@@ -132,11 +140,14 @@ def _parse_spec(text):
             expr = parse_expression(m.group(2), scope, no, m.start(2) + 1)
             scope.defined.add(name)
             scope.current = None
-            nodes.append(Node(name, expr, tuple(n for n in scope.used if sym(n) in expr.free_symbols), no))
+            if matrix:
+                expr = lift(expr)
+                scope.shapes[name] = expr.shape
+                nodes.append(MNode(name, expr, tuple(scope.used), no))
+            else:
+                nodes.append(Node(name, expr, tuple(n for n in scope.used if sym(n) in expr.free_symbols), no))
             continue
-        m = DECLARE.match(line)
-        if m:
-            _declare(m, no)
+        if DECLARE.match(line):
             continue
         col = len(line) - len(line.lstrip()) + 1
         raise ParseError("expected an assignment 'name = expression', or a 'wrt:', 'at:' or 'latex:' line",
@@ -151,20 +162,63 @@ def _parse_spec(text):
         if kind == "wrt":
             wrt = tuple(_known(piece, o + off, no, names, scope) for piece, o in _split_top(body))
         elif kind == "at":
-            at.update(_values(body, off, no, names, scope))
+            at.update(_values(body, off, no, names, scope, matrix))
         else:
             latex.update(_latex_names(body, off, no, names, scope))
-    return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex)
+    if not matrix:
+        return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex)
+    leaves = tuple(scope.leaves)
+    graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes), wrt or leaves,
+                        at, latex, tuple(sorted(dims)))
+    try:
+        graph.sizes(at)
+    except ValueError as e:
+        raise ParseError(f"the at: values disagree on a size: {e}", headers[-1][0] if headers else 1, 1)
+    for name, value in at.items():
+        if len(np.shape(value)) and [len(np.shape(value))] and np.shape(value) != tuple(
+                int(d) if d.is_Integer else np.shape(value)[i] for i, d in enumerate(graph.shape_of(name))):
+            raise ParseError(f"the value of '{name}' has the wrong shape", 1, 1)
+    return graph
 
 
-def _declare(m, no):
-    kind = m.group(2)
-    if kind == "scalar":
-        return
-    if re.match(r"(matrix|vector)\s*\(", kind):
-        raise ParseError("matrix and vector specs are not supported yet", no, m.start(2) + 1)
-    raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)' or 'matrix(m, n)'",
-                     no, m.start(2) + 1)
+def _declarations(lines):
+    """`W: matrix(H, D)`, `x: vector(D)`, `lambda: scalar` -> shapes and size letters."""
+    shapes, dims = {}, set()
+    for no, line in enumerate(lines, 1):
+        if HEADER.match(line) or ASSIGN.match(line):
+            continue
+        m = DECLARE.match(line)
+        if not m:
+            continue
+        name, kind = spelled(m.group(1)), m.group(2)
+        k = re.fullmatch(r"(matrix|vector)\s*\((.*)\)", kind)
+        if kind == "scalar":
+            shapes[name] = SCALAR
+        elif k:
+            sizes = parse_dims(k.group(2), no, m.start(2) + 1)
+            if len(sizes) != (2 if k.group(1) == "matrix" else 1):
+                raise ParseError(f"{k.group(1)} takes {2 if k.group(1) == 'matrix' else 1} size(s)",
+                                 no, m.start(2) + 1)
+            shapes[name] = tuple(sizes) if len(sizes) == 2 else (sizes[0], sympy.Integer(1))
+            dims.update(d.name for d in sizes if not d.is_Integer)
+        else:
+            raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)' or 'matrix(m, n)'",
+                             no, m.start(2) + 1)
+    return shapes, dims
+
+
+class MatrixSpecScope(MatrixOps, SpecScope):
+    """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
+
+    def __init__(self, assigned, shapes, dims):
+        super().__init__(assigned)
+        self.shapes, self.dims = dict(shapes), dims
+
+    def name(self, tok):
+        if str(tok) in self.dims:
+            return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
+        n = self.resolve(tok)
+        return Leaf(n, self.shapes.get(n, SCALAR))
 
 
 def _known(piece, col, no, names, scope):
@@ -176,17 +230,54 @@ def _known(piece, col, no, names, scope):
     return name
 
 
-def _values(body, off, no, names, scope):
+def _values(body, off, no, names, scope, matrix=False):
     out = {}
     for piece, o in _split_top(body):
         if "=" not in piece:
             raise ParseError("expected 'name=value'", no, off + o + 1)
         left, right = piece.split("=", 1)
         name = _known(left, off + o, no, names, scope)
+        if right.strip().startswith("["):
+            if not matrix:
+                raise ParseError(f"'{name}' is a scalar; declare it as vector(n) or matrix(m, n)",
+                                 no, off + o + len(left) + 2)
+            out[name] = _literal(right, no, off + o + len(left) + 2)
+            continue
         out[name] = parse_expression(right, ConstScope(), no, off + o + len(left) + 2)
         if not out[name].is_Number:
             raise ParseError(f"the value of '{name}' must be a number", no, off + o + len(left) + 2)
     return out
+
+
+def _literal(text, no, col):
+    """`[[0.1, 0.5], [-0.3, 0.8]]` or `[0.2, 0.4]` -> a numpy array of exact rationals."""
+    tokens = re.findall(r"\[|\]|,|[^\[\],\s]+|\s+", text)
+    stack, cur, pos = [], None, col
+    for t in tokens:
+        if t == "[":
+            stack.append([])
+        elif t == "]":
+            if not stack:
+                raise ParseError("unbalanced ]", no, pos)
+            done = stack.pop()
+            if stack:
+                stack[-1].append(done)
+            else:
+                cur = done
+        elif t.strip() and t != ",":
+            if not stack:
+                raise ParseError(f"unexpected '{t}'", no, pos)
+            stack[-1].append(parse_expression(t, ConstScope(), no, pos))
+        pos += len(t)
+    if stack or cur is None:
+        raise ParseError("unbalanced [", no, col)
+    try:
+        arr = np.array(cur, dtype=object)
+    except ValueError:
+        arr = None
+    if arr is None or arr.ndim not in (1, 2) or any(not getattr(x, "is_Number", False) for x in arr.flat):
+        raise ParseError("a matrix value must be a list of numbers or a list of equal-length rows", no, col)
+    return arr.reshape(-1, 1) if arr.ndim == 1 else arr
 
 
 def _latex_names(body, off, no, names, scope):

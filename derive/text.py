@@ -10,8 +10,18 @@ SYMBOLS = {False: {"d": "∂", "x": "×", "eta": "η", "<-": "←", "-": "−"},
            True: {"d": "d", "x": "x", "eta": "eta", "<-": "<-", "-": "-"}}
 
 
+def plain(v):
+    """A matrix value as lists: a column vector flat, a 1×1 matrix a number."""
+    if not hasattr(v, "shape"):
+        return v
+    if v.shape == (1, 1):
+        return v[0, 0]
+    return [row[0] for row in v.tolist()] if v.shape[1] == 1 else v.tolist()
+
+
 def fmt(v):
     """A value as people read it: 6 significant digits, no trailing noise."""
+    v = plain(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(fmt(x) for x in v) + "]"
     s = mpmath.nstr(mpmath.mpf(v), 6, min_fixed=-4, max_fixed=8)
@@ -19,8 +29,9 @@ def fmt(v):
 
 
 def signed(v):
-    """A value as a factor: negative ones in parentheses."""
-    return f"({fmt(v)})" if v < 0 else fmt(v)
+    """A value as a factor: negative ones (and matrices) in parentheses."""
+    v = plain(v)
+    return f"({fmt(v)})" if isinstance(v, list) or v < 0 else fmt(v)
 
 
 def ops(e):
@@ -59,7 +70,7 @@ def lines(d, printer, point=None, lr=None, expand=False):
         if adj:
             row += f"   = {fmt(adj[a.name])}"
             edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.local, env))} {sy['x']} upstream {fmt(adj[t.upstream])}"
-                     for t in a.terms]
+                     for t in a.terms if hasattr(t, "local")]
             if edges:
                 row += "   (" + "; ".join(edges) + ")"
         back.append(row)
@@ -72,7 +83,9 @@ def lines(d, printer, point=None, lr=None, expand=False):
         out.append((f"gradient step ({sy['eta']} = {printer.doprint(lr)})",
                     [f"{printer.name(w)} {sy['<-']} {fmt(vals[w])} {sy['-']} {fmt(eta)}{printer.times}{signed(adj[w])} = {fmt(vals[w] - eta * adj[w])}"
                      for w in d.wrt if w in vals]))
-    if expand:
+    if expand and getattr(g, "is_matrix", False):
+        out.append(("calculus-class full expansion", ["not available for matrix specs: see the adjoints"]))
+    elif expand:
         adj_ops = sum(ops(a.expr) for a in d.order)
         full_ops = sum(ops(grads[w]) for w in d.wrt)
         rows = [f"{sy['d']}{printer.name(g.output)}/{sy['d']}{printer.name(w)} = {printer.doprint(grads[w])}" for w in d.wrt]

@@ -93,7 +93,7 @@ BAD = [
     ("function_as_name", "sigma = x\n", 1, 1, "function name"),
     ("unknown_wrt", "wrt: q\nf = x\n", 1, 6, "unknown name 'q'"),
     ("non_number_value", "f = x\nat: x=y\n", 2, 7, "must be a number"),
-    ("matrix_not_yet", "W: matrix(2, 3)\nf = W\n", 1, 4, "not supported yet"),
+    ("shape_mismatch", "W: matrix(H, D)\nx: vector(H)\nf = sum(W @ x)\n", 3, 11, "inner sizes"),
 ]
 
 

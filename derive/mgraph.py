@@ -1,0 +1,203 @@
+"""Graphs of matrix and vector specs, and their reverse pass in matrix form (W̄ = ȳ hᵀ)."""
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import mpmath
+import numpy as np
+import sympy
+
+from .evaluate import DIGITS
+from .matrix import Leaf, SCALAR, mevaluate, vjp
+
+
+@dataclass(frozen=True)
+class MNode:
+    name: str
+    expr: object
+    parents: tuple
+    line: int = 0
+
+    @property
+    def shape(self):
+        return self.expr.shape
+
+
+@dataclass(frozen=True)
+class MTerm:
+    """The contribution of one consumer to an adjoint: a matrix expression in adjoints."""
+    upstream: str
+    expr: object
+
+
+@dataclass(frozen=True)
+class MAdjoint:
+    name: str
+    terms: tuple
+    shape: tuple
+    output: bool = False
+
+    @property
+    def expr(self):
+        if self.output:
+            return Leaf("1", SCALAR)
+        out = self.terms[0].expr
+        for t in self.terms[1:]:
+            out = out + t.expr
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixGraph:
+    inputs: tuple
+    shapes: dict          # input name -> shape
+    nodes: tuple
+    wrt: tuple = ()
+    at: dict = field(default_factory=dict)          # name -> numpy array of Rationals
+    latex_names: dict = field(default_factory=dict)
+    dims: tuple = ()      # size letters
+
+    is_matrix = True
+
+    @property
+    def output(self):
+        return self.nodes[-1].name
+
+    @cached_property
+    def defs(self):
+        return {n.name: n for n in self.nodes}
+
+    @property
+    def names(self):
+        return list(self.inputs) + [n.name for n in self.nodes]
+
+    def shape_of(self, name):
+        return self.shapes[name] if name in self.shapes else self.defs[name].shape
+
+    def leaf(self, name):
+        return Leaf(name, self.shape_of(name))
+
+    @cached_property
+    def consumers(self):
+        out = {n: [] for n in self.names}
+        for node in self.nodes:
+            for p in node.parents:
+                out[p].append(node)
+        return out
+
+    def sizes(self, point):
+        """Size letters bound by the arrays of `point`."""
+        sizes = {}
+        for name, value in point.items():
+            for d, n in zip(self.shape_of(name), np.shape(value)):
+                if not d.is_Integer:
+                    if sizes.setdefault(d.name, n) != n:
+                        raise ValueError(f"size {d} is {sizes[d.name]} and {n} at once")
+        return sizes
+
+    def values(self, point):
+        with mpmath.workdps(DIGITS):
+            env = {k: _array(v) for k, v in point.items()}
+            env["__sizes__"] = self.sizes(point)
+            for node in self.nodes:
+                env[node.name] = mevaluate(node.expr, env)
+        return env
+
+    def backprop(self, wrt=None):
+        wrt = tuple(wrt or self.wrt or self.inputs)
+        unknown = [w for w in wrt if w not in self.consumers]
+        if unknown:
+            raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(self.names)}")
+        if self.defs[self.output].shape != SCALAR:
+            raise ValueError(f"the output {self.output} must be a scalar to backpropagate, "
+                             f"not {self.defs[self.output].shape[0]}×{self.defs[self.output].shape[1]}")
+        reaches = {self.output}
+        for node in reversed(self.nodes):
+            if node.name in reaches:
+                reaches.update(node.parents)
+        depends = set(wrt)
+        for node in self.nodes:
+            if depends.intersection(node.parents):
+                depends.add(node.name)
+        live = reaches & depends | {self.output}
+        order = []
+        for name in [n.name for n in reversed(self.nodes)] + [w for w in wrt if w in self.inputs]:
+            if name not in live:
+                continue
+            if name == self.output:
+                order.append(MAdjoint(name, (), SCALAR, True))
+                continue
+            terms = []
+            for c in self.consumers[name]:
+                if c.name in live:
+                    g = vjp(c.expr, Leaf(c.name + "_bar", c.shape), self.leaf(name))
+                    if g is not None:
+                        terms.append(MTerm(c.name, g))
+            order.append(MAdjoint(name, tuple(terms), self.shape_of(name)))
+        return MatrixDerivation(self, wrt, tuple(order))
+
+
+def _array(v):
+    a = np.array(v, dtype=object)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        a = a.reshape(-1, 1)
+    return np.vectorize(_mpf, otypes=[object])(a)
+
+
+def _mpf(x):
+    if isinstance(x, sympy.Rational):
+        return mpmath.mpf(x.p) / x.q
+    return mpmath.mpf(x)
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixDerivation:
+    graph: MatrixGraph
+    wrt: tuple
+    order: tuple
+
+    @property
+    def adjoints(self):
+        return {a.name: a.expr for a in self.order}
+
+    @cached_property
+    def by_name(self):
+        return {a.name: a for a in self.order}
+
+    @property
+    def gradients(self):
+        """Matrix adjoints have no compact leaf-only form here; the adjoint expressions stand in."""
+        return {w: self.by_name[w].expr for w in self.wrt}
+
+    def values(self, point):
+        env = self.graph.values(point)
+        adj = {}
+        with mpmath.workdps(DIGITS):
+            for a in self.order:
+                if a.output:
+                    value = np.array([[mpmath.mpf(1)]], dtype=object)
+                else:
+                    value = sum((mevaluate(t.expr, env) for t in a.terms[1:]), mevaluate(a.terms[0].expr, env))
+                env[a.name + "_bar"] = adj[a.name] = value
+        vals = {k: v for k, v in env.items() if k in self.graph.names}
+        return vals, adj
+
+    def to_text(self, **kw):
+        from .text import derivation_text
+        return derivation_text(self, **kw)
+
+    def to_latex(self, **kw):
+        from .latex import derivation_latex
+        return derivation_latex(self, **kw)
+
+    def to_markdown(self, **kw):
+        from .text import derivation_markdown
+        return derivation_markdown(self, **kw)
+
+    def to_json(self, **kw):
+        from .jsonout import derivation_json
+        return derivation_json(self, **kw)
+
+    def _repr_latex_(self):
+        return "$$" + self.to_latex() + "$$"

@@ -1,0 +1,92 @@
+"""Names and calls in matrix specs: shapes declared up front, `@`, `.T`, sum/mean/norm2."""
+import sympy
+
+from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, lift, matmul, reduce, slot,
+                     transpose)
+from .parse import Keyword, Scope, error
+from .rules import SPELLINGS, PRIMES
+
+REDUCTIONS = ("sum", "mean", "norm2")
+
+
+class Dim:
+    """A size letter used as an argument of `ones(H, N)`."""
+
+    def __init__(self, symbol):
+        self.symbol = symbol
+
+
+def _shape_error(e, tok):
+    return ShapeError(e.message, getattr(tok, "line", 0) or 0, getattr(tok, "column", 0) or 0)
+
+
+class MatrixOps(Scope):
+    """Calls and operators over matrix expressions; `leaf_shape(name)` comes from the subclass."""
+
+    def call(self, tok, args):
+        name = str(tok)
+        kwargs = {a.name: a for a in args if isinstance(a, Keyword)}
+        args = [a for a in args if not isinstance(a, Keyword)]
+        try:
+            if name in REDUCTIONS:
+                return self.reduction(name, tok, args, kwargs)
+            if name == "ones" and len(args) == 2 and all(isinstance(a, Dim) for a in args):
+                return Fill(lift(1), (args[0].symbol, args[1].symbol))
+            if kwargs:
+                a = next(iter(kwargs.values()))
+                raise error(f"{name} takes no keyword '{a.name}'", a.tok)
+            if not any(isinstance(a, MExpr) for a in args):
+                return super().call(tok, args)
+            spelled = SPELLINGS.get(name)
+            if spelled is None:
+                raise error(f"unknown function '{name}'", tok)
+            head, arity, defaults = spelled
+            template = head(*[slot(i) for i in range(len(args))], *defaults[len(args) - arity:])
+            return elem(template, *args)
+        except ShapeError as e:
+            raise _shape_error(e, tok) from None
+
+    def reduction(self, name, tok, args, kwargs):
+        if len(args) != 1:
+            raise error(f"{name} takes one matrix argument", tok)
+        axis = None
+        if "axis" in kwargs:
+            v = kwargs.pop("axis").value
+            if not (v in (0, 1)) or name == "norm2":
+                raise error(f"{name}: axis must be 0 or 1", tok)
+            axis = int(v)
+        if kwargs:
+            raise error(f"{name} takes only axis=", tok)
+        return reduce(name, lift(args[0]), axis)
+
+    def prime_call(self, tok, args):
+        if len(args) == 1 and isinstance(args[0], MExpr):
+            head = PRIMES.get(str(tok))
+            if head is None:
+                raise error(f"no derivative function '{tok}''", tok)
+            return elem(head(slot(0)), args[0])
+        return super().prime_call(tok, args)
+
+    def matmul(self, a, b, tok):
+        try:
+            return matmul(a, b)
+        except ShapeError as e:
+            raise _shape_error(e, tok) from None
+
+    def transpose(self, a, tok):
+        return transpose(a)
+
+
+def parse_dims(text, tok_line, col):
+    """`H, D` or `3, 2` -> sizes (SymPy symbols or integers)."""
+    from .errors import ParseError
+    out = []
+    for piece in text.split(","):
+        p = piece.strip()
+        if p.isdigit() and 0 < int(p) <= 10_000:
+            out.append(sympy.Integer(int(p)))
+        elif p.isidentifier() and p.isascii():
+            out.append(sympy.Symbol(p, positive=True, integer=True))
+        else:
+            raise ParseError(f"a size must be a letter or a positive whole number, not '{p}'", tok_line, col)
+    return out
