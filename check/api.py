@@ -4,6 +4,7 @@ import random
 import mpmath
 
 from derive import Graph, parse_spec
+from derive.mgraph import MatrixGraph
 from derive.errors import ParseError
 from derive.evaluate import DIGITS, evaluate, kink_distance
 from derive.functions import bar, sym, unbar
@@ -18,7 +19,7 @@ from .verdict import Report, Verdict
 
 
 def as_graph(spec):
-    return spec if isinstance(spec, Graph) else parse_spec(spec)
+    return spec if isinstance(spec, (Graph, MatrixGraph)) else parse_spec(spec)
 
 
 def _resolve(scope, name, line, col=1):
@@ -62,25 +63,57 @@ def _rhs(scope, row, fmt):
     return read_expression(row.rhs, scope, row.line, row.col, fmt)
 
 
+class Scalar:
+    """Judging against a scalar graph: SymPy expressions, mpmath points, symbolic evidence."""
+
+    def __init__(self, graph, seed, deadline, fmt):
+        self.graph, self.deadline, self.fmt = graph, deadline, fmt
+        self.scope = ClaimScope(graph)
+        self.truth = truth_for(graph, seed)
+        self.derivation = self.truth.derivation
+
+    def resolve(self, name, line):
+        return _resolve(self.scope, name, line)
+
+    def parse(self, row):
+        return _rhs(self.scope, row, self.fmt)
+
+    def adjoint(self, name, expr, row, whole):
+        case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
+        return judge(f"{name}_bar", expr, case, self.deadline, row.line if row else None)
+
+    def forward(self, name, expr, row):
+        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line)
+
+    def global_values(self, chains, wanted):
+        return _global(self.truth, chains, wanted)
+
+
+def backend(spec, seed, deadline, fmt):
+    graph = as_graph(spec)
+    if getattr(graph, "is_matrix", False):
+        from .mcheck import Matrix
+        return Matrix(graph, seed, fmt)
+    return Scalar(graph, seed, deadline, fmt)
+
+
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    graph = as_graph(spec)
-    scope = ClaimScope(graph)
-    name = _resolve(scope, wrt, 0)
-    truth = truth_for(graph, seed)
-    if name not in truth.derivation.by_name:
+    b = backend(spec, seed, deadline, fmt)
+    name = b.resolve(wrt, 0)
+    if name not in b.derivation.by_name:
         raise ParseError(f"the output does not depend on '{name}'", 0, 0)
     rs = rows(clean(claim), fmt)
     if not rs:
         raise ParseError("empty claim", 1, 1)
     row = rs[0]
     if row.lhs:
-        t = target(row.lhs, row.line)
-        said = _resolve(scope, t.name, row.line)
+        said = b.resolve(target(row.lhs, row.line).name, row.line)
         if said != name:
             raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
-    expr = _rhs(scope, row, fmt)
-    return judge(f"{name}_bar", expr, _grad_case(truth, name, scope), deadline)
+    verdict = b.adjoint(name, b.parse(row), row, True)
+    return Verdict(verdict.target, verdict.verdict, verdict.evidence, verdict.counterexample,
+                   verdict.diagnosis, seconds=verdict.seconds)
 
 
 def _parse_error_item(label, e, line):
@@ -90,10 +123,8 @@ def _parse_error_item(label, e, line):
 
 def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
-    graph = as_graph(spec)
-    scope = ClaimScope(graph)
-    truth = truth_for(graph, seed)
-    d = truth.derivation
+    b = backend(spec, seed, deadline, fmt)
+    graph, d = b.graph, b.derivation
     try:
         rs = rows(clean(submission), fmt)
     except ParseError as e:
@@ -108,7 +139,7 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
                 raise ParseError("expected an equation 'v_bar = ...'", row.line, row.col)
             else:
                 t = target(row.lhs, row.line)
-                name = _resolve(scope, t.name, row.line)
+                name = b.resolve(t.name, row.line)
                 current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
                 if t.kind == "name" and name not in graph.defs:
                     raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
@@ -117,12 +148,11 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
                 if t.kind == "derivative":
                     current = ("derivative", name)
             kind, name = current
-            expr = _rhs(scope, row, fmt)
+            expr = b.parse(row)
             if kind == "name":
-                forward.append(judge(name, expr, _forward_case(truth, name, scope), deadline, row.line))
+                forward.append(b.forward(name, expr, row))
                 continue
-            case = _grad_case(truth, name, scope) if kind == "derivative" else _local_case(truth, name, scope)
-            v = judge(f"{name}_bar", expr, case, deadline, row.line)
+            v = b.adjoint(name, expr, row, kind == "derivative")
             chains.setdefault(name, []).append((v, expr))
             items.append(v)
         except ParseError as e:
@@ -141,7 +171,7 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     wrong = [v for v in items if v.verdict == "incorrect" and unbar_name(v.target) in order]
     first = min(wrong, key=lambda v: order.index(unbar_name(v.target))).target if wrong else None
     return Report("adjoints", tuple(items), first, missing, extra,
-                  _global(truth, chains, wanted), tuple(forward))
+                  b.global_values(chains, wanted), tuple(forward))
 
 
 def unbar_name(target):

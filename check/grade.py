@@ -196,7 +196,8 @@ def _row_classes(unit):
         if m:
             out.append(("deriv", _name_key(m.group(2))))
         elif LATEX_ADJ.search(lhs) or "\u0304" in lhs or PLAIN_ADJ.match(lhs.replace(" ", "")):
-            out.append(("adj", None))
+            base = re.sub(r"\\(?:bar|overline)(?![A-Za-z])|\u0304|_?bar\s*$", "", lhs)
+            out.append(("adj", _name_key(base)))
         else:
             out.append(("name", None))
     return out
@@ -211,9 +212,9 @@ def _blocks(lines):
             continue
         m = re.search(r"\\begin\s*\{([^}]*)\}", lines[i])
         if m:
-            end = "\\end{" + m.group(1) + "}"
+            end = "\\end{" + m.group(1).replace(" ", "") + "}"
             j = i
-            while j < n and end not in lines[j].replace(" ", "")[(m.end() if j == i else 0):]:
+            while j < n and end not in (lines[j][m.end():] if j == i else lines[j]).replace(" ", ""):
                 j += 1
             out.append((i, min(j, n - 1)))
             i = min(j, n - 1) + 1
@@ -253,32 +254,40 @@ class _Dispatch:
         info = []
         for a, b in blocks:
             rows = _row_classes("\n".join(lines[a:b + 1]))
+            if not rows:
+                info.append(None)
+                continue
             head = next((r for r in rows if r[0] in ("adj", "deriv", "expr")), None) \
                 or next((r for r in rows if r[0] == "name"), None) or ("cont", None)
             info.append((head, any(r[0] == "cont" for r in rows[1:])))
         dest = [None] * len(blocks)
         claims = [p for p in self.parts if p.kind == "claim"]
+        skip = {k for k, i in enumerate(info) if i is None}
+        info = [i or (("none", None), False) for i in info]
         for k, ((cls, var), has_cont) in enumerate(info):
             if cls == "adj":
-                dest[k] = self.of_kind("adjoints") or self.first
+                dest[k] = self.of_kind("adjoints") or self.of_kind("claim", var) or self.first
             elif cls == "deriv":
-                chain = has_cont or (k + 1 < len(info) and info[k + 1][0][0] == "cont")
+                nxt = next((j for j in range(k + 1, len(info)) if j not in skip), None)
+                chain = has_cont or (nxt is not None and info[nxt][0][0] == "cont")
                 dest[k] = self.deriv(var, chain)
             elif cls == "expr":
                 dest[k] = claims[0] if len(claims) == 1 else None
         for k, ((cls, _), _) in enumerate(info):
             if cls == "name":
-                nxt = next((j for j in range(k + 1, len(info)) if info[j][0][0] not in ("name", "cont")), None)
+                nxt = next((j for j in range(k + 1, len(info)) if info[j][0][0] not in ("name", "cont", "none")), None)
                 if nxt is not None and dest[nxt] is not None and dest[nxt].kind == "steps":
                     dest[k] = dest[nxt]
                 else:
                     dest[k] = self.of_kind("adjoints") or self.of_kind("steps") or self.first
         for k, ((cls, _), _) in enumerate(info):
             if dest[k] is None:
-                dest[k] = dest[k - 1] if k and cls in ("cont", "expr") and dest[k - 1] else self.first
+                prev = next((dest[j] for j in range(k - 1, -1, -1) if j not in skip), None)
+                dest[k] = prev if cls in ("cont", "expr") and prev else self.first
         out = {}
-        for (a, b), p in zip(blocks, dest):
-            out.setdefault(p.id, []).extend(range(a, b + 1))
+        for k, ((a, b), p) in enumerate(zip(blocks, dest)):
+            if k not in skip:
+                out.setdefault(p.id, []).extend(range(a, b + 1))
         return out
 
 
@@ -302,7 +311,8 @@ def split_parts(text, exercise, name):
         else:
             marked.setdefault(current, []).append(i)
     if unmarked:
-        sub = [lines[i] if i in set(unmarked) else "" for i in range(len(lines))]
+        keep = set(unmarked)
+        sub = [lines[i] if i in keep else "" for i in range(len(lines))]
         for pid, idx in _Dispatch(exercise)(sub).items():
             marked.setdefault(pid, []).extend(idx)
     out = {}
@@ -482,11 +492,15 @@ def _item_line(v, minimal):
     return s
 
 
+def _has_content(text):
+    return any(l.strip() and not l.lstrip().startswith(("#", "%")) for l in text.split("\n"))
+
+
 def grade_part(exercise, part, text, seed, name, minimal=False):
     out = {"part": part.id, "kind": part.kind, "score": 0.0, "max_score": _r(part.points),
            "verdict": "missing", "error": None, "items": [], "feedback": ""}
     review, kinds = [], []
-    if text is None or not text.strip():
+    if text is None or not _has_content(text):
         out["feedback"] = f"{part.id}: no answer (start it with a line '# part: {part.id}')"
         return out, review, kinds, False
     try:
@@ -610,21 +624,26 @@ def collect(paths):
                 raise GradeError(f"cannot read folder {p}: {e.strerror}") from None
             for e in entries:
                 if e.is_symlink():
-                    skipped.append(e.name + ("/" if e.is_dir() else ""))
+                    skipped.append(_shown(e.name) + ("/" if e.is_dir() else ""))
                 elif e.is_dir(follow_symlinks=False):
-                    skipped.append(e.name + "/")
+                    skipped.append(_shown(e.name) + "/")
                 elif not e.is_file(follow_symlinks=False) or e.name.startswith("."):
-                    skipped.append(e.name)
+                    skipped.append(_shown(e.name))
                 else:
-                    _add(files, e.name, e.path)
+                    _add(files, _shown(e.name), e.path)
         elif os.path.isfile(p):
-            _add(files, os.path.basename(p), p)
+            _add(files, _shown(os.path.basename(p)), p)
         elif os.path.lexists(p):
             raise GradeError(f"not a file or folder: {p}")
         else:
             raise GradeError(f"no such file or folder: {p}")
     single = len(paths) == 1 and not os.path.isdir(paths[0])
     return sorted(files.items()), sorted(skipped), single
+
+
+def _shown(name):
+    """A file name as text: bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _add(files, name, path):
@@ -754,9 +773,6 @@ def write_outputs(doc, exercise, single, out=None, csv_path=None, gradescope_pat
 
 
 def _write(path, text):
-    if path == "-":
-        sys.stdout.write(text)
-        return
     d = os.path.dirname(path)
     if d:
         os.makedirs(d, exist_ok=True)
@@ -806,7 +822,9 @@ def grade_command(a, out):
         finally:
             if progress:
                 progress.close()
-        write_outputs(doc, ex, single, a.out, a.csv, a.gradescope)
+        if a.out == "-":
+            out.write(to_json(doc))
+        write_outputs(doc, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
     except GradeError as e:
         raise _usage(str(e)) from None
     except OSError as e:

@@ -886,10 +886,8 @@ def latex_derivative(text):
 
 @dataclass(frozen=True)
 class Row:
-    """One equation of a block: `lhs = rhs`, or `= rhs` (lhs None) continuing the one above.
-
-    line/col locate the start of `rhs` in the input; `bare` marks a row without any `=`.
-    """
+    """One equation of a block: `lhs = rhs`, `= rhs` (lhs None) continuing the one above, or a
+    bare expression without any `=` (lhs "", bare True). line/col locate the start of `rhs`."""
     line: int
     col: int
     lhs: Optional[str]
@@ -1030,7 +1028,7 @@ def parse_latex_rows(text):
             if not rels:
                 body, p = piece(row, 0, len(row), a)
                 if body:
-                    rows.append(Row(*at(p), None, body, bare=True))
+                    rows.append(Row(*at(p), "", body, bare=True))
                 continue
             lhs, lp = piece(row, 0, rels[0].start(), a)
             for i, m in enumerate(rels):

@@ -6,6 +6,13 @@ EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
 SHOWN = {"correct": "correct", "incorrect": "incorrect", "undecided": "needs review"}
 
 
+def show(v, digits):
+    """A number or a (nested) list of numbers at `digits` significant digits."""
+    if isinstance(v, list):
+        return "[" + ", ".join(show(x, digits) for x in v) + "]"
+    return f"{v:.{digits}g}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     target: str
@@ -44,11 +51,13 @@ class Verdict:
             s += f" — {self.diagnosis['message']}"
         if self.counterexample:
             c = self.counterexample
-            at = ", ".join(f"{k}={v:.6g}" for k, v in c["at"].items())
+            at = ", ".join(f"{k}={show(v, 6)}" for k, v in c["at"].items())
+            if "sizes" in c:
+                at = ", ".join(f"{k}={v}" for k, v in c["sizes"].items()) + "; " + at
             digits = next((n for n in range(6, 18) if c["got"] is None
-                           or f"{c['got']:.{n}g}" != f"{c['expected']:.{n}g}"), 17)
-            got = "undefined" if c["got"] is None else f"{c['got']:.{digits}g}"
-            s += f" (at {at}: expected {c['expected']:.{digits}g}, got {got})"
+                           or show(c["got"], n) != show(c["expected"], n)), 17)
+            got = "undefined" if c["got"] is None else show(c["got"], digits)
+            s += f" (at {at}: expected {show(c['expected'], digits)}, got {got})"
         return s
 
     def to_text(self):

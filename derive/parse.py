@@ -105,6 +105,10 @@ class Scope:
     def deriv(self, tok, inner):
         raise error("a derivative operator is only allowed in a derivation", tok)
 
+    def product(self, a, b, tok):
+        """Two factors side by side (tok None) or joined by a product sign."""
+        return a * b
+
 
 def error(message, tok):
     return ParseError(message, getattr(tok, "line", 0) or 0, getattr(tok, "column", 0) or 0)
@@ -171,7 +175,7 @@ class _Build(Transformer):
         return c[0] * c[2]
 
     def juxt(self, c):
-        return c[0] * c[1]
+        return self.state.scope.product(c[0], c[1], None)
 
     def div(self, c):
         if c[2] == 0:

@@ -356,3 +356,26 @@ def test_the_api_grade_is_the_results_document(tmp_path):
     doc = api_grade("cs231n-simple", [SAMPLES / "cs231n-simple" / "ok_plain.txt"], seed=0, jobs=1)
     assert doc["students"][0]["score"] == 8 and doc["summary"]["graded"] == 1
     json.dumps(doc)
+
+
+def test_comment_lines_alone_are_no_answer_not_an_error(tmp_path):
+    f = tmp_path / "c.txt"
+    f.write_text("# my homework\n# part: adjoints\nb_bar = z_bar\n# part: grad_w\n# no idea\n", encoding="utf-8")
+    s = grade("csc321-reg-logistic", f)["students"][0]
+    assert s["error"] is None
+    assert [p["verdict"] for p in s["parts"]] == ["incorrect", "missing", "missing", "missing"]
+
+
+def test_an_adjoint_line_answers_the_claim_when_there_is_no_adjoints_part(tmp_path):
+    ex = tmp_path / "claims.toml"
+    ex.write_text('id = "claims"\ntitle = "t"\nspec = "f = a*b"\n[[parts]]\nid = "ga"\nkind = "claim"\nwrt = "a"\n'
+                  'points = 1\n[[parts]]\nid = "gb"\nkind = "claim"\nwrt = "b"\npoints = 1\n', encoding="utf-8")
+    f = tmp_path / "s.txt"
+    f.write_text("# answers\n\\bar{b} = a\na_bar = b\n", encoding="utf-8")
+    s = grade(str(ex), f)["students"][0]
+    assert [(p["part"], p["score"]) for p in s["parts"]] == [("ga", 1.0), ("gb", 1.0)]
+
+
+def test_out_dash_prints_the_json_document_only(cli):
+    code, out, _ = cli("grade", "--exercise", "cs231n-simple", SAMPLES / "cs231n-simple" / "ok_plain.txt", "--out", "-")
+    assert code == 0 and json.loads(out)["students"][0]["score"] == 8

@@ -794,7 +794,7 @@ def test_chained_equals_make_continuation_rows():
 
 def test_continuation_row_and_bare_expression():
     rows = parse_latex_rows("$$= \\bar{z}$$\n\n$$x + y$$")
-    assert rows == [Row(1, 5, None, r"\bar{z}"), Row(3, 3, None, "x + y", bare=True)]
+    assert rows == [Row(1, 5, None, r"\bar{z}"), Row(3, 3, "", "x + y", bare=True)]
 
 
 @pytest.mark.parametrize("text, rhs", [

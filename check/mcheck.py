@@ -1,0 +1,471 @@
+"""Checking matrix claims: random matrices at several sizes (all different, non-square), finite
+differences along random directions, shapes first, and matrix-specific diagnoses."""
+import random
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy
+
+from derive.errors import ParseError
+from derive.evaluate import DIGITS
+from derive.functions import BAR
+from derive.matrix import ONE, SCALAR, Elem, Leaf, MExpr, ShapeError, elem, lift, mevaluate, show_shape, transpose
+from derive.mscope import Dim, MatrixOps
+from derive.names import canonical, spelled
+from derive.rules import DomainError
+
+from .evidence import FD_TOL, REL_TOL
+from .verdict import Verdict
+
+SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
+PER_SETTING = (6, 5, 5)
+FLOAT_ENTRIES = 4_000
+
+
+class MatrixClaimScope(MatrixOps):
+    """Names of a matrix graph with their shapes; `v_bar` is the adjoint with v's shape.
+    `flip` names leaves read transposed (the transpose diagnosis re-reads a claim that way)."""
+
+    def __init__(self, graph, flip=()):
+        self.graph, self.flip = graph, set(flip)
+        self.keys = {}
+        for n in graph.names:
+            self.keys.setdefault(n, n)
+            self.keys.setdefault(canonical(n), n)
+        self.seen = []
+
+    def lookup(self, n):
+        return self.keys.get(n) or self.keys.get(canonical(n))
+
+    def name(self, tok):
+        n = spelled(str(tok))
+        if n in self.graph.dims:
+            return Dim(sympy.Symbol(n, positive=True, integer=True))
+        hit = self.lookup(n)
+        adjoint = False
+        if hit is None:
+            for suffix in ("\u0304", BAR, "bar"):
+                if suffix in n and self.lookup(n.replace(suffix, "")):
+                    hit, adjoint = self.lookup(n.replace(suffix, "")), True
+                    break
+        if hit is None:
+            raise ParseError(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}",
+                             tok.line, tok.column)
+        leaf = Leaf(hit + BAR if adjoint else hit, self.graph.shape_of(hit))
+        self.seen.append(leaf.name)
+        return transpose(leaf) if leaf.name in self.flip else leaf
+
+    def product(self, a, b, tok):
+        """Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
+        a scalar scales."""
+        a_m, b_m = isinstance(a, MExpr) and not a.is_scalar, isinstance(b, MExpr) and not b.is_scalar
+        if a_m and b_m and (a.shape != b.shape or tok is None and a.shape[1] == b.shape[0]):
+            return self.matmul(a, b, tok)
+        return a * b
+
+    def sum_index(self, tok, body):
+        raise ParseError("index sums are read in scalar specs only", tok.line, tok.column)
+
+
+def read_matrix(text, graph, line=1, col=1, fmt=None, flip=()):
+    from .scope import read_expression
+    scope = MatrixClaimScope(graph, flip)
+    return lift(read_expression(text, scope, line, col, fmt)), scope.seen
+
+
+class MatrixTruth:
+    """True values of a matrix graph at 16 points spread over three size settings."""
+
+    def __init__(self, graph, seed=0):
+        self.graph = graph
+        self.derivation = graph.backprop(wrt=graph.inputs)
+        rng = random.Random(seed)
+        self.points = []
+        with mpmath.workdps(DIGITS):
+            if graph.at and set(graph.at) >= set(graph.inputs):
+                self._add(dict(graph.at))
+            for setting, count in zip(SIZES, PER_SETTING):
+                sizes = dict(zip(graph.dims, setting))
+                tries = 0
+                while count and tries < 50:
+                    tries += 1
+                    if self._add(self._random(rng, sizes)):
+                        count -= 1
+            self.directions = [{n: _random_like(rng, p[n]) for n in self.derivation.by_name}
+                               for p in self.points]
+        self._fd = {}
+
+    def _random(self, rng, sizes):
+        out = {}
+        scale = rng.choice([0.5, 1.0, 2.0])
+        for name in self.graph.inputs:
+            shape = [int(d) if d.is_Integer else sizes[d.name] for d in self.graph.shapes[name]]
+            out[name] = np.array([[mpmath.mpf(rng.choice((-1, 1)) * scale * rng.uniform(0.25, 1.0))
+                                   for _ in range(shape[1])] for _ in range(shape[0])], dtype=object)
+        return out
+
+    def _add(self, leaves):
+        try:
+            vals, adj = self.derivation.values(leaves)
+        except (DomainError, ZeroDivisionError, ValueError, OverflowError):
+            return False
+        env = dict(vals)
+        env["__sizes__"] = self.graph.sizes(leaves)
+        for k, v in adj.items():
+            env[k + BAR] = v
+        self.points.append(env)
+        return True
+
+    def fd_error(self, i, name):
+        """Directional finite difference of the output along a random direction vs ⟨v̄, U⟩."""
+        key = (i, name)
+        if key not in self._fd:
+            env, u = self.points[i], self.directions[i][name]
+            with mpmath.workdps(DIGITS):
+                def out(s):
+                    point = {k: env[k] for k in self.graph.inputs}
+                    if name in point:
+                        point[name] = point[name] + s * u
+                        return self.graph.values(point)[self.graph.output][0, 0]
+                    return self._with_node(env, name, s * u)
+                try:
+                    fd = mpmath.diff(out, 0, h=mpmath.mpf("1e-12"))
+                    exact = (env[name + BAR] * u).sum()
+                    self._fd[key] = _rel(fd, exact)
+                except (DomainError, ZeroDivisionError, ValueError):
+                    self._fd[key] = mpmath.inf
+        return self._fd[key]
+
+    def _with_node(self, env, name, delta):
+        e = {k: env[k] for k in self.graph.inputs}
+        e["__sizes__"] = env["__sizes__"]
+        for node in self.graph.nodes:
+            e[node.name] = mevaluate(node.expr, e)
+            if node.name == name:
+                e[node.name] = e[node.name] + delta
+        return e[self.graph.output][0, 0]
+
+
+def _random_like(rng, a):
+    return np.array([[mpmath.mpf(rng.choice((-1, 1)) * rng.uniform(0.5, 1.0)) for _ in range(a.shape[1])]
+                     for _ in range(a.shape[0])], dtype=object)
+
+
+def _rel(a, b):
+    scale = max(abs(a), abs(b))
+    return mpmath.mpf(0) if scale < mpmath.mpf("1e-40") else abs(a - b) / scale
+
+
+def _arr_rel(c, t):
+    scale = max(max(abs(x) for x in t.flat), max(abs(x) for x in c.flat))
+    return mpmath.mpf(0) if scale < mpmath.mpf("1e-40") else max(abs(x - y) for x, y in zip(c.flat, t.flat)) / scale
+
+
+@lru_cache(maxsize=32)
+def matrix_truth(graph, seed):
+    return MatrixTruth(graph, seed)
+
+
+def _value(expr, env):
+    try:
+        with mpmath.workdps(DIGITS):
+            return mevaluate(expr, env)
+    except (DomainError, ZeroDivisionError, ValueError, OverflowError, KeyError):
+        return None
+
+
+def _plain(a):
+    if a is None:
+        return None
+    if a.shape == (1, 1):
+        return float(a[0, 0])
+    if a.shape[1] == 1:
+        return [float(x) for x in a[:, 0]]
+    return [[float(x) for x in row] for row in a]
+
+
+@dataclass(frozen=True)
+class MatrixCase:
+    name: str               # the variable whose adjoint is claimed
+    truth: MExpr            # its true adjoint expression (for diagnosis)
+    local: bool             # adjoints in the claim take their true values
+
+
+def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=1):
+    """The verdict on one matrix claim; `claim` is None when the claim does not fit its shapes."""
+    start = time.perf_counter()
+    g = truth.graph
+    want = g.shape_of(case.name)
+    fds = [truth.fd_error(i, case.name) for i in range(len(truth.points))]
+    confirmed = all(f <= FD_TOL for f in fds)
+    worst, bad, rows = mpmath.mpf(0), None, []
+    if claim is not None and claim.shape == want:
+        for i, env in enumerate(truth.points):
+            t = env[case.name + BAR]
+            c = _value(claim, env)
+            err = mpmath.inf if c is None or c.shape != t.shape else _arr_rel(c, t)
+            rows.append((t, c))
+            worst = max(worst, err)
+            if err > REL_TOL and fds[i] <= FD_TOL and bad is None:
+                bad = i
+        agree = worst <= REL_TOL and truth.points
+    else:
+        agree, worst = False, mpmath.inf
+        bad = next((i for i, f in enumerate(fds) if f <= FD_TOL), None)
+        rows = [(env[case.name + BAR], None if claim is None else _value(claim, env)) for env in truth.points]
+    verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+    evidence = {
+        "numeric": {"points": len(truth.points), "max_rel_error": None if worst == mpmath.inf else float(worst),
+                    "digits": DIGITS, "sizes": [dict(env["__sizes__"]) for env in truth.points[:1]] +
+                    [dict(s) for s in _settings(truth)]},
+        "finite_difference": {"method": "mpmath.diff along random directions",
+                              "max_rel_error": _finite(max(fds, default=mpmath.inf)),
+                              "status": "confirmed" if confirmed else "not confirmed"},
+        "symbolic": {"status": "skipped"},
+    }
+    counter = diagnosis = None
+    if verdict == "incorrect":
+        env = truth.points[bad]
+        t, c = rows[bad]
+        counter = {"at": {k: _plain(env[k]) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
+                   "expected": _plain(t), "got": _plain(c)}
+        diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col)
+    return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,
+                   seconds=time.perf_counter() - start)
+
+
+def _finite(v):
+    return None if v == mpmath.inf else float(v)
+
+
+def _settings(truth):
+    seen = []
+    for env in truth.points:
+        s = dict(env["__sizes__"])
+        if s not in seen:
+            seen.append(s)
+    return seen[1:] if truth.graph.at else seen
+
+
+def _same_at(truth, claim, expr_or_values, n=4):
+    """Does `claim` equal the candidate (an MExpr, or a function env -> array) at the first points?"""
+    for env in truth.points[:n]:
+        c = _value(claim, env)
+        t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
+        if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
+            return False
+    return True
+
+
+def _reread(text, truth, fmt, line, col, flip=(), swap=None):
+    if swap is not None:
+        text = text[:swap[0]] + swap[1] + text[swap[0] + 1:]
+    try:
+        e, _ = read_matrix(text, truth.graph, line, col, fmt, flip)
+        return e
+    except ParseError:
+        return None
+
+
+def diagnose_matrix(truth, case, text, claim, fmt, line, col):
+    """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
+    wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘."""
+    g = truth.graph
+    want = g.shape_of(case.name)
+    target = lambda env: env[case.name + BAR]
+    leaves = []
+    try:
+        _, leaves = read_matrix(text, g, line, col, fmt) if claim is not None else (None, _names_in(text, g))
+    except ParseError:
+        leaves = _names_in(text, g)
+    if claim is not None and claim.shape == want:
+        if _same_at(truth, claim, lambda env: -target(env)):
+            return {"kind": "sign", "message": "off by a factor of -1 (sign)"}
+        env = truth.points[0]
+        c, t = _value(claim, env), target(env)
+        k = _ratio(c, t)
+        if k is not None and _same_at(truth, claim, lambda env: k * target(env)):
+            return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
+        wrong = _wrong_function(case.truth)
+        if wrong is not None and _same_at(truth, claim, wrong[0]):
+            return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
+    for flip in _subsets(sorted(set(leaves))):
+        e = _reread(text, truth, fmt, line, col, flip)
+        if e is not None and e.shape == want and _same_at(truth, e, target):
+            return {"kind": "transpose", "message": "transpose " + " and ".join(flip) + " (ᵀ)"}
+    if claim is not None and claim.shape != want:
+        if transpose(claim).shape == want and _same_at(truth, transpose(claim), target):
+            return {"kind": "transpose", "message": "the whole result is transposed"}
+        for axis in (0, 1):
+            s = lift(claim)
+            from derive.matrix import reduce
+            summed = reduce("sum", s, axis)
+            if summed.shape == want and _same_at(truth, summed, target):
+                return {"kind": "missing_batch_sum",
+                        "message": f"sum over axis {axis} (the batch) is missing: got {show_shape(claim.shape)}, "
+                                   f"{case.name}̄ is {show_shape(want)}"}
+        return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
+                                                  f"but {case.name}̄ must be {show_shape(want)}"}
+    for m in re.finditer(r"[*@]", text):
+        e = _reread(text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
+        if e is not None and e.shape == want and _same_at(truth, e, target):
+            return {"kind": "elementwise_vs_matmul",
+                    "message": "elementwise product and matrix product are confused"}
+    if claim is None:
+        return {"kind": "wrong_shape", "message": f"the shapes in the claim do not fit; {case.name}̄ is {show_shape(want)}"}
+    terms = _terms(case.truth)
+    if len(terms) > 1:
+        for i, t in enumerate(terms):
+            rest = _sum([u for j, u in enumerate(terms) if j != i])
+            if rest.shape == want and _same_at(truth, claim, rest):
+                return {"kind": "missing_term", "message": "a term is missing (a fan-out path?)"}
+    for f in _factor_drops(case.truth):
+        if f.shape == want and _same_at(truth, claim, f):
+            return {"kind": "missing_factor", "message": "a factor is missing"}
+    return {"kind": "other", "message": "differs from the true value"}
+
+
+def _names_in(text, g):
+    names = list(g.names) + [n + BAR for n in g.names]
+    return [n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text)]
+
+
+def _subsets(names):
+    out = [(n,) for n in names]
+    out += [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    return out[:40]
+
+
+def _ratio(c, t):
+    if c is None or t is None or c.shape != t.shape:
+        return None
+    i = max(range(t.size), key=lambda j: abs(t.flat[j]))
+    if abs(t.flat[i]) < mpmath.mpf("1e-30"):
+        return None
+    k = c.flat[i] / t.flat[i]
+    return None if abs(k - 1) < mpmath.mpf("1e-12") else k
+
+
+def _wrong_function(e):
+    from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime
+    swap = {SigmaPrime: (Sigma, "σ used where σ′ belongs"), TanhPrime: (sympy.tanh, "tanh used where tanh′ belongs"),
+            ReluPrime: (Relu, "relu used where relu′ belongs")}
+    found = []
+
+    def walk(x):
+        if isinstance(x, Elem):
+            for sub in sympy.preorder_traversal(x.template):
+                if type(sub) in swap:
+                    found.append(swap[type(sub)][1])
+                    return Elem(x.template.xreplace({sub: swap[type(sub)][0](*sub.args)}), x.args, x.shape)
+        kids = x.children()
+        if not kids:
+            return x
+        return _rebuild(x, [walk(k) for k in kids])
+    out = walk(e)
+    return (out, found[0]) if found else None
+
+
+def _rebuild(x, kids):
+    from derive.matrix import MatMul, Transpose, Reduce, Fill, matmul, reduce
+    if isinstance(x, MatMul):
+        return matmul(*kids)
+    if isinstance(x, Transpose):
+        return transpose(kids[0])
+    if isinstance(x, Elem):
+        return Elem(x.template, tuple(kids), x.shape)
+    if isinstance(x, Reduce):
+        return reduce(x.kind, kids[0], x.axis)
+    if isinstance(x, Fill):
+        return Fill(kids[0], x.shape)
+    return x
+
+
+def _terms(e):
+    if isinstance(e, Elem) and e.template.is_Add:
+        return [elem(t, *e.args) for t in e.template.args]
+    return [e]
+
+
+def _sum(parts):
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
+    return out
+
+
+def _factor_drops(e):
+    """The truth with one elementwise factor left out, wherever it has a product."""
+    out = []
+    if isinstance(e, Elem) and e.template.is_Mul:
+        for f in e.template.args:
+            if not f.is_Number:
+                out.append(elem(e.template / f, *e.args))
+    for i, k in enumerate(e.children()):
+        for d in _factor_drops(k):
+            kids = list(e.children())
+            kids[i] = d
+            try:
+                out.append(_rebuild(e, kids))
+            except ShapeError:
+                pass
+    return out
+
+
+class Matrix:
+    """Judging against a matrix graph (the same interface as api.Scalar)."""
+
+    def __init__(self, graph, seed, fmt):
+        self.graph, self.fmt = graph, fmt
+        self.scope = MatrixClaimScope(graph)
+        self.truth = matrix_truth(graph, seed)
+        self.derivation = self.truth.derivation
+
+    def resolve(self, name, line):
+        hit = self.scope.lookup(spelled(name))
+        if hit is None:
+            raise ParseError(f"unknown name '{name}'; known names: {', '.join(self.graph.names)}", line, 1)
+        return hit
+
+    def parse(self, row):
+        """(text, expression or None when its shapes do not fit)."""
+        try:
+            return row, read_matrix(row.rhs, self.graph, row.line, row.col, self.fmt)[0]
+        except ShapeError:
+            return row, None
+
+    def adjoint(self, name, parsed, row, whole):
+        r, expr = parsed
+        case = MatrixCase(name, self.derivation.by_name[name].expr, not whole)
+        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col)
+
+    def forward(self, name, parsed, row):
+        r, expr = parsed
+        ok = expr is not None and all(
+            (v := _value(expr, env)) is not None and v.shape == env[name].shape and _arr_rel(v, env[name]) <= REL_TOL
+            for env in self.truth.points)
+        return Verdict(name, "correct" if ok else "incorrect", {}, None,
+                       None if ok else {"kind": "other", "message": f"differs from the spec's {name}"}, line=row.line)
+
+    def global_values(self, chains, wanted):
+        out = {}
+        worst = {w: mpmath.mpf(0) for w in wanted}
+        for env in self.truth.points:
+            mine = dict(env)
+            for a in self.derivation.order:
+                rows_ = chains.get(a.name)
+                if rows_ and rows_[-1][1] is not None and rows_[-1][1][1] is not None:
+                    mine[a.name + BAR] = _value(rows_[-1][1][1], mine)
+            for w in wanted:
+                if w in chains:
+                    v = mine.get(w + BAR)
+                    ok = v is not None and v.shape == env[w + BAR].shape
+                    worst[w] = max(worst[w], _arr_rel(v, env[w + BAR]) if ok else mpmath.inf)
+        for w in sorted(wanted):
+            if w in chains:
+                out[f"{w}_bar"] = {"correct": bool(worst[w] <= REL_TOL), "max_rel_error": _finite(worst[w])}
+        return out
