@@ -1,5 +1,6 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import random
+from functools import lru_cache
 
 import mpmath
 
@@ -19,7 +20,13 @@ from .verdict import Report, Verdict
 
 
 def as_graph(spec):
-    return spec if isinstance(spec, (Graph, MatrixGraph)) else parse_spec(spec)
+    return spec if isinstance(spec, (Graph, MatrixGraph)) else _parsed(spec)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text):
+    """Specs are immutable once read, so a text parsed once serves every later check."""
+    return parse_spec(text)
 
 
 def _resolve(scope, name, line, col=1):
@@ -42,7 +49,8 @@ def _grad_case(truth, name, scope):
     terms = tuple((f"the path through {t.upstream}", d.leaf_adjoints[t.upstream] * t.local.xreplace(full_map))
                   for t in d.by_name[name].terms)
     return Case(d.leaf_adjoints[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
-                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms)
+                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms,
+                values=tuple(p.env[bar(name)] for p in truth.points))
 
 
 def _local_case(truth, name, scope):
@@ -51,7 +59,8 @@ def _local_case(truth, name, scope):
     pool = tuple(t.expr for b in d.order if b.name != name for t in b.terms)
     return Case(a.expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), scope.expand,
-                tuple((f"the path through {t.upstream}", t.expr) for t in a.terms), pool)
+                tuple((f"the path through {t.upstream}", t.expr) for t in a.terms), pool,
+                tuple(p.env[bar(name)] for p in truth.points))
 
 
 def _forward_case(truth, name, scope):

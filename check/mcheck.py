@@ -4,7 +4,6 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -18,7 +17,7 @@ from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.rules import DomainError
 
-from .evidence import FD_TOL, REL_TOL
+from .evidence import FD_TOL, REL_TOL, cached_truth
 from .verdict import Verdict
 
 SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
@@ -165,9 +164,8 @@ def _arr_rel(c, t):
     return mpmath.mpf(0) if scale < mpmath.mpf("1e-40") else max(abs(x - y) for x, y in zip(c.flat, t.flat)) / scale
 
 
-@lru_cache(maxsize=32)
 def matrix_truth(graph, seed):
-    return MatrixTruth(graph, seed)
+    return cached_truth(MatrixTruth, graph, seed, 16)
 
 
 def _value(expr, env):

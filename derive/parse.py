@@ -21,6 +21,7 @@ MAX_DEPTH = 64
 MAX_TOKENS = 5_000
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 100
+TOKEN = re.compile(r"\w+|\S")
 
 GRAMMAR = r"""
 ?start: sum
@@ -233,11 +234,8 @@ def parse_expression(text, scope, line=1, col=1):
     _state.scope = scope
     try:
         lark = _lark()
-        tokens = 0
-        for _ in lark.lex(text):
-            tokens += 1
-            if tokens > MAX_TOKENS:
-                raise ParseError(f"more than {MAX_TOKENS} tokens", line, col)
+        if len(TOKEN.findall(text)) > MAX_TOKENS:
+            raise ParseError(f"more than {MAX_TOKENS} tokens", line, col)
         return lark.parse(text)
     except ParseError as e:
         raise type(e)(e.message, line + max(e.line, 1) - 1, (col - 1 + e.col) if e.col else col)
