@@ -54,8 +54,6 @@ def point_of(graph, at):
 def cmd_derive(a, out):
     graph = load_spec(a.spec)
     wrt = [w.strip() for w in a.wrt.split(",")] if a.wrt else None
-    if a.index_form or a.emit:
-        raise UsageError("--index-form and --emit need matrix specs, which are not supported yet")
     try:
         d = graph.backprop(wrt)
     except ValueError as e:
@@ -67,7 +65,15 @@ def cmd_derive(a, out):
     if a.graph:
         from derive.draw import draw
         draw(d, a.graph, point)
-    if a.format == "json":
+    if a.emit:
+        from derive.emit import emit_numpy
+        out.write(emit_numpy(d))
+    elif a.index_form:
+        if not getattr(graph, "is_matrix", False):
+            raise UsageError("--index-form is for matrix specs; a scalar spec is already in index form")
+        from derive.index import index_form
+        out.write(index_form(d))
+    elif a.format == "json":
         out.write(json.dumps(d.to_json(point=point, lr=lr), indent=2) + "\n")
     elif a.format == "latex":
         out.write(d.to_latex(standalone=a.standalone))

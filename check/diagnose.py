@@ -116,6 +116,11 @@ def diagnose(claim, case, envs):
             if _matches(C, val, truth - t):
                 return {"kind": "missing_term",
                         "message": f"{label + ' is missing' if label else 'missing term'}: {show(t)}"}
+    for label, t in parts:
+        for f in _factors(t):
+            for u in (sympy.Add.make_args(f) if f.is_Add else ()):
+                if _matches(C, val, truth - t + t / f * (f - u)):
+                    return {"kind": "missing_term", "message": f"missing term {show(u)} in {show(f)}"}
     D = [c - t for c, t in zip(C, T)]
     for g in _extra_terms(case, parts, candidates):
         G = val(g)
@@ -209,10 +214,10 @@ def _candidates(parts, names):
 def _extra_terms(case, parts, candidates):
     """Terms a student may have added: other paths, the truth's own parts, and small products
     of names and factors (`λ·b` added to w̄)."""
+    yield from candidates
     yield from case.pool
     for _, t in parts:
         yield t
-    yield from candidates
     for i, a in enumerate(candidates):
         for b in candidates[i:]:
             yield a * b

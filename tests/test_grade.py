@@ -59,6 +59,16 @@ EXPECTED = {
                                 "grad_w2": {"derivative_of_wrong_function"}}),
         "wrong_variable.txt": (7, {"adjoints": {SWAP}, "grad_w0": {"missing_factor"}}),
     },
+    "cs231n-vectorized-l2": {
+        "ok_plain.txt": (6, {}),
+        "ok_latex.md": (6, {}),
+        "wrong_transpose.txt": (3, {"adjoints": {"transpose"}, "grad_W": {"transpose"}}),
+    },
+    "csc321-mlp": {
+        "ok_plain.txt": (9, {}),
+        "ok_lecture.tex": (9, {}),
+        "wrong_mlp.txt": (6, {"adjoints": {"transpose"}}),
+    },
     "cs231n-gates": {
         "ok_plain.txt": (10, {}),
         "ok_relu_prime.txt": (10, {}),
