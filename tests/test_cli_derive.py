@@ -130,9 +130,17 @@ def test_graph_with_unknown_extension_exits_2(cli, tmp_path):
     assert code == 2 and "must end in" in err
 
 
-def test_matrix_only_options_exit_2(cli):
-    code, _, err = cli("derive", REGLOG, "--emit", "numpy")
-    assert code == 2 and "not supported yet" in err
+def test_index_form_of_a_scalar_spec_exits_2(cli):
+    code, _, err = cli("derive", REGLOG, "--index-form")
+    assert code == 2 and "already in index form" in err
+
+
+def test_emitted_numpy_of_a_scalar_spec_gives_the_lecture_gradients(cli):
+    code, out, _ = cli("derive", REGLOG, "--emit", "numpy")
+    namespace = {}
+    exec(compile(out, "<emitted>", "exec"), namespace)   # our own generated code, not user text
+    loss, grads = namespace["forward_backward"](0.7, -1.3, 0.2, 1.0, 0.1)
+    assert code == 0 and abs(grads["w"] - 0.262574) < 1e-6 and abs(grads["b"] + 0.148134) < 1e-6
 
 
 @pytest.mark.parametrize("fmt", ["text", "latex", "markdown", "json"])
