@@ -8,7 +8,7 @@ import os
 
 import mpmath
 
-from .printing import Text
+from .printing import Text, ranked
 
 GREEN, RED = "#1a7f37", "#cf222e"
 FORMATS = ("dot", "gv", "svg", "png", "pdf")
@@ -43,7 +43,7 @@ def digraph(d, point=None):
     """The `graphviz.Digraph` of a derivation; values and gradients when `point` is given."""
     import graphviz
 
-    g, p = d.graph, Text(ascii=False)
+    g, p = d.graph, ranked(Text(ascii=False), d.graph)
     vals, adj, local = {}, {}, {}
     if point is not None:
         vals, adj = d.values(point)

@@ -3,7 +3,7 @@ import keyword
 
 from .functions import BAR
 from .matrix import SCALAR
-from .printing import ATOM, MUL, Text
+from .printing import ATOM, MUL, Text, ranked
 
 PRELUDE = '''import numpy as np
 
@@ -80,13 +80,13 @@ class Numpy(Text):
 
 def emit_numpy(d):
     """Source of `forward_backward(inputs...) -> (output, {wrt: gradient})`."""
-    g, p = d.graph, Numpy()
+    g, p = d.graph, ranked(Numpy(), d.graph)
     args = ", ".join(py_name(n) for n in g.inputs)
     body = []
     for dim in getattr(g, "dims", ()):
         where = next((n, i) for n in g.inputs for i, s in enumerate(g.shapes[n]) if getattr(s, "name", None) == dim)
         body.append(f"{dim} = {py_name(where[0])}.shape[{where[1]}]")
-    body += [f"{py_name(n.name)} = {p.doprint(n.expr)}" for n in g.nodes]
+    body += [f"{py_name(n.name)} = {p.forward(g, n)}" for n in g.nodes]
     for a in d.order:
         rhs = "1.0" if a.output else " + ".join(p.term(t) for t in a.terms) or "0.0"
         body.append(f"{py_name(a.name + BAR)} = {rhs}")

@@ -27,6 +27,11 @@ class Graph:
     wrt: tuple = ()
     at: dict = field(default_factory=dict)
     latex_names: dict = field(default_factory=dict)
+    order: tuple = ()     # names in the order the spec first writes them
+
+    @cached_property
+    def rank(self):
+        return {n: i for i, n in enumerate(self.order or self.names)}
 
     @property
     def output(self):

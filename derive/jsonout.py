@@ -2,7 +2,7 @@
 import mpmath
 
 from .evaluate import with_digits
-from .printing import Latex, Text
+from .printing import Latex, Text, ranked
 
 
 def number(v):
@@ -16,13 +16,13 @@ def number(v):
 
 def derivation_json(d, point=None, lr=None):
     g = d.graph
-    text, tex = Text(ascii=True), Latex(g.latex_names)
+    text, tex = ranked(Text(ascii=True), g), ranked(Latex(g.latex_names), g)
     out = {
         "output": g.output,
         "inputs": list(g.inputs),
         "wrt": list(d.wrt),
-        "forward": [{"name": n.name, "expr": text.doprint(n.expr),
-                     "latex": f"{tex.name(n.name)} = {tex.doprint(n.expr)}"} for n in g.nodes],
+        "forward": [{"name": n.name, "expr": text.forward(g, n),
+                     "latex": f"{tex.name(n.name)} = {tex.forward(g, n)}"} for n in g.nodes],
         "backward": [{"name": a.name, "expr": text.adjoint(a), "terms": [text.term(t) for t in a.terms],
                       "latex": f"{tex.name(a.name + '_bar')} = {tex.adjoint(a)}"} for a in d.order],
         "gradients": {w: text.doprint(e) for w, e in d.gradients.items()},

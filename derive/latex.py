@@ -1,5 +1,5 @@
 """The derivation as LaTeX: forward lines, then one adjoint a row, inside `aligned`."""
-from .printing import Latex
+from .printing import Latex, ranked
 
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
@@ -10,8 +10,8 @@ PREAMBLE = r"""\documentclass{article}
 
 def derivation_latex(d, standalone=False):
     """`aligned` rows (the reader reads them back); `standalone` wraps a document for pdflatex."""
-    p = Latex(d.graph.latex_names)
-    rows = [f"{p.name(n.name)} &= {p.doprint(n.expr)}" for n in d.graph.nodes]
+    p = ranked(Latex(d.graph.latex_names), d.graph)
+    rows = [f"{p.name(n.name)} &= {p.forward(d.graph, n)}" for n in d.graph.nodes]
     rows += [f"{p.name(a.name + '_bar')} &= {p.adjoint(a)}" for a in d.order]
     body = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
     if not standalone:

@@ -55,8 +55,13 @@ class MatrixGraph:
     at: dict = field(default_factory=dict)          # name -> numpy array of Rationals
     latex_names: dict = field(default_factory=dict)
     dims: tuple = ()      # size letters
+    order: tuple = ()     # names in the order the spec first writes them
 
     is_matrix = True
+
+    @cached_property
+    def rank(self):
+        return {n: i for i, n in enumerate(self.order or self.names)}
 
     @property
     def output(self):

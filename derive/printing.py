@@ -35,16 +35,25 @@ def precedence(e):
     return ATOM
 
 
-def ordered_terms(e):
+def position(e, rank):
+    """Where `e` first appears in the spec: the earliest of its names."""
+    return min((rank.get(s.name, len(rank)) for s in e.free_symbols), default=len(rank))
+
+
+def ordered_terms(e, rank=None):
+    """Terms as the spec writes them (names in order of appearance), constants and minus last."""
+    rank = rank or {}
     return sorted(e.as_ordered_terms(),
-                  key=lambda t: (t.is_Number, t.could_extract_minus_sign(), -sympy.count_ops(t)))
+                  key=lambda t: (t.is_Number, t.could_extract_minus_sign(), position(t, rank),
+                                 -sympy.count_ops(t)))
 
 
-def split_mul(e):
-    """(sign, numeric coefficient, numerator factors, denominator factors) of a product."""
+def split_mul(e, rank=None):
+    """(sign, numerator factors, denominator factors) of a product, factors in spec order."""
     coeff, factors = e.as_coeff_mul()
     num, den = [], []
-    for f in sympy.Mul(*factors).as_ordered_factors():
+    rank = rank or {}
+    for f in sorted(sympy.Mul(*factors).as_ordered_factors(), key=lambda f: position(f, rank)):
         if f.is_Pow and f.exp.is_Number and f.exp < 0:
             den.append(f.base ** -f.exp)
         else:
@@ -60,13 +69,30 @@ def split_mul(e):
     return sign, num, den
 
 
+def ranked(printer, graph):
+    """`printer` writing terms and factors in the order the graph's spec first names them."""
+    printer.rank = getattr(graph, "rank", {})
+    return printer
+
+
 class Printer:
     times = "*"
     hadamard = "*"
     slots = {}
+    rank = {}
 
     def doprint(self, e):
         return self._print(sympy.Integer(e) if isinstance(e, int) else e)
+
+    def forward(self, graph, node):
+        """A node's expression with its names in the order its own line writes them."""
+        outer = self.rank
+        own = {p: i for i, p in enumerate(node.parents)}
+        self.rank = {**{k: v + len(own) for k, v in outer.items()}, **own}
+        try:
+            return self.doprint(node.expr)
+        finally:
+            self.rank = outer
 
     def term(self, t):
         """One edge of an adjoint: upstream adjoint × local derivative, upstream first.
@@ -147,7 +173,7 @@ class Printer:
 
     def _print_Add(self, e):
         out = ""
-        for i, t in enumerate(ordered_terms(e)):
+        for i, t in enumerate(ordered_terms(e, self.rank)):
             if t.could_extract_minus_sign():
                 s = self.paren(-t, ADD + 1)
                 out += ("-" if i == 0 else " - ") + s
@@ -201,7 +227,7 @@ class Text(Printer):
         return sympy.sstr(e)
 
     def _print_Mul(self, e):
-        sign, num, den = split_mul(e)
+        sign, num, den = split_mul(e, self.rank)
         top = self.join(num, MUL) if num else "1"
         if not den:
             return sign + top
@@ -269,7 +295,7 @@ class Latex(Printer):
         return sympy.sstr(e)
 
     def _print_Mul(self, e):
-        sign, num, den = split_mul(e)
+        sign, num, den = split_mul(e, self.rank)
         top = self.product(num)
         if not den:
             return sign + top

@@ -122,7 +122,7 @@ def _parse_spec(text):
     shapes, dims = _declarations(lines)
     matrix = any(sh != SCALAR for sh in shapes.values())
     scope = MatrixSpecScope(assigned, shapes, dims) if matrix else SpecScope(assigned)
-    nodes, headers = [], []
+    nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -140,6 +140,7 @@ def _parse_spec(text):
             expr = parse_expression(m.group(2), scope, no, m.start(2) + 1)
             scope.defined.add(name)
             scope.current = None
+            order += [n for n in scope.used + [name] if n not in order]
             if matrix:
                 expr = lift(expr)
                 scope.shapes[name] = expr.shape
@@ -166,10 +167,10 @@ def _parse_spec(text):
         else:
             latex.update(_latex_names(body, off, no, names, scope))
     if not matrix:
-        return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex)
+        return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex, tuple(order))
     leaves = tuple(scope.leaves)
     graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes), wrt or leaves,
-                        at, latex, tuple(sorted(dims)))
+                        at, latex, tuple(sorted(dims)), tuple(order))
     try:
         graph.sizes(at)
     except ValueError as e:

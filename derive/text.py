@@ -2,7 +2,7 @@
 import mpmath
 import sympy
 
-from .printing import Text
+from .printing import Text, ranked
 from .functions import sym
 
 
@@ -61,7 +61,7 @@ def lines(d, printer, point=None, lr=None, expand=False):
     from .evaluate import evaluate
     fwd = []
     for n in g.nodes:
-        row = f"{printer.name(n.name)} = {printer.doprint(n.expr)}"
+        row = f"{printer.name(n.name)} = {printer.forward(g, n)}"
         fwd.append(row + (f"   = {fmt(vals[n.name])}" if vals else ""))
     out = [("forward", fwd)]
     back = []
@@ -98,12 +98,12 @@ def lines(d, printer, point=None, lr=None, expand=False):
 
 
 def derivation_text(d, ascii=False, point=None, lr=None, expand=False):
-    blocks = lines(d, Text(ascii=ascii), point, lr, expand)
+    blocks = lines(d, ranked(Text(ascii=ascii), d.graph), point, lr, expand)
     return "\n".join(f"{title}\n" + "\n".join("  " + r for r in rows) for title, rows in blocks) + "\n"
 
 
 def derivation_markdown(d, point=None, lr=None, expand=False):
     from .latex import derivation_latex
-    blocks = lines(d, Text(ascii=False), point, lr, expand)
+    blocks = lines(d, ranked(Text(ascii=False), d.graph), point, lr, expand)
     body = "\n\n".join(f"### {title}\n\n" + "\n".join(f"- `{r}`" for r in rows) for title, rows in blocks)
     return body + "\n\n$$\n" + derivation_latex(d).rstrip("\n") + "\n$$\n"

@@ -99,7 +99,7 @@ def test_expand_prints_the_full_expansion_beside_the_adjoints(cli):
     code, out, _ = cli("derive", REGLOG, "--expand")
     assert code == 0
     block = out.split("calculus-class full expansion\n", 1)[1]
-    assert "  ∂L_reg/∂w = x·(σ(w·x + b) - t)·σ′(w·x + b) + λ·w\n" in block
+    assert "  ∂L_reg/∂w = (σ(w·x + b) - t)·σ′(w·x + b)·x + w·λ\n" in block
     assert "  operations: full expansion 19, backprop adjoints 8, forward graph 10\n" in block
     assert "  repeated 4×: w·x + b\n" in block
 

@@ -67,7 +67,7 @@ def test_one_node_per_input_and_per_gate_labelled_with_the_gate(circuit_source):
 def test_spec_nodes_show_name_and_expression_and_fanout_totals():
     g = load("reglog")
     src = digraph(g.backprop(), g.at).source
-    assert "z = w·x + b" in src and "y = σ(z)" in src and "L_reg = R·λ + L" in src
+    assert "z = w·x + b" in src and "y = σ(z)" in src and "L_reg = L + λ·R" in src
     assert f'<font color="{RED}">w̄ = 0.26</font>' in src        # w feeds z and R: the sum
     edges = edge_labels(src)
     ids = {n: f"n{i}" for i, n in enumerate(g.names)}
