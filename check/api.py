@@ -140,6 +140,8 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
         raise e.located(file) from None
     items, forward, chains, current = [], [], {}, None
     for row in rs:
+        if row.lhs is not None:
+            current = None          # a new equation: an unreadable one is not the chain above
         try:
             if row.lhs is None:
                 if current is None:

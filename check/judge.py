@@ -66,7 +66,7 @@ def judge(target, claim, case, deadline=1.0, line=None):
             "numeric": {"points": usable, "max_rel_error": _float(worst), "digits": DIGITS},
             "finite_difference": ({"method": "mpmath.diff", "max_rel_error": _float(fd_worst),
                                    "status": "confirmed" if confirmed else "not confirmed"}
-                                  if case.fd is not None else {"method": "none", "status": "n/a"}),
+                                  if case.fd is not None else {"method": "none", "max_rel_error": None, "status": "n/a"}),
             "symbolic": {"status": status},
         }
         counter = diagnosis = None

@@ -40,6 +40,9 @@ class MatrixClaimScope(MatrixOps):
     def lookup(self, n):
         return self.keys.get(n) or self.keys.get(canonical(n))
 
+    def known(self, n):
+        return self.lookup(n) is not None
+
     def name(self, tok):
         n = spelled(str(tok))
         if n in self.graph.dims:
@@ -59,7 +62,7 @@ class MatrixClaimScope(MatrixOps):
         return transpose(leaf) if leaf.name in self.flip else leaf
 
     def product(self, a, b, tok):
-        """Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
+        r"""Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
         a scalar scales."""
         a_m, b_m = isinstance(a, MExpr) and not a.is_scalar, isinstance(b, MExpr) and not b.is_scalar
         if a_m and b_m and (a.shape != b.shape or tok is None and a.shape[1] == b.shape[0]):

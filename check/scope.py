@@ -16,16 +16,20 @@ class ClaimScope(Scope):
         self.graph = graph
         self.free = free
         self.given = {}
-        self.known = {}
+        self.names = {}
         for n in graph.names if graph is not None else ():
             self.add(n)
 
     def add(self, name):
-        self.known.setdefault(name, name)
-        self.known.setdefault(canonical(name), name)
+        self.names.setdefault(name, name)
+        self.names.setdefault(canonical(name), name)
+
+    def known(self, n):
+        """Is `n` a name here (the LaTeX reader asks before reading e^{x} as exp)?"""
+        return self.lookup(n) is not None
 
     def lookup(self, n):
-        return self.known.get(n) or self.known.get(canonical(n))
+        return self.names.get(n) or self.names.get(canonical(n))
 
     def adjoint_base(self, n):
         if MACRON in n:
@@ -71,7 +75,7 @@ class ClaimScope(Scope):
         """Ways to read `n` as a product of known names (juxtaposition)."""
         if len(n) > MAX_SPLIT or self.graph is None and not self.free:
             return []
-        names = [k for k in set(self.known.values()) if k != n]
+        names = [k for k in sorted(set(self.names.values())) if k != n]
         out = []
 
         def walk(rest, acc):

@@ -1,10 +1,11 @@
 """Student text into rows: `lhs = rhs` or a continuation `= rhs`, plain or LaTeX, with positions."""
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
 from derive.errors import ParseError
-from derive.names import MACRON, spelled
+from derive.names import MACRON, decomposed, spelled
 
 from .scope import is_latex
 
@@ -32,11 +33,17 @@ def clean(text):
     """BOM, CRLF, and Markdown around the math: code blocks and $$...$$ are what count."""
     if len(text) > MAX_CHARS:
         raise ParseError(f"input longer than {MAX_CHARS} characters", 1, 1)
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = decomposed(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ParseError("NUL byte in input", line, 1)
-    return text
+    return _PRECOMPOSED_BAR.sub(lambda m: unicodedata.normalize("NFD", m.group()), text)
+
+
+# `ȳ`, `ā`, ... typed as one precomposed character mean the same as `y` + combining macron (ȳ)
+_PRECOMPOSED_BAR = re.compile("[" + "".join(
+    chr(c) for c in range(0x80, 0x2000) if unicodedata.decomposition(chr(c)).endswith(" 0304")
+    and not unicodedata.decomposition(chr(c)).startswith("<")) + "]")
 
 
 def split_parts(text):

@@ -1,6 +1,7 @@
 """Spellings of names: Greek letters, subscripts, and the canonical key that makes `w_0`,
 `w_{0}` and `w0` the same variable."""
 import re
+import unicodedata
 
 GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
@@ -15,9 +16,17 @@ GREEK_UNICODE = {v: k for k, v in GREEK.items() if k not in "ϵςϕ"}
 MACRON = "\u0304"
 
 
+def decomposed(text):
+    """Letters typed with a macron as one character (ȳ, ā) as letter + combining macron."""
+    if not any(unicodedata.decomposition(ch).endswith("0304") for ch in text if ord(ch) > 127):
+        return text
+    return "".join(unicodedata.normalize("NFD", ch) if unicodedata.decomposition(ch).endswith("0304") else ch
+                   for ch in text)
+
+
 def spelled(name):
     """Unicode Greek letters spelled out, `{}` dropped: `λ` -> `lambda`, `w_{0}` -> `w_0`."""
-    out = "".join(GREEK.get(ch, ch) for ch in name)
+    out = "".join(GREEK.get(ch, ch) for ch in decomposed(name))
     return out.replace("{", "").replace("}", "")
 
 

@@ -21,6 +21,8 @@ MAX_DEPTH = 64
 MAX_TOKENS = 5_000
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 100
+VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy.Rational(2, 3),
+          "¼": sympy.Rational(1, 4), "¾": sympy.Rational(3, 4)}
 TOKEN = re.compile(r"\w+|\S")
 
 GRAMMAR = r"""
@@ -41,6 +43,7 @@ GRAMMAR = r"""
 ?postfix: atom
     | postfix TRANSPOSE          -> transpose
 ?atom: NUMBER                    -> number
+    | VULGAR                     -> vulgar
     | NAME                       -> name
     | NAME PRIME "(" args ")"    -> prime_call
     | NAME "(" args ")"          -> call
@@ -56,6 +59,7 @@ DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03f
 NAME: /[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff\u0304]|\{[A-Za-z0-9]+\})*/
 NUMBER: /(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/
 PRIME: /['′]/
+VULGAR: /[½⅓⅔¼¾]/
 MINUS: /[-−–]/
 MUL: /\*|·|×|∗|⋅|@/
 DIV: /\/|÷/
@@ -145,6 +149,9 @@ class _Build(Transformer):
 
     def number(self, c):
         return number(c[0])
+
+    def vulgar(self, c):
+        return VULGAR[str(c[0])]
 
     def name(self, c):
         return self.state.scope.name(c[0])

@@ -6,7 +6,7 @@ from derive.errors import ParseError
 from exercises import ExerciseNotFound
 
 SHIPPED = {"cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "csc321-reg-logistic",
-           "cs231n-vectorized-l2", "csc321-mlp"}
+           "cs231n-vectorized-l2", "csc321-mlp", "cs231n-two-layer-numpy"}
 
 
 def test_bundled_exercises_are_listed_and_load():
@@ -27,12 +27,12 @@ def test_reg_logistic_has_the_four_parts_of_the_lecture():
     assert len(ex.graph.backprop().order) == 7      # one point per adjoint
 
 
-def test_matrix_exercises_declare_shapes_and_the_batch_one_is_not_shipped():
+def test_matrix_exercises_use_the_bundled_matrix_specs():
     mlp = exercises.load("csc321-mlp")
-    assert [p.id for p in mlp.parts] == ["adjoints", "grad_W1"]
+    assert mlp.spec_file == "specs/mlp.bp" and [p.id for p in mlp.parts] == ["adjoints", "grad_W1"]
     assert len(mlp.graph.backprop().order) == 8
-    # softmax's p - Y needs one-hot rows of Y, which random check points do not have
-    assert "cs231n-two-layer-numpy" not in exercises.list_ids()
+    assert exercises.load("cs231n-vectorized-l2").spec_file == "specs/l2.bp"
+    assert exercises.load("cs231n-two-layer-numpy").graph.wrt == ("W1", "W2")
 
 
 def test_exercise_is_frozen_and_parts_are_found_by_normalized_id():
@@ -53,7 +53,7 @@ def test_load_takes_a_path_and_an_exercise(tmp_path):
 
 def test_unknown_id_lists_the_known_ones():
     with pytest.raises(ExerciseNotFound) as e:
-        exercises.load("cs231n-two-layer-numpy")
+        exercises.load("cs231n-softmax")
     assert "csc321-reg-logistic" in str(e.value)
 
 

@@ -17,9 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
 CONTRACT = ROOT.parent / "shared" / "contract" / "examples"
 
-# The engine's diagnosis of a swapped variable (q_bar = f_bar*q for f_bar*z) is `other` today:
-# check/diagnose.py only tries variables that occur in the truth. Accept either kind.
-SWAP = ("wrong_variable", "other")
+SWAP = "wrong_variable"          # q_bar = f_bar*q where f_bar*z belongs: the mul gate not swapped
 
 # file -> (total score, {part: the diagnosis kinds of its incorrect items}); parts not named
 # must have no incorrect item.
@@ -38,9 +36,8 @@ EXPECTED = {
                                 "grad_b": {"derivative_of_wrong_function"}}),
         "wrong_fanout.txt": (6, {"adjoints": {"missing_term"}, "grad_w": {"missing_term"}}),
         "wrong_missing_x.txt": (1 + 4 * 4 / 6, {"grad_w": {"missing_factor"}, "steps": {"missing_factor"}}),
-        # ½λw for λw is diagnosed `other` by the engine today (a constant factor on one term)
         "wrong_constants.txt": (5, {"adjoints": {"missing_factor", "constant_factor"},
-                                    "grad_b": {"constant_factor"}, "grad_w": {("constant_factor", "other")}}),
+                                    "grad_b": {"constant_factor"}, "grad_w": {"constant_factor"}}),
         "wrong_unreadable_line.txt": (6, {"adjoints": {"parse_error"}}),
     },
     "cs231n-simple": {
@@ -68,6 +65,11 @@ EXPECTED = {
         "ok_plain.txt": (9, {}),
         "ok_lecture.tex": (9, {}),
         "wrong_mlp.txt": (6, {"adjoints": {"transpose"}}),
+    },
+    "cs231n-two-layer-numpy": {
+        "ok_numpy.py": (6, {}),
+        "adjoints_only_latex.tex": (5, {}),
+        "wrong_numpy.py": (3, {"adjoints": {"constant_factor", "transpose"}, "grad_W1": {"wrong_shape"}}),
     },
     "cs231n-gates": {
         "ok_plain.txt": (10, {}),
