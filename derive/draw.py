@@ -63,7 +63,7 @@ def digraph(d, point=None):
         dot.node(ids[name], _label((p.name(name), None, None), *total(name)), shape="plaintext")
     for node in g.nodes:
         rows = ([(node.gate, None, 16), (p.name(node.name), None, 9)] if node.gate
-                else [(f"{p.name(node.name)} = {p.doprint(node.expr)}", None, None)])
+                else [(f"{p.name(node.name)} = {p.forward(g, node)}", None, None)])
         shape = {"shape": "circle"} if node.gate else {"shape": "box", "style": "rounded"}
         dot.node(ids[node.name], _label(*rows, *total(node.name)), **shape)
     for node in g.nodes:

@@ -130,7 +130,7 @@ def test_latex_is_one_aligned_row_per_node_and_adjoint():
     assert len(lines) == len(g.nodes) + len(d.order)
     assert all(line.count("&=") == 1 for line in lines)
     assert "\\bar{w} &= \\bar{z}\\, x + \\bar{R}\\, w" in lines
-    assert "L_{reg} &= R\\, \\lambda + L" in lines
+    assert "L_{reg} &= L + \\lambda\\, R" in lines
 
 
 def test_latex_repr_for_jupyter():
