@@ -40,13 +40,16 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
+import contextlib
 import csv
 import io
 import json
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -593,15 +596,60 @@ def _failed_part(part, msg):
             "verdict": "error", "error": msg, "items": [], "feedback": msg}
 
 
+STUDENT_SECONDS = 30
+WORKER_MEMORY = 4 << 30
+
+
+class StudentTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """A wall-clock limit on one student (main thread only; workers run tasks there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise StudentTimeout()
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _limit_memory():
+    """Each grading worker gets a memory cap, so one submission cannot take the machine."""
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _work(args):
     exercise, name, path, seed, feedback = args
     try:
-        return grade_student(exercise, name, path, seed, feedback)
+        with _time_limit(STUDENT_SECONDS):
+            return grade_student(exercise, name, path, seed, feedback)
+    except StudentTimeout:
+        return _unfinished(exercise, name, f"{name}: grading took longer than {STUDENT_SECONDS} s",
+                           "time limit")
+    except MemoryError:
+        return _unfinished(exercise, name, f"{name}: grading ran out of memory", "memory limit")
     except Exception as e:       # never lose a student to an engine bug
-        ex = _exercises.load(exercise)
-        msg = f"{name}: internal error while grading ({type(e).__name__}: {e})"
-        return ({"student": name, "score": 0.0, "max_score": _r(ex.max_score), "error": msg,
-                 "needs_review": ["internal error"], "parts": [_failed_part(p, msg) for p in ex.parts]}, [])
+        return _unfinished(exercise, name, f"{name}: internal error while grading ({type(e).__name__}: {e})",
+                           "internal error")
+
+
+def _unfinished(exercise, name, msg, reason):
+    ex = _exercises.load(exercise)
+    return ({"student": name, "score": 0.0, "max_score": _r(ex.max_score), "error": msg,
+             "needs_review": [reason], "parts": [_failed_part(p, msg) for p in ex.parts]}, [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,14 +728,15 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
     else:
         import multiprocessing
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_limit_memory) as pool:
             futures = {pool.submit(_work, w): w for w in work}
             for f in as_completed(futures):
                 w = futures[f]
                 try:
                     results[w[1]] = f.result()
                 except Exception as e:     # a worker died (killed, out of memory)
-                    results[w[1]] = _work_failed(ex, w[1], e)
+                    results[w[1]] = _unfinished(ex, w[1], f"{w[1]}: the grading process failed "
+                                                f"({type(e).__name__})", "internal error")
                 if progress:
                     progress(w[1])
     students, kinds = [], {}
@@ -701,12 +750,6 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
                "mean_score": _r(sum(scores) / len(scores)) if scores else None,
                "common_mistakes": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
     return {"exercise": ex.id, "seed": seed, "students": students, "summary": summary}
-
-
-def _work_failed(ex, name, e):
-    msg = f"{name}: the grading process failed ({type(e).__name__})"
-    return ({"student": name, "score": 0.0, "max_score": _r(ex.max_score), "error": msg,
-             "needs_review": ["internal error"], "parts": [_failed_part(p, msg) for p in ex.parts]}, [])
 
 
 def _warm(ex, seed):
