@@ -7,7 +7,6 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
-from .names import canonical
 from .rules import derivative
 
 
@@ -33,12 +32,8 @@ class Adjoint:
         return sympy.Integer(1) if self.output else sympy.Add(*(t.expr for t in self.terms))
 
 
-@dataclass(frozen=True, eq=False)
-class Derivation:
-    """The adjoint equations of a graph, output first, in backprop order."""
-    graph: object
-    wrt: tuple
-    order: tuple   # Adjoint, output first
+class Printable:
+    """The views of a derivation, shared by scalar and matrix graphs."""
 
     @property
     def adjoints(self):
@@ -47,6 +42,33 @@ class Derivation:
     @cached_property
     def by_name(self):
         return {a.name: a for a in self.order}
+
+    def to_text(self, **kw):
+        from .text import derivation_text
+        return derivation_text(self, **kw)
+
+    def to_latex(self, **kw):
+        from .latex import derivation_latex
+        return derivation_latex(self, **kw)
+
+    def to_markdown(self, **kw):
+        from .text import derivation_markdown
+        return derivation_markdown(self, **kw)
+
+    def to_json(self, **kw):
+        from .jsonout import derivation_json
+        return derivation_json(self, **kw)
+
+    def _repr_latex_(self):
+        return "$$" + self.to_latex() + "$$"
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation(Printable):
+    """The adjoint equations of a graph, output first, in backprop order."""
+    graph: object
+    wrt: tuple
+    order: tuple   # Adjoint, output first
 
     @cached_property
     def leaf_adjoints(self):
@@ -84,47 +106,13 @@ class Derivation:
             return {(a.name, t.upstream): (evaluate(t.local, env), adj[t.upstream])
                     for a in self.order for t in a.terms}
 
-    def to_text(self, **kw):
-        from .text import derivation_text
-        return derivation_text(self, **kw)
-
-    def to_latex(self, **kw):
-        from .latex import derivation_latex
-        return derivation_latex(self, **kw)
-
-    def to_markdown(self, **kw):
-        from .text import derivation_markdown
-        return derivation_markdown(self, **kw)
-
-    def to_json(self, **kw):
-        from .jsonout import derivation_json
-        return derivation_json(self, **kw)
-
-    def _repr_latex_(self):
-        return "$$" + self.to_latex() + "$$"
-
 
 def backprop(graph, wrt=None):
     """Adjoints of every node that lies on a path from a `wrt` variable to the output."""
-    keys = {canonical(n): n for n in graph.names}     # w_{0}, w_0 and w0 are one variable
-    wrt = tuple(w if w in graph.consumers else keys.get(canonical(w), w)
-                for w in (wrt or graph.wrt or graph.inputs))
-    unknown = [w for w in wrt if w not in graph.consumers]
-    if unknown:
-        raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(graph.names)}")
-    reaches = {graph.output}
-    for node in reversed(graph.nodes):
-        if node.name in reaches:
-            reaches.update(node.parents)
-    depends = set(wrt)
-    for node in graph.nodes:
-        if depends.intersection(node.parents):
-            depends.add(node.name)
-    live = reaches & depends | {graph.output}
+    wrt = graph.resolve_wrt(wrt)
+    names, live = graph.backward_order(wrt)
     order = []
-    for name in [n.name for n in reversed(graph.nodes)] + [w for w in wrt if w in graph.inputs]:
-        if name not in live:
-            continue
+    for name in names:
         terms = tuple(Term(c.name, derivative(c.expr, sym(name)))
                       for c in graph.consumers[name] if c.name in live)
         order.append(Adjoint(name, tuple(t for t in terms if t.local != 0), name == graph.output))

@@ -1,5 +1,6 @@
 """`--emit numpy`: the forward and backward pass as a small, readable numpy function."""
 import keyword
+import re
 
 from .functions import BAR
 from .matrix import SCALAR
@@ -81,15 +82,20 @@ class Numpy(Text):
 def emit_numpy(d):
     """Source of `forward_backward(inputs...) -> (output, {wrt: gradient})`."""
     g, p = d.graph, ranked(Numpy(), d.graph)
-    args = ", ".join(py_name(n) for n in g.inputs)
-    body = []
-    for dim in getattr(g, "dims", ()):
-        where = next((n, i) for n in g.inputs for i, s in enumerate(g.shapes[n]) if getattr(s, "name", None) == dim)
-        body.append(f"{dim} = {py_name(where[0])}.shape[{where[1]}]")
+    params, sizes, body = [py_name(n) for n in g.inputs], [], []
     body += [f"{py_name(n.name)} = {p.forward(g, n)}" for n in g.nodes]
     for a in d.order:
         rhs = "1.0" if a.output else " + ".join(p.term(t) for t in a.terms) or "0.0"
         body.append(f"{py_name(a.name + BAR)} = {rhs}")
+    for dim in getattr(g, "dims", ()):
+        where = next(((n, i) for n in g.inputs for i, s in enumerate(g.shapes[n])
+                      if getattr(s, "name", None) == dim), None)
+        if where is not None:
+            sizes.append(f"{dim} = {py_name(where[0])}.shape[{where[1]}]")
+        elif re.search(rf"\b{re.escape(dim)}\b", "\n".join(body)):
+            params.append(py_name(dim))     # a size no input has (`ones(K, 1)` alone): the caller's
+    args = ", ".join(params)
+    body = sizes + body
     grads = ", ".join(f"{w!r}: {py_name(w + BAR)}" for w in d.wrt)
     body.append(f"return {py_name(g.output)}, {{{grads}}}")
     doc = f'    """Forward pass to {g.output}, then backprop; the gradients of {", ".join(d.wrt)}."""\n'

@@ -7,6 +7,7 @@ import sympy
 from . import functions as F
 from .evaluate import evaluate, with_digits
 from .functions import sym
+from .names import canonical
 from .rules import primitive
 
 
@@ -20,14 +21,8 @@ class Node:
     gate: str = ""
 
 
-@dataclass(frozen=True, eq=False)
-class Graph:
-    inputs: tuple
-    nodes: tuple
-    wrt: tuple = ()
-    at: dict = field(default_factory=dict)
-    latex_names: dict = field(default_factory=dict)
-    order: tuple = ()     # names in the order the spec first writes them
+class GraphBase:
+    """What scalar and matrix graphs share: names, consumers, and which nodes backprop visits."""
 
     @cached_property
     def rank(self):
@@ -53,6 +48,40 @@ class Graph:
             for p in node.parents:
                 out[p].append(node)
         return out
+
+    def resolve_wrt(self, wrt=None):
+        """`wrt` names as the graph spells them (w_{0}, w_0 and w0 are one variable)."""
+        keys = {canonical(n): n for n in self.names}
+        wrt = tuple(w if w in self.consumers else keys.get(canonical(w), w)
+                    for w in (wrt or self.wrt or self.inputs))
+        unknown = [w for w in wrt if w not in self.consumers]
+        if unknown:
+            raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(self.names)}")
+        return wrt
+
+    def backward_order(self, wrt):
+        """(names in backprop order, live set): nodes on a path from a `wrt` variable to the output."""
+        reaches = {self.output}
+        for node in reversed(self.nodes):
+            if node.name in reaches:
+                reaches.update(node.parents)
+        depends = set(wrt)
+        for node in self.nodes:
+            if depends.intersection(node.parents):
+                depends.add(node.name)
+        live = reaches & depends | {self.output}
+        names = [n.name for n in reversed(self.nodes)] + [w for w in wrt if w in self.inputs]
+        return [n for n in names if n in live], live
+
+
+@dataclass(frozen=True, eq=False)
+class Graph(GraphBase):
+    inputs: tuple
+    nodes: tuple
+    wrt: tuple = ()
+    at: dict = field(default_factory=dict)
+    latex_names: dict = field(default_factory=dict)
+    order: tuple = ()     # names in the order the spec first writes them
 
     @cached_property
     def full(self):

@@ -7,7 +7,9 @@ import numpy as np
 import sympy
 
 from .evaluate import DIGITS
-from .matrix import Leaf, SCALAR, mevaluate, vjp
+from .backprop import Printable
+from .graph import GraphBase
+from .matrix import Leaf, SCALAR, lift, mevaluate, vjp
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class MAdjoint:
     @property
     def expr(self):
         if self.output:
-            return Leaf("1", SCALAR)
+            return lift(1)
         out = self.terms[0].expr
         for t in self.terms[1:]:
             out = out + t.expr
@@ -47,7 +49,7 @@ class MAdjoint:
 
 
 @dataclass(frozen=True, eq=False)
-class MatrixGraph:
+class MatrixGraph(GraphBase):
     inputs: tuple
     shapes: dict          # input name -> shape
     nodes: tuple
@@ -59,35 +61,11 @@ class MatrixGraph:
 
     is_matrix = True
 
-    @cached_property
-    def rank(self):
-        return {n: i for i, n in enumerate(self.order or self.names)}
-
-    @property
-    def output(self):
-        return self.nodes[-1].name
-
-    @cached_property
-    def defs(self):
-        return {n.name: n for n in self.nodes}
-
-    @property
-    def names(self):
-        return list(self.inputs) + [n.name for n in self.nodes]
-
     def shape_of(self, name):
         return self.shapes[name] if name in self.shapes else self.defs[name].shape
 
     def leaf(self, name):
         return Leaf(name, self.shape_of(name))
-
-    @cached_property
-    def consumers(self):
-        out = {n: [] for n in self.names}
-        for node in self.nodes:
-            for p in node.parents:
-                out[p].append(node)
-        return out
 
     def sizes(self, point):
         """Size letters bound by the arrays of `point`."""
@@ -108,26 +86,13 @@ class MatrixGraph:
         return env
 
     def backprop(self, wrt=None):
-        wrt = tuple(wrt or self.wrt or self.inputs)
-        unknown = [w for w in wrt if w not in self.consumers]
-        if unknown:
-            raise ValueError(f"unknown variable(s) {', '.join(unknown)}; known: {', '.join(self.names)}")
+        wrt = self.resolve_wrt(wrt)
         if self.defs[self.output].shape != SCALAR:
             raise ValueError(f"the output {self.output} must be a scalar to backpropagate, "
                              f"not {self.defs[self.output].shape[0]}×{self.defs[self.output].shape[1]}")
-        reaches = {self.output}
-        for node in reversed(self.nodes):
-            if node.name in reaches:
-                reaches.update(node.parents)
-        depends = set(wrt)
-        for node in self.nodes:
-            if depends.intersection(node.parents):
-                depends.add(node.name)
-        live = reaches & depends | {self.output}
+        names, live = self.backward_order(wrt)
         order = []
-        for name in [n.name for n in reversed(self.nodes)] + [w for w in wrt if w in self.inputs]:
-            if name not in live:
-                continue
+        for name in names:
             if name == self.output:
                 order.append(MAdjoint(name, (), SCALAR, True))
                 continue
@@ -157,18 +122,10 @@ def _mpf(x):
 
 
 @dataclass(frozen=True, eq=False)
-class MatrixDerivation:
+class MatrixDerivation(Printable):
     graph: MatrixGraph
     wrt: tuple
     order: tuple
-
-    @property
-    def adjoints(self):
-        return {a.name: a.expr for a in self.order}
-
-    @cached_property
-    def by_name(self):
-        return {a.name: a for a in self.order}
 
     @property
     def gradients(self):
@@ -187,22 +144,3 @@ class MatrixDerivation:
                 env[a.name + "_bar"] = adj[a.name] = value
         vals = {k: v for k, v in env.items() if k in self.graph.names}
         return vals, adj
-
-    def to_text(self, **kw):
-        from .text import derivation_text
-        return derivation_text(self, **kw)
-
-    def to_latex(self, **kw):
-        from .latex import derivation_latex
-        return derivation_latex(self, **kw)
-
-    def to_markdown(self, **kw):
-        from .text import derivation_markdown
-        return derivation_markdown(self, **kw)
-
-    def to_json(self, **kw):
-        from .jsonout import derivation_json
-        return derivation_json(self, **kw)
-
-    def _repr_latex_(self):
-        return "$$" + self.to_latex() + "$$"

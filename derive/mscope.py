@@ -1,7 +1,7 @@
 """Names and calls in matrix specs: shapes declared up front, `@`, `.T`, sum/mean/norm2."""
 import sympy
 
-from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, lift, matmul, reduce, slot,
+from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
 from .rules import SPELLINGS, PRIMES
@@ -14,6 +14,15 @@ class Dim:
 
     def __init__(self, symbol):
         self.symbol = symbol
+
+
+def _size(a):
+    """A size argument of `ones(...)`: a size letter or a positive whole number (`ones(D, 1)`)."""
+    if isinstance(a, Dim):
+        return a.symbol
+    if isinstance(a, sympy.Integer) and a > 0:
+        return a
+    return None
 
 
 def _shape_error(e, tok):
@@ -30,8 +39,10 @@ class MatrixOps(Scope):
         try:
             if name in REDUCTIONS:
                 return self.reduction(name, tok, args, kwargs)
-            if name == "ones" and len(args) == 2 and all(isinstance(a, Dim) for a in args):
-                return Fill(lift(1), (args[0].symbol, args[1].symbol))
+            if name == "ones" and len(args) == 2 and all(_size(a) is not None for a in args):
+                return fill(lift(1), (_size(args[0]), _size(args[1])))
+            if name == "ones" and len(args) == 2:
+                raise error("ones takes two sizes: size letters or positive whole numbers", tok)
             if kwargs:
                 a = next(iter(kwargs.values()))
                 raise error(f"{name} takes no keyword '{a.name}'", a.tok)
