@@ -4,12 +4,12 @@ import json
 import os
 import sys
 
-from derive import ParseError, parse_spec
+from derive import ParseError, files, parse_spec
 from derive.draw import DrawError
 from derive.rules import DomainError
 from derive.spec import parse_values
 
-EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
+MAX_FILE = 20_000_000
 
 
 class UsageError(Exception):
@@ -20,19 +20,7 @@ def read_text(path, what="file"):
     """A user file as text (`-` is stdin); undecodable bytes are a ParseError, not a traceback."""
     if path == "-":
         return sys.stdin.read()
-    try:
-        with open(path, "rb") as f:
-            data = f.read(20_000_001)
-    except OSError as e:
-        raise ParseError(f"cannot read {what}: {e.strerror}", 0, 0, path) from None
-    if len(data) > 20_000_000:
-        raise ParseError(f"{what} larger than 20 MB", 0, 0, path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ParseError("not UTF-8 text", line, col, path) from None
+    return files.read_text(path, MAX_FILE, what)
 
 
 def load_spec(arg):

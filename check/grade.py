@@ -50,10 +50,10 @@ import re
 import signal
 import sys
 import threading
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from derive.errors import ParseError
+from derive.files import read_text
 from derive.names import canonical, spelled
 
 import exercises as _exercises
@@ -70,22 +70,6 @@ class GradeError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # bytes -> text -> math only
 # ---------------------------------------------------------------------------------------------
-
-def decode(data, name):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ParseError("not UTF-8 text", line, col, name) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return PRECOMPOSED_BAR.sub(lambda m: unicodedata.normalize("NFD", m.group(0)), text)
-
-
-# ȳ, ā, ō ... typed as one precomposed character mean y + combining macron (the adjoint ȳ)
-PRECOMPOSED_BAR = re.compile("[" + "".join(
-    ch for ch in map(chr, range(0xC0, 0x2000)) if unicodedata.normalize("NFD", ch).endswith("\u0304")) + "]")
-
 
 MARKER = re.compile(r"^[ \t]*(?:#+|%+)[ \t]*part[ \t]*:[ \t]*(\S+)", re.IGNORECASE)
 FENCE = re.compile(r"^[ \t]*(```+|~~~+)")
@@ -551,14 +535,7 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
            "needs_review": [], "parts": []}
     kinds = []
     try:
-        try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_BYTES + 1)
-        except OSError as e:
-            raise ParseError(f"cannot read: {e.strerror}", 0, 0, name) from None
-        if len(data) > MAX_BYTES:
-            raise ParseError(f"larger than {MAX_BYTES} bytes", 0, 0, name)
-        text = extract_math(decode(data, name))
+        text = extract_math(read_text(path, MAX_BYTES, "submission", name))
         if not text.strip():
             raise ParseError("empty submission", 1, 1, name)
         if "\x00" in text:

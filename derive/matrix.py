@@ -304,12 +304,18 @@ def vjp(expr, g, leaf):
     return out
 
 
-def _entry(template, k):
+def _entry(template, k, sizes):
     slots = [slot(i) for i in range(k)]
 
     def f(*xs):
-        return evaluate(template, dict(zip(slots, xs)))
+        return evaluate(template, {**sizes, **dict(zip(slots, xs))})
     return np.frompyfunc(f, k, 1)
+
+
+def _sizes(env):
+    """Size letters as values, for templates that divide by a count (mean)."""
+    return {sympy.Symbol(d, positive=True, integer=True): mpmath.mpf(n)
+            for d, n in env.get("__sizes__", {}).items()}
 
 
 def mevaluate(expr, env, memo=None):
@@ -322,14 +328,14 @@ def mevaluate(expr, env, memo=None):
         out = env[expr.name]
     elif isinstance(expr, Const):
         out = np.array([[mpmath.mpf(expr.value.p) / expr.value.q if expr.value.is_Rational
-                         else evaluate(expr.value, {})]], dtype=object)
+                         else evaluate(expr.value, _sizes(env))]], dtype=object)
     elif isinstance(expr, MatMul):
         out = mevaluate(expr.a, env, memo) @ mevaluate(expr.b, env, memo)
     elif isinstance(expr, Transpose):
         out = mevaluate(expr.a, env, memo).T
     elif isinstance(expr, Elem):
         args = [mevaluate(a, env, memo) for a in expr.args]
-        out = _entry(expr.template, len(args))(*args)
+        out = _entry(expr.template, len(args), _sizes(env))(*args)
         out = np.broadcast_to(out, _numeric_shape(args, out)).copy() if out.ndim == 2 else out
     elif isinstance(expr, Fill):
         a = mevaluate(expr.a, env, memo)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from derive.errors import ParseError
+from derive.files import read_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ("adjoints", "claim", "steps")
@@ -125,19 +126,7 @@ def load(id_or_path):
 
 
 def load_file(path):
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_TOML_BYTES + 1)
-    except OSError as e:
-        raise ParseError(f"cannot read exercise: {e.strerror}", 0, 0, path) from None
-    if len(data) > MAX_TOML_BYTES:
-        raise ParseError("exercise file larger than 1 MB", 0, 0, path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ParseError("not UTF-8 text", line, e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1, path) from None
-    return loads(text, path)
+    return loads(read_text(path, MAX_TOML_BYTES, "exercise"), path)
 
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
