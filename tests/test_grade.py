@@ -15,7 +15,7 @@ from check.grade import extract_math, split_parts, to_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
-CONTRACT = ROOT.parent / "shared" / "contract" / "examples"
+CONTRACT = ROOT / "tests" / "data" / "contract"       # copies of shared/contract/examples
 
 SWAP = "wrong_variable"          # q_bar = f_bar*q where f_bar*z belongs: the mul gate not swapped
 
@@ -152,11 +152,7 @@ def _batch(tmp_path):
     d = tmp_path / "subs"
     d.mkdir()
     for name in ("reglog_adjoints.txt", "reglog_adjoints_wrong.txt", "reglog_adjoints.tex"):
-        src = CONTRACT / name
-        if src.exists():
-            shutil.copy(src, d)
-        else:
-            shutil.copy(SAMPLES / "csc321-reg-logistic" / "ok_plain.txt", d / name)
+        shutil.copy(CONTRACT / name, d)
     (d / "broken.txt").write_bytes(b"\xff\xfe\x00 w_bar = = (")
     return d
 
