@@ -7,16 +7,21 @@ import mpmath
 from derive import Graph, parse_spec
 from derive.mgraph import MatrixGraph
 from derive.errors import ParseError
-from derive.evaluate import DIGITS, evaluate, kink_distance
+from derive.evaluate import DIGITS
 from derive.functions import bar, sym, unbar
 from derive.names import spelled
 from derive.rules import DomainError, derivative
 
-from .evidence import POINTS, KINK_MARGIN, rel_error, truth_for
+from .evidence import POINTS, KINK_MARGIN, REFINE_DIGITS, evaluate, kink_distance, rel_error, truth_for
 from .judge import Case, judge
-from .scope import ClaimScope, read_expression
+from .scope import ClaimScope, is_latex, read_expression
 from .submission import clean, rows, target
 from .verdict import Report, Verdict
+
+
+def detect(text):
+    """One format for a whole submission: LaTeX when any of it is (so `x^T` there is a transpose)."""
+    return "latex" if is_latex(text) else "plain"
 
 
 def as_graph(spec):
@@ -108,7 +113,7 @@ def backend(spec, seed, deadline, fmt):
 
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    b = backend(spec, seed, deadline, fmt)
+    b = backend(spec, seed, deadline, fmt or detect(claim))
     name = b.resolve(wrt, 0)
     if name not in b.derivation.by_name:
         raise ParseError(f"the output does not depend on '{name}'", 0, 0)
@@ -132,6 +137,7 @@ def _parse_error_item(label, e, line):
 
 def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
+    fmt = fmt or detect(submission)
     b = backend(spec, seed, deadline, fmt)
     graph, d = b.graph, b.derivation
     try:
@@ -198,9 +204,10 @@ def _share(v, chains):
 
 
 def _global(truth, chains, wanted):
-    """Final gradients computed from the student's own lines (true values where a line is missing)."""
+    """Final gradients computed from the student's own lines (true values where a line is missing),
+    with the points' extra digits, so a saturated unit's tiny gradient is not lost to cancellation."""
     out = {}
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(REFINE_DIGITS):
         worst = {w: mpmath.mpf(0) for w in wanted}
         for p in truth.points:
             env = dict(p.env)
@@ -225,6 +232,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
     scope = ClaimScope(graph, free=graph is None)
+    fmt = fmt or detect(derivation)
     try:
         rs = rows(clean(derivation), fmt)
     except ParseError as e:

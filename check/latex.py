@@ -32,7 +32,7 @@ from lark.lexer import Lexer
 from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_DEPTH, MAX_TOKENS, check_caps, error, number, power
+from derive.parse import MAX_DEPTH, MAX_TOKENS, Keyword, check_caps, error, number, power
 from derive.rules import SPELLINGS
 
 MAX_BLOCK = 1_000_000
@@ -79,10 +79,25 @@ _SIZED = re.compile(r"\\(left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])\s*"
                     r"(\\[{}|]|\\[A-Za-z]+|[()\[\]|.])?")
 _IND = re.compile(r"\\(?:(?:mathbb|mathds|mathbbm)\s*(?:\{\s*[1I]\s*\}|[1I])"
                   r"|(?:mathbf|boldsymbol|bm)\s*(?:\{\s*1\s*\}|1))")
-_DPREFIX = re.compile(r"\\partial(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
+_DPREFIX = re.compile(r"\\partial(?![A-Za-z])|∂|\\delta(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
 _FRAC = re.compile(r"\\[dtc]?frac(?![A-Za-z])")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_EBRACE = re.compile(r"\{\s*e\s*\}(?=\s*\^)")
+_VARGREEK = re.compile(r"(?<![A-Za-z])var(epsilon|theta|phi|rho|sigma|pi|kappa)(?![a-z])")
+_LEAD = re.compile(r"(?:\s|\\[,;:! ]|\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}\s*:?)*")
+_NABLA = re.compile(r"\\nabla(?![A-Za-z])\s*_")
+_LPAREN = re.compile(r"(?:\\left\s*)?\(")
+_RPAREN = re.compile(r"(?:\\right\s*)?\)")
 _PARTIAL = re.compile(r"\\partial(?![A-Za-z])")
 _SIZE = re.compile(r"[bB]igg?[lrm]?")
+_AXIS = re.compile(r"\s*_\s*(?:\{\s*([01])\s*\}|([01]))")
+_FILL = re.compile(r"\s*_\s*\{\s*([A-Za-z])\s*\\times(?![A-Za-z])\s*([A-Za-z])\s*\}")
+_NO_FACTOR = re.compile(r"$|[-+*/)\]},|&=<>]|\\(?:cdot|times|div|circ|odot|ast|right|[bB]igg?r|rbrace|rbrack|rvert"
+                        r"|[}|,;:! ]|geq?|leq?|gt|lt)(?![A-Za-z])")
+_NORM_CMDS = {"|": None, "Vert": None, "lVert": "l", "rVert": "r"}
+_NORMSUB = re.compile(r"(?:(?:\s|\\[,;:! ])*_\s*(?:\{\s*(?:2|F|\\math(?:rm|sf)\s*\{\s*F\s*\})\s*\}|[2F]))?")
+_NORMSQ = re.compile(r"(?:\s|\\[,;:! ])*(?:_\s*(?:\{\s*(?:2|F|\\math(?:rm|sf)\s*\{\s*F\s*\})\s*\}|[2F])\s*)?"
+                     r"(?:\^\s*(?:\{\s*2\s*\}|2(?![0-9]))|²)")
 
 
 def _skip(text, pos):
@@ -154,7 +169,7 @@ def _read_base(text, pos, single, depth):
         cmd = m.group(1) if m else ""
         if cmd in GREEK_CMDS:
             return cmd, m.end(), True
-        if cmd not in FONTS:
+        if cmd not in FONTS and cmd not in TEXTS:
             return None
         p = _skip_sp(text, m.end())
         if not text.startswith("{", p):
@@ -324,12 +339,141 @@ def _derivative_frac(text, pos):
     return _Deriv(bottom[0], bottom[1], top[0], top[1], den[2])
 
 
+_OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
+_CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ"})
+_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV",
+                   "DERIVG", "SUM", "IND"}
+
+
+def _closing(out, i):
+    """Index after the bracket that closes the one opened at out[i], or None."""
+    depth = 0
+    for j in range(i, len(out)):
+        t = out[j].type
+        if t in _OPEN:
+            depth += 1
+        elif t in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return None
+
+
+def _unit(out, i):
+    """Index after the factor that starts at out[i] (with its ^{...} and transposes), or None."""
+    n = len(out)
+    if i >= n:
+        return None
+    t = out[i].type
+    if t in ("NUMBER", "NAME", "ARGNAME", "EULER"):
+        j = i + 1
+    elif t in _OPEN:
+        j = _closing(out, i)
+    elif t == "FRAC":
+        j = _closing(out, i + 1)
+        j = j and _closing(out, j)
+    elif t == "SQRT":
+        j = _closing(out, i + 1)
+    elif t == "LOCAL":
+        j = i + 2
+    elif t == "IND":
+        j = _unit(out, i + 1)
+    elif t == "FUNC":
+        j = i + 1
+        if j < n and out[j].type in ("_PRIME", "AXIS"):
+            j += 1
+        if j < n and out[j].type == "CARET":
+            j = _closing(out, j + 1)
+        if j is not None and j < n and out[j].type in _OPEN:
+            j = _closing(out, j)
+        else:
+            j = _unit(out, j) if j is not None else None
+    else:
+        return None
+    while j is not None and j < n and out[j].type in ("TRANSPOSE", "CARET"):
+        j = j + 1 if out[j].type == "TRANSPOSE" else _closing(out, j + 1)
+    return j
+
+
+def _ambiguities(out, text, fail):
+    """Refuse what TeX renders one way and a reader may take two ways:
+    `\\log x y` (log(x)·y or log(xy)?) and `a / b c` ((a/b)·c or a/(bc)?). A function's bare
+    one-name argument becomes ARGNAME, so the grammar can ask the scope whether it splits."""
+    n = len(out)
+    for i, tok in enumerate(out):
+        t = tok.type
+        if t == "FUNC":
+            k = i + 1
+            if k >= n or out[k].type in ("_LPAR", "_LCB", "_PRIME", "CARET", "AXIS"):
+                continue
+            j = _unit(out, k)
+            if j is None:
+                continue
+            if out[k].type == "NAME" and (j == k + 1 or out[k + 1].type == "CARET"):
+                out[k] = out[k].update("ARGNAME")
+            if j < n and out[j].type in _FACTOR:
+                if out[k].type == "_LBRACE" and out[k + 1].type in _OPEN and _closing(out, k + 1) == j - 1:
+                    continue            # \log{\left(y\right)} t: the brackets say it
+                shown = text[tok.start_pos:out[j].end_pos]
+                raise fail(f"ambiguous '{shown}': how far does {tok} reach? write brackets: "
+                           f"{tok}(...) around its argument", tok.start_pos)
+        elif t == "DIV":
+            k = i + 1
+            while k < n and out[k].type in ("MINUS", "_PLUS"):
+                k += 1
+            if k >= n or out[k].type in _OPEN or out[k].type in ("NUMBER", "FRAC"):
+                continue
+            j = _unit(out, k)
+            if j is not None and j < n and out[j].type in _FACTOR:
+                shown = text[out[i - 1].start_pos if i else tok.start_pos:out[j].end_pos]
+                raise fail(f"ambiguous '{shown}': is what follows '/' in the denominator or not? "
+                           r"write \frac{...}{...} or brackets", tok.start_pos)
+
+
+_ATOM = re.compile(r"[A-Za-z0-9](?:_[A-Za-z0-9])?")
+MAX_RUN = 24
+
+
+def _split_run(run, known):
+    """A letter run the scope does not know, as the one way to cut it into known names along
+    TeX's atoms (a letter or digit, with a one-character subscript): `Wx` -> W x, `w_0x_0` ->
+    w_0 x_0, `xW_1` -> x W_1. None when there is no such cut or more than one (the scope then
+    reports the unknown or ambiguous name), and for adjoint spellings (`zbar`) the scope reads."""
+    if len(run) > MAX_RUN or run.endswith("bar") or len(run) < 2:
+        return None
+    atoms = _ATOM.findall(run)
+    if "".join(atoms) != run or len(atoms) < 2:
+        return None
+    n = len(atoms)
+    ways = [None] * n + [[[]]]           # ways[i]: cuts of atoms[i:], at most two kept
+    for i in range(n - 1, -1, -1):
+        found = []
+        for j in range(i + 1, n + 1):
+            if ways[j] and (j - i < n) and known("".join(atoms[i:j])):
+                found += [["".join(atoms[i:j])] + rest for rest in ways[j]]
+                if len(found) > 1:
+                    break
+        ways[i] = found[:2]
+    return ways[0][0] if ways[0] and len(ways[0]) == 1 else None
+
+
+def _known(scope):
+    """The scope's `known(name)`, else its `lookup(name)`, else nothing is known."""
+    known = getattr(scope, "known", None)
+    if callable(known):
+        return known
+    lookup = getattr(scope, "lookup", None)
+    if callable(lookup):
+        return lambda n: lookup(n) is not None
+    return lambda n: False
+
+
 class _Lexer:
     """LaTeX text -> grammar tokens, names already in their plain spelling."""
 
     def __init__(self, text, known):
         self.text, self.known = text, known
-        self.out, self.braces, self.open_abs = [], [], 0
+        self.out, self.braces, self.open_abs, self.open_norm = [], [], 0, 0
         self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
     def fail(self, message, pos):
@@ -350,8 +494,10 @@ class _Lexer:
         while True:
             pos = _skip(self.text, pos)
             if pos >= n:
-                return self.out
+                break
             pos = self.step(pos)
+        _ambiguities(self.out, self.text, self.fail)
+        return self.out
 
     def step(self, pos):
         text, ch = self.text, self.text[pos]
@@ -359,12 +505,21 @@ class _Lexer:
             return self.command(pos)
         m = _NUM.match(text, pos)
         if m:
+            if self.out and self.out[-1].type == "NUMBER":
+                last = self.out[-1]
+                raise self.fail(f"ambiguous '{text[last.start_pos:m.end()]}': two numbers side by side "
+                                "(TeX shows them as one); write \\cdot between them or one number",
+                                last.start_pos)
             self.emit("NUMBER", m.group(), pos, m.end())
             return m.end()
         if ch in CHARS:
             self.emit(CHARS[ch], ch, pos, pos + 1)
             return pos + 1
         if ch == "{":
+            m = _EBRACE.match(text, pos)
+            if m and not self.known("e"):         # {e}^{-x}: the exponential
+                self.emit("EULER", "e", pos, m.end())
+                return m.end()
             self.emit("_LBRACE", ch, pos, pos + 1)
             self.braces.append(None)
             return pos + 1
@@ -376,6 +531,8 @@ class _Lexer:
         if ch == "^":
             return self.caret(pos)
         if ch == "|":
+            if text.startswith("||", pos) and self.open_abs == 0:
+                return self.norm(pos, pos + 2, None)
             return self.bar(pos, pos + 1)
         if ch in "<>≥≤":
             return self.compare(pos)
@@ -434,6 +591,8 @@ class _Lexer:
             self.emit(DELIMS["\\" + name], "\\" + name, pos, end)
         elif name == "vert":
             return self.bar(pos, end)
+        elif name in _NORM_CMDS:
+            return self.norm(pos, end, _NORM_CMDS[name])
         elif name == "prime":
             self.emit("_PRIME", "'", pos, end)
         elif _IND.match(text, pos):
@@ -455,7 +614,18 @@ class _Lexer:
             return name.end
         if name.simple and text.startswith("^", after) and self.exponential(name, pos):
             return name.end
-        self.emit("NAME", name.plain, pos, name.end)
+        plain = name.plain
+        if not self.known(plain):
+            if "var" in plain:              # \varepsilon is the letter epsilon
+                plain = _VARGREEK.sub(r"\1", plain)
+            elif name.simple and text[pos:name.end] == plain:
+                pieces = _split_run(plain, self.known)
+                if pieces:
+                    for piece in pieces:
+                        self.emit("NAME", piece, pos, pos + len(piece))
+                        pos += len(piece)
+                    return name.end
+        self.emit("NAME", plain, pos, name.end)
         if name.transpose is not None:
             self.emit("TRANSPOSE", "T", name.transpose, name.transpose + 1)
         return name.end
@@ -474,8 +644,10 @@ class _Lexer:
             return True
         return False
 
-    def arg(self, pos, kind, owner):
-        """One TeX argument: a braced group, or one token that gets braces around it."""
+    def arg(self, pos, kind, owner, start=None, euler=False):
+        """One TeX argument: a braced group, or one token that gets braces around it. A one-character
+        argument that runs straight on (`x^23`, `\\frac123`, `e^-2z`, `e^2x`) is refused: TeX raises
+        one character, but the writer may well have meant all of them."""
         text = self.text
         p = _skip(text, pos)
         if text.startswith("{", p):
@@ -483,10 +655,12 @@ class _Lexer:
             self.braces.append(kind)
             return p + 1
         self.emit("_LBRACE", "{", p)
-        if p < len(text) and text[p] in "+-−":
+        signed = p < len(text) and text[p] in "+-−"
+        if signed:
             self.emit("_PLUS" if text[p] == "+" else "MINUS", text[p], p, p + 1)
             p = _skip(text, p + 1)
-        if text[p:p + 1] in DIGITS:
+        digit = text[p:p + 1] in DIGITS
+        if digit:
             self.emit("NUMBER", text[p], p, p + 1)
             end = p + 1
         elif (core := _read_base(text, p, True, 0)) is not None:
@@ -494,8 +668,14 @@ class _Lexer:
             end = core[1]
         else:
             raise self.fail(f"{owner} needs an argument", p)
+        after = text[end:end + 1]
+        if kind != "frac" and after and (after in DIGITS and (digit or signed) or after.isalpha() and after.isascii()
+                      and (signed or euler)):
+            start = pos if start is None else start
+            raise self.fail(f"ambiguous '{text[start:end + 1]}': TeX takes only '{text[p:end]}' as the "
+                            f"argument of {owner}; write braces {{...}} around what belongs to it", start)
         self.emit("_RBRACE", "}", end)
-        return self.arg(end, None, owner) if kind == "frac" else end
+        return self.arg(end, None, owner, start) if kind == "frac" else end
 
     def caret(self, pos):
         m = _TRANSPOSE.match(self.text, pos)
@@ -506,8 +686,9 @@ class _Lexer:
         if m:
             self.emit("_PRIME", "'", pos, m.end())
             return m.end()
+        euler = bool(self.out) and self.out[-1].type == "EULER"
         self.emit("CARET", "^", pos, pos + 1)
-        return self.arg(pos + 1, None, "'^'")
+        return self.arg(pos + 1, None, "'^'", pos, euler)
 
     def bar(self, pos, end):
         last = self.out[-1].type if self.out else None
@@ -515,6 +696,21 @@ class _Lexer:
                                                  "_LCB", "_LBRACE", "_COMMA", "CMP", "ABSL", "CARET")
         self.emit("ABSL" if opening else "ABSR", "abs", pos, end)
         return end
+
+    def norm(self, pos, end, side):
+        """`\\lVert x \\rVert^2`, `\\|x\\|_2^2`: the squared L2 norm; `\\|x\\|` its square root."""
+        if side == "l" or side is None and self.open_norm == 0:
+            self.open_norm += 1
+            self.emit("NORML", "norm2", pos, end)
+            return end
+        self.open_norm -= 1
+        m = _NORMSQ.match(self.text, end)
+        if m is not None:
+            self.emit("NORMSQ", "norm2", pos, m.end())
+            return m.end()
+        m = _NORMSUB.match(self.text, end)
+        self.emit("NORMR", "norm", pos, m.end())
+        return m.end()
 
     def compare(self, pos):
         ch, end = self.text[pos], pos + 1
@@ -529,9 +725,10 @@ class _Lexer:
         size, delim = m.group(1), m.group(2)
         if delim == "." or size == "middle":
             raise self.fail(f"\\{size}{delim or ''} is not supported", pos)
-        if delim in ("|", r"\vert", r"\|"):
-            if delim == r"\|":
-                raise self.fail("norms \\| \\| are not supported", pos)
+        if delim in (r"\|", r"\Vert", r"\lVert", r"\rVert"):
+            side = "l" if size == "left" or size.endswith("l") else "r" if size == "right" or size.endswith("r") else None
+            return self.norm(pos, m.end(), _NORM_CMDS[delim[1:]] or side)
+        if delim in ("|", r"\vert"):
             if size == "left" or size.endswith("l"):
                 self.emit("ABSL", "abs", pos, m.end())
             elif size == "right" or size.endswith("r"):
@@ -554,13 +751,15 @@ class _Lexer:
         word = text[g[0]:g[1]].strip()
         if name in TEXTS and word in SPELLINGS and _CALL.match(text, _skip(text, g[2])):
             self.emit("FUNC", word, pos, g[2])
+        elif name in TEXTS and _IDENT.fullmatch(word) and self.known(word):
+            self.emit("NAME", word, pos, g[2])      # \text{loss} names the variable loss
         return g[2]
 
     def frac(self, pos, end):
         d = _derivative_frac(self.text, end)
         if d is None:
             self.emit("FRAC", "\\frac", pos, end)
-            return self.arg(end, "frac", r"\frac")
+            return self.arg(end, "frac", r"\frac", pos)
         if d.of is not None:
             self.emit("LOCAL", d.of.plain, d.of_pos, d.of.end)
             self.emit("NAME", d.var.plain, d.var_pos, d.var.end)
@@ -573,7 +772,8 @@ class _Lexer:
         text = self.text
         p = _skip(text, end)
         if not text.startswith("_", p):
-            raise self.fail(r"\sum needs an index: \sum_k", pos)
+            self.emit("SUMALL", "sum", pos, end)     # \sum (A - Y)^2: every entry of a matrix
+            return end
         p = _skip_sp(text, p + 1)
         if text.startswith("{", p):
             close = _match_brace(text, p)
@@ -616,13 +816,28 @@ class _Lexer:
             end += 1
         g = _group(text, end)
         word = text[g[0]:g[1]].replace(r"\_", "_").replace(" ", "") if g else ""
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word):
+        if not _IDENT.fullmatch(word):
             raise self.fail(r"\operatorname needs a function name in {...}", pos)
         self.emit("FUNC", word, pos, g[2])
+        m = _AXIS.match(text, g[2]) if word in ("sum", "mean") else None
+        if m:       # the printer's `\operatorname{sum}_{0}(A)`: sum(A, axis=0)
+            self.emit("AXIS", m.group(1) or m.group(2), m.start(), m.end())
+            return m.end()
         return g[2]
 
     def indicator(self, pos):
         m = _IND.match(self.text, pos)
+        fill = _FILL.match(self.text, m.end())
+        if fill:    # the printer's `\mathbf{1}_{N \times H}\, a`: a spread over an N×H matrix
+            self.emit("FUNC", "ones", pos, m.end())
+            self.emit("_LPAR", "(", m.end())
+            self.emit("NAME", fill.group(1), fill.start(1), fill.end(1))
+            self.emit("_COMMA", ",", fill.end(1))
+            self.emit("NAME", fill.group(2), fill.start(2), fill.end(2))
+            self.emit("_RPAR", ")", fill.end())
+            if not _NO_FACTOR.match(self.text, _skip(self.text, fill.end())):
+                self.emit("MUL", r"\circ", fill.end())
+            return fill.end()
         self.emit("IND", "1", pos, m.end())
         p = _skip(self.text, m.end())
         return p + 1 if self.text.startswith("_", p) else m.end()
@@ -644,6 +859,7 @@ GRAMMAR = r"""
     | _PLUS unary
 opapp: DERIV product                     -> deriv
     | SUM product                        -> sum_index
+    | SUMALL product                     -> sum_all
 ?power: postfix
     | postfix CARET _LBRACE sum _RBRACE  -> pow
 ?postfix: atom
@@ -660,6 +876,8 @@ opapp: DERIV product                     -> deriv
     | DERIVG power                       -> deriv
     | IND atom                           -> indicator
     | ABSL sum ABSR                      -> abs
+    | NORML sum NORMSQ                   -> norm2
+    | NORML sum NORMR                    -> norm
 ?bare_atom: NUMBER                       -> number
     | NAME                               -> name
     | EULER                              -> euler
@@ -669,14 +887,17 @@ opapp: DERIV product                     -> deriv
     | FUNC _LPAR args _RPAR              -> call
     | FUNC _LCB args _RCB                -> call
     | FUNC _PRIME _LPAR args _RPAR       -> prime_call
+    | FUNC AXIS _LPAR args _RPAR         -> call_axis
     | FUNC CARET _LBRACE sum _RBRACE _LPAR args _RPAR -> call_pow
     | FUNC CARET _LBRACE sum _RBRACE _LBRACE args _RBRACE -> call_pow
     | FUNC bare                          -> call1
+    | FUNC ARGNAME                       -> call_name
+    | FUNC ARGNAME CARET _LBRACE sum _RBRACE -> call_name_pow
 ?bare: bare_atom
     | bare_atom CARET _LBRACE sum _RBRACE -> pow
 args: sum (_COMMA sum)*
 
-%declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR CARET TRANSPOSE
+%declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR NORML NORMR NORMSQ AXIS ARGNAME SUMALL CARET TRANSPOSE
 %declare MUL DIV MINUS CMP _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
 """
 
@@ -710,11 +931,19 @@ class _Build(Transformer):
     def deriv(self, c):
         return self.state.scope.deriv(c[0], c[1])
 
+    def sum_all(self, c):
+        if not hasattr(self.state.scope, "reduction"):
+            raise error(r"\sum needs an index: \sum_k", c[0])
+        return self.state.scope.call(c[0].update("FUNC", "sum"), [c[1]])
+
     def sum_index(self, c):
         return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
 
     def call(self, c):
         return self.state.scope.call(c[0], c[1])
+
+    def call_axis(self, c):
+        return self.state.scope.call(c[0], c[2] + [Keyword("axis", sympy.Integer(int(c[1])), c[1])])
 
     def call1(self, c):
         return self.state.scope.call(c[0], [c[1]])
@@ -724,11 +953,37 @@ class _Build(Transformer):
     def abs(self, c):
         return self.state.scope.call(c[0].update("FUNC", "abs"), [c[1]])
 
+    def norm(self, c):
+        return self.state.scope.call(c[0].update("FUNC", "sqrt"), [self.norm2(c)])
+
+    def norm2(self, c):
+        scope = self.state.scope
+        if hasattr(scope, "reduction"):        # matrix scopes: the reduction norm2(...)
+            return scope.call(c[0].update("FUNC", "norm2"), [c[1]])
+        return power(c[1], sympy.Integer(2), c[0])   # a scalar's squared norm is its square
+
     def prime_call(self, c):
         return self.state.scope.prime_call(c[0], c[1])
 
     def call_pow(self, c):
+        if c[2].is_Number and c[2] < 0:
+            raise error(f"ambiguous '{c[0]}^{{{c[2]}}}(...)': the inverse function, or a power of "
+                        f"{c[0]}(...)? write ({c[0]}(...))^{{{c[2]}}} or 1/{c[0]}(...)", c[0])
         return power(self.state.scope.call(c[0], c[3]), c[2], c[1])
+
+    def call_name(self, c):
+        return self.state.scope.call(c[0], [self._argname(c[0], c[1])])
+
+    def call_name_pow(self, c):
+        return self.state.scope.call(c[0], [power(self._argname(c[0], c[1]), c[3], c[2])])
+
+    def _argname(self, func, tok):
+        """A bare argument `\\log xy` that the scope reads as a product is ambiguous."""
+        value = self.state.scope.name(tok)
+        if isinstance(value, sympy.Mul) and sum(1 for a in value.args if not a.is_Number) > 1:
+            raise error(f"ambiguous '{func} {tok}': {func}({tok}) or {func}(...) times the rest? "
+                        f"write brackets: {func}(...)", tok)
+        return value
 
     def args(self, c):
         return list(c)
@@ -808,8 +1063,8 @@ def _lark():
 def _placed(e, line, col):
     """A ParseError located in `text` moved to where `text` starts in the input."""
     if not e.line:
-        return ParseError(e.message, line, col)
-    return ParseError(e.message, line + e.line - 1, col - 1 + e.col if e.line == 1 else e.col)
+        return type(e)(e.message, line, col)
+    return type(e)(e.message, line + e.line - 1, col - 1 + e.col if e.line == 1 else e.col)
 
 
 def _unexpected(e, text):
@@ -826,7 +1081,7 @@ def parse_latex_expression(text, scope, line=1, col=1):
     previous = getattr(_state, "scope", None)
     _state.scope = scope
     try:
-        tokens = _Lexer(text, getattr(scope, "known", lambda n: False)).run()
+        tokens = _Lexer(text, _known(scope)).run()
         if not tokens:
             raise ParseError("empty expression", 1, 1)
         return _lark().parse(tokens)
@@ -847,14 +1102,45 @@ def parse_latex_expression(text, scope, line=1, col=1):
         _state.scope = previous
 
 
+def _lead(text):
+    """Past leading spacing and `\\text{...}` annotations (`\\text{Chain rule: } \\frac{..}{..}`)."""
+    return _LEAD.match(text).end()
+
+
+def _arguments_end(text, pos):
+    """`f(x, y, z)` on a left-hand side: the end of the argument list of names at pos, or None."""
+    p = _skip(text, pos)
+    m = _LPAREN.match(text, p)
+    if m is None:
+        return None
+    p = m.end()
+    while True:
+        name = _read_name(text, _skip(text, p))
+        if name is None:
+            return None
+        p = _skip(text, name.end)
+        if text.startswith((",", ";"), p):
+            p += 1
+            continue
+        m = _RPAREN.match(text, p)
+        return m.end() if m else None
+
+
 def latex_name(text):
-    r"""The plain spelling of a LaTeX name: `\bar{\mathcal{L}}_{reg}` -> `L_reg_bar`."""
+    r"""The plain spelling of a LaTeX name: `\bar{\mathcal{L}}_{reg}` -> `L_reg_bar`; a left-hand side
+    `f(x, y, z)` names `f`."""
     check_caps(text)
-    p = _skip(text, 0)
-    name = _read_name(text, p)
-    if name is None or name.transpose is not None or _skip(text, name.end) != len(text):
-        raise _fail(text, p, f"not a name: '{text.strip()}'")
-    return name.plain
+    for p in dict.fromkeys((_skip(text, 0), _lead(text))):
+        try:
+            name = _read_name(text, p)
+        except ParseError:
+            name = None
+        end = name and _skip(text, name.end)
+        if name is not None and end != len(text):
+            end = _skip(text, _arguments_end(text, name.end) or end)
+        if name is not None and name.transpose is None and end == len(text):
+            return _VARGREEK.sub(r"\1", name.plain)
+    raise _fail(text, _skip(text, 0), f"not a name: '{text.strip()}'")
 
 
 def latex_derivative(text):
@@ -862,7 +1148,12 @@ def latex_derivative(text):
     if len(text) > 2_000:
         return None
     try:
-        p = _skip(text, 0)
+        p = _lead(text)
+        m = _NABLA.match(text, p)
+        if m:           # \nabla_W f
+            var, end = _subscript(text, m.end())
+            of = _read_name(text, _skip(text, end))
+            return (of.plain, var) if of and _skip(text, of.end) == len(text) else None
         m = _FRAC.match(text, p)
         if m:
             d = _derivative_frac(text, m.end())
@@ -917,6 +1208,7 @@ _TRAILER = re.compile(r"(?:\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}|[,.
                       r"|\\q?quad(?![A-Za-z]))$")
 _RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-z])"
                        r"|\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{\s*=\s*\}")
+_SEPARATOR = re.compile(r"[,;]|\\q?quad(?![A-Za-z])|\\(?:text|mbox)\s*\{\s*(?:and|,|;)\s*\}")
 _JOIN_END = re.compile(r"(?:[-+*/=(\[{,]|\\(?:cdot|times|div|circ|odot|left\s*\S|[dtc]?frac))\s*$")
 _JOIN_START = re.compile(r"^\s*(?:[-+*/^_)\]}]|\\(?:cdot|times|div|circ|odot|right)(?![A-Za-z]))")
 
@@ -1030,11 +1322,17 @@ def parse_latex_rows(text):
                 if body:
                     rows.append(Row(*at(p), "", body, bare=True))
                 continue
-            lhs, lp = piece(row, 0, rels[0].start(), a)
+            left = (0, rels[0].start())
             for i, m in enumerate(rels):
-                e = rels[i + 1].start() if i + 1 < len(rels) else len(row)
+                e, after = (rels[i + 1].start(), None) if i + 1 < len(rels) else (len(row), None)
+                if i + 1 < len(rels):
+                    # `x = -2, y = 5` and `a = 1 \quad b = 2`: a separator before the next
+                    # relation starts a new equation rather than continuing this one
+                    seps = [s for s in _SEPARATOR.finditer(row, m.end(), e) if depth[s.start()] == 0]
+                    if seps and row[seps[-1].end():e].strip():
+                        e, after = seps[-1].start(), (seps[-1].end(), e)
                 rhs, rp = piece(row, m.end(), e, a)
-                first = i == 0 and lhs
-                rows.append(Row(*at(rp), lhs if first else None, rhs,
-                                *(at(lp) if first else (0, 0))))
+                lhs, lp = piece(row, *left, a) if left else ("", 0)
+                rows.append(Row(*at(rp), lhs or None, rhs, *(at(lp) if lhs else (0, 0))))
+                left = after
     return rows

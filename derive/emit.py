@@ -75,6 +75,10 @@ class Numpy(Text):
         fn = "np.sum" if kind == "sum" else "np.mean"
         return f"{fn}({arg})" if axis is None else f"{fn}({arg}, axis={axis}, keepdims=True)"
 
+    def _print_MatMul(self, e):
+        s = super()._print_MatMul(e)
+        return f"({s}).item()" if e.shape == SCALAR else s      # a 1×1 result is a scalar
+
     def _print_Fill(self, e):
         return f"np.broadcast_to({self.paren(e.a, MUL)}, ({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
 

@@ -159,13 +159,19 @@ class Fill(MExpr):
         return (self.a,)
 
 
+def is_size(s):
+    """A size letter (`H` of `matrix(H, D)`): a positive integer symbol."""
+    return isinstance(s, sympy.Symbol) and bool(s.is_integer) and bool(s.is_positive)
+
+
 def lift(x):
     if isinstance(x, MExpr):
         return x
     x = sympy.Integer(x) if isinstance(x, int) else x
-    if not isinstance(x, sympy.Expr) or x.free_symbols:
+    x = x._sympy_() if hasattr(x, "_sympy_") else x      # a size letter (mscope.Dim)
+    if not isinstance(x, sympy.Expr) or not all(is_size(s) for s in x.free_symbols):
         raise ParseError(f"cannot mix {x} into a matrix expression")
-    return Const(x)
+    return Const(x)      # a number, or a number of sizes (the 1/N of a mean)
 
 
 def broadcast(shapes):
@@ -216,6 +222,14 @@ def elem(template, *args):
     t = t.xreplace({s: slot(k) for k, s in enumerate(used)})
     if t == slot(0) and keep[0].shape == out_shape:
         return keep[0]
+    try:
+        inner = broadcast([k.shape for k in keep])
+    except ShapeError:       # a row and a column left: numpy's broadcast gives out_shape
+        inner = out_shape
+    if inner != out_shape:
+        # the operands that spread the result (a stripped Fill's partners) dropped out of the
+        # template: keep the broadcast explicit, or a later sum over that axis would miss it
+        return Fill(keep[0] if t == slot(0) else Elem(t, tuple(keep), inner), out_shape)
     return Elem(t, tuple(keep), out_shape)
 
 
@@ -254,6 +268,10 @@ def unbroadcast(g, shape):
     """The adjoint of a broadcast operand: sum over the axes it was spread along."""
     if g.shape == shape:
         return g
+    if isinstance(g, Fill) and g.a.shape in (shape, SCALAR):
+        # the sum of copies is the copied value times their number: b̄ = c̄, not sum(ones·c̄/H)
+        copies = (g.shape[0] * g.shape[1]) / (shape[0] * shape[1])
+        return fill(elem(slot(0) * copies, g.a), shape)
     if shape == SCALAR:
         return reduce("sum", g)
     if shape[1] == ONE:

@@ -10,10 +10,30 @@ REDUCTIONS = ("sum", "mean", "norm2")
 
 
 class Dim:
-    """A size letter used as an argument of `ones(H, N)`."""
+    """A size letter: an argument of `ones(H, N)`, or a number in arithmetic (`sum(A)/N`)."""
+    is_Number = False
 
     def __init__(self, symbol):
         self.symbol = symbol
+
+    def _sympy_(self):
+        return self.symbol
+
+
+def _dim_op(op):
+    def f(self, other):
+        other = other.symbol if isinstance(other, Dim) else other
+        return op(self.symbol, other)
+    return f
+
+
+for _name, _op in {"__add__": lambda a, b: a + b, "__radd__": lambda a, b: b + a,
+                   "__sub__": lambda a, b: a - b, "__rsub__": lambda a, b: b - a,
+                   "__mul__": lambda a, b: a * b, "__rmul__": lambda a, b: b * a,
+                   "__truediv__": lambda a, b: a / b, "__rtruediv__": lambda a, b: b / a,
+                   "__pow__": lambda a, b: a ** b, "__rpow__": lambda a, b: b ** a}.items():
+    setattr(Dim, _name, _dim_op(_op))
+Dim.__neg__ = lambda self: -self.symbol
 
 
 def _size(a):

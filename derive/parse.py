@@ -65,7 +65,7 @@ MUL: /\*|·|×|∗|⋅|@/
 DIV: /\/|÷/
 POW: /\^|\*\*/
 SUP: /[²³]/
-TRANSPOSE: /\.T\b/
+TRANSPOSE: /\.T\b|\^T\b|ᵀ/
 CMP: />=|<=|>|<|≥|≤/
 %ignore /[ \t\f\r]+/
 """
@@ -109,6 +109,12 @@ class Scope:
 
     def deriv(self, tok, inner):
         raise error("a derivative operator is only allowed in a derivation", tok)
+
+    def transpose(self, a, tok):
+        """`x.T`, `x^T`, `xᵀ`. Scalars have no transpose, but `x^T` may be x to a power T."""
+        if str(tok) == "^T":
+            return power(a, self.name(Token.new_borrow_pos("NAME", "T", tok)), tok)
+        raise error("transposes need matrix specs (declare shapes: W: matrix(H, D))", tok)
 
     def product(self, a, b, tok):
         """Two factors side by side (tok None) or joined by a product sign."""

@@ -106,7 +106,13 @@ class Printer:
         return up + self.times + self.paren(t.local, level)
 
     def adjoint(self, a):
-        return "1" if a.output else " + ".join(self.term(t) for t in a.terms) or "0"
+        if a.output:
+            return "1"
+        out = ""
+        for t in a.terms:
+            s = self.term(t)
+            out += (" - " + s[1:] if s.startswith("-") else " + " + s) if out else s
+        return out or "0"
 
     def _print(self, e):
         for cls in type(e).__mro__:
@@ -169,7 +175,11 @@ class Printer:
         return self.reduce(e.kind, self._print(e.a), e.axis)
 
     def _print_Fill(self, e):
-        return f"ones({self._print(e.shape[0])}, {self._print(e.shape[1])}){self.times}{self.paren(e.a, MUL)}"
+        return (self.call_name("ones") + self.wrap(f"{self._print(e.shape[0])}, {self._print(e.shape[1])}")
+                + self.times + self.paren(e.a, MUL))
+
+    def call_name(self, name):
+        return name
 
     def _print_Add(self, e):
         out = ""
@@ -267,8 +277,8 @@ class Latex(Printer):
     def group(self, s):
         return "{" + s + "}"
 
-    def _print_Fill(self, e):
-        return rf"\mathbf{{1}}_{{{self._print(e.shape[0])} \times {self._print(e.shape[1])}}}\, {self.paren(e.a, MUL)}"
+    def call_name(self, name):
+        return rf"\operatorname{{{name}}}"
 
     def reduce(self, kind, arg, axis):
         if kind == "norm2":

@@ -63,9 +63,6 @@ class SpecScope(Scope):
     def matmul(self, a, b, tok):
         raise error("matrix products need shape declarations, which are not supported yet", tok)
 
-    def transpose(self, a, tok):
-        raise error("transposes need shape declarations, which are not supported yet", tok)
-
 
 class ConstScope(Scope):
     """Values in `at:` are numbers only."""
@@ -301,9 +298,10 @@ def parse_values(text, graph, file=None):
     scope = SpecScope({})
     scope.keys.update({canonical(n): n for n in graph.names})
     try:
+        matrix = getattr(graph, "is_matrix", False)
         if text.lstrip().startswith("{"):
             return _json_values(text, graph, scope)
-        return _values(text, 0, 1, graph.names, scope)
+        return _values(text, 0, 1, graph.names, scope, matrix)
     except ParseError as e:
         raise e.located(file) from None
 
@@ -322,7 +320,11 @@ def _json_values(text, graph, scope):
     out = {}
     for key, value in data.items():
         name = _known(str(key), 0, 1, graph.names, scope)
-        if not isinstance(value, str):
-            raise ParseError(f"the value of '{name}' must be a number", 1, 1)
-        out[name] = parse_expression(value, ConstScope(), 1, 1)
+        if isinstance(value, list) and getattr(graph, "is_matrix", False):
+            out[name] = _literal(json.dumps(value).replace('"', ""), 1, 1)
+        elif isinstance(value, str):
+            out[name] = parse_expression(value, ConstScope(), 1, 1)
+        else:
+            raise ParseError(f"the value of '{name}' must be a number"
+                             + (" or a list of numbers" if getattr(graph, "is_matrix", False) else ""), 1, 1)
     return out
