@@ -74,9 +74,13 @@ class MatrixClaimScope(MatrixOps):
 
 
 def read_matrix(text, graph, line=1, col=1, fmt=None, flip=()):
+    """(expression, names read); the expression is None when its shapes do not fit."""
     from .scope import read_expression
     scope = MatrixClaimScope(graph, flip)
-    return lift(read_expression(text, scope, line, col, fmt)), scope.seen
+    try:
+        return lift(read_expression(text, scope, line, col, fmt)), scope.seen
+    except ShapeError:
+        return None, scope.seen
 
 
 class MatrixTruth:
@@ -90,6 +94,7 @@ class MatrixTruth:
         with mpmath.workdps(DIGITS):
             if graph.at and set(graph.at) >= set(graph.inputs):
                 self._add(dict(graph.at))
+            self.first_random = len(self.points)
             for setting, count in zip(SIZES, PER_SETTING):
                 sizes = dict(zip(graph.dims, setting))
                 tries = 0
@@ -216,7 +221,10 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
         agree = worst <= REL_TOL and truth.points
     else:
         agree, worst = False, mpmath.inf
-        bad = next((i for i, f in enumerate(fds) if f <= FD_TOL), None)
+        # shown at the checker's own sizes: the spec's at: point may be square, where Wq̄ for Wᵀq̄
+        # would look defined; only when none of those is confirmed, any confirmed point
+        own = [i for i, f in enumerate(fds) if f <= FD_TOL]
+        bad = next((i for i in own if i >= truth.first_random), own[0] if own else None)
         rows = [(env[case.name + BAR], None if claim is None else _value(claim, env)) for env in truth.points]
     verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
     evidence = {
@@ -252,9 +260,23 @@ def _settings(truth):
     return seen[1:] if truth.graph.at else seen
 
 
+def _probes(truth, n):
+    """The first `n` points and the first point of every other size setting: a diagnosis that
+    holds at one size only (a factor of 1/H read as the constant 1/2) must not pass."""
+    seen, out = [], []
+    for i, env in enumerate(truth.points):
+        sizes = env["__sizes__"]
+        if i < n or sizes not in seen:
+            out.append(env)
+        if sizes not in seen:
+            seen.append(sizes)
+    return out
+
+
 def _same_at(truth, claim, expr_or_values, n=4):
-    """Does `claim` equal the candidate (an MExpr, or a function env -> array) at the first points?"""
-    for env in truth.points[:n]:
+    """Does `claim` equal the candidate (an MExpr, or a function env -> array) at the first points
+    and at every size setting?"""
+    for env in _probes(truth, n):
         c = _value(claim, env)
         t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
         if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
@@ -278,9 +300,8 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col):
     g = truth.graph
     want = g.shape_of(case.name)
     target = lambda env: env[case.name + BAR]
-    leaves = []
     try:
-        _, leaves = read_matrix(text, g, line, col, fmt) if claim is not None else (None, _names_in(text, g))
+        leaves = read_matrix(text, g, line, col, fmt)[1] or _names_in(text, g)
     except ParseError:
         leaves = _names_in(text, g)
     if claim is not None and claim.shape == want:
@@ -402,10 +423,13 @@ def _sum(parts):
 def _factor_drops(e):
     """The truth with one elementwise factor left out, wherever it has a product."""
     out = []
-    if isinstance(e, Elem) and e.template.is_Mul:
-        for f in e.template.args:
-            if not f.is_Number:
-                out.append(elem(e.template / f, *e.args))
+    if isinstance(e, Elem):
+        # a product, or a product inside one term of a sum (W̄ = q̄ xᵀ + R̄·W written q̄ xᵀ + W)
+        for term in (e.template.args if e.template.is_Add else (e.template,)):
+            if term.is_Mul:
+                for f in term.args:
+                    if not f.is_Number:
+                        out.append(elem(e.template - term + term / f, *e.args))
     for i, k in enumerate(e.children()):
         for d in _factor_drops(k):
             kids = list(e.children())
@@ -434,10 +458,7 @@ class Matrix:
 
     def parse(self, row):
         """(text, expression or None when its shapes do not fit)."""
-        try:
-            return row, read_matrix(row.rhs, self.graph, row.line, row.col, self.fmt)[0]
-        except ShapeError:
-            return row, None
+        return row, read_matrix(row.rhs, self.graph, row.line, row.col, self.fmt)[0]
 
     def adjoint(self, name, parsed, row, whole):
         r, expr = parsed
@@ -459,8 +480,13 @@ class Matrix:
             mine = dict(env)
             for a in self.derivation.order:
                 rows_ = chains.get(a.name)
-                if rows_ and rows_[-1][1] is not None and rows_[-1][1][1] is not None:
-                    mine[a.name + BAR] = _value(rows_[-1][1][1], mine)
+                if rows_ and rows_[-1][1] is not None:
+                    # a line whose shapes do not fit has no value, and nor has what builds on it
+                    # (an unreadable line, parsed None, keeps the true value as in scalar specs)
+                    expr = rows_[-1][1][1]
+                    usable = expr is not None and all(mine.get(l.name) is not None for l in expr.leaves()
+                                                      if isinstance(l, Leaf))
+                    mine[a.name + BAR] = _value(expr, mine) if usable else None
             for w in wanted:
                 if w in chains:
                     v = mine.get(w + BAR)

@@ -315,7 +315,7 @@ def test_cli_claim_with_bad_shapes_in_a_spec_is_exit_2(cli, tmp_path):
     assert code == 2 and err.startswith(f"{spec}:3:") and "H×D" in err and "H×1" in err
 
 
-# --- known gaps (see the report): kept as expected failures ----------------------------------
+# --- LaTeX rows: one format for the whole submission; shapes that do not fit are judged ---
 
 def test_latex_row_without_a_backslash_on_the_right():
     item = adjoint_item("l2", r"\bar{W} = 2 q x^T")
