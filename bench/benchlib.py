@@ -4,10 +4,13 @@
 is streamed back to the parent at once, so a child that times out still returns what it finished.
 The child is killed (SIGKILL) on timeout; its address space can be capped (RLIMIT_AS) and it can be
 pinned to one CPU. Fork keeps the parent's imported modules, so a child starts in milliseconds.
+A child that starts worker processes of its own (a process pool) needs `group=True`: it is then not
+a daemon, leads its own process group, and on timeout the whole group is killed.
 """
 import multiprocessing as mp
 import os
 import resource
+import signal
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -26,9 +29,11 @@ class Capped:
         return self.status == "ok"
 
 
-def _child(conn, fn, args, mem_bytes, cpu):
+def _child(conn, fn, args, mem_bytes, cpu, group):
     code = 0
     try:
+        if group:
+            os.setpgid(0, 0)
         if mem_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
         if cpu is not None:
@@ -46,11 +51,11 @@ def _child(conn, fn, args, mem_bytes, cpu):
         os._exit(code)
 
 
-def run_capped(fn, *args, timeout, mem_bytes=None, cpu=None):
+def run_capped(fn, *args, timeout, mem_bytes=None, cpu=None, group=False):
     """Run `fn(emit, *args)` in a forked child for at most `timeout` seconds."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, mem_bytes, cpu), daemon=True)
+    proc = ctx.Process(target=_child, args=(send, fn, args, mem_bytes, cpu, group), daemon=not group)
     start = time.monotonic()
     proc.start()
     send.close()
@@ -76,6 +81,11 @@ def run_capped(fn, *args, timeout, mem_bytes=None, cpu=None):
             out.status, out.error = "error", value
             break
     out.seconds = time.monotonic() - start
+    if group and out.status != "ok":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)     # the child and the workers it started
+        except (ProcessLookupError, PermissionError):
+            pass
     if proc.is_alive():
         proc.kill()
     proc.join()

@@ -6,12 +6,15 @@ import select
 import signal
 from dataclasses import dataclass
 from collections import OrderedDict
+from functools import lru_cache
 
 import mpmath
 import sympy
 
-from derive.evaluate import DIGITS, evaluate, kink_distance
-from derive.functions import SigmaPrime, Sigma, TanhPrime, bar, sym
+import derive.evaluate as _plain
+from derive.evaluate import DIGITS
+from derive.functions import (IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime, SigmaPrime, Sigma,
+                              TanhPrime, bar, sym)
 from derive.rules import DomainError
 
 POINTS = 16
@@ -19,9 +22,44 @@ REL_TOL = mpmath.mpf("1e-15")
 FD_TOL = 1e-6
 KINK_MARGIN = 1e-3
 TINY = mpmath.mpf("1e-40")
+REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement can be re-checked
+
+
+# Student text can ask for exp(exp(exp(exp(exp(exp(x)))))) or sin(x^1000000000): mpmath would
+# spend hours on ln 2 or π to millions of digits. A transcendental function of an argument beyond
+# HUGE is undefined here (like log of a negative number), so such a claim is judged, quickly.
+HUGE = mpmath.mpf(10) ** 100
+_CHEAP = (sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu, IndGe, IndGt)
+
+
+@lru_cache(maxsize=4096)
+def _costly(expr):
+    """Subexpressions whose arguments must be checked first, innermost first."""
+    return tuple(s for s in sympy.postorder_traversal(expr)
+                 if (isinstance(s, sympy.Function) and not isinstance(s, _CHEAP))
+                 or (s.is_Pow and not s.exp.is_Number))
+
+
+def evaluate(expr, env, memo=None):
+    """derive.evaluate.evaluate, refusing transcendental functions of astronomical arguments."""
+    memo = {} if memo is None else memo
+    for sub in _costly(expr):
+        if sub not in memo:
+            for a in (sub.args if not sub.is_Pow else (sub.exp,)):
+                if abs(_plain.evaluate(a, env, memo)) > HUGE:
+                    raise DomainError(f"{type(sub).__name__} of a number beyond 10^100")
+    return _plain.evaluate(expr, env, memo)
+
+
+def kink_distance(expr, env, memo=None):
+    memo = {} if memo is None else memo
+    evaluate(expr, env, memo)
+    return _plain.kink_distance(expr, env, memo)
 
 
 def rel_error(a, b):
+    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+        return mpmath.mpf(0) if a == b else mpmath.inf      # never nan, which max() would drop
     scale = max(abs(a), abs(b))
     return mpmath.mpf(0) if scale < TINY else abs(a - b) / scale
 
@@ -44,7 +82,7 @@ class Truth:
         self.graph = graph
         self.seed = seed
         self.derivation = graph.backprop(wrt=graph.inputs)
-        with mpmath.workdps(DIGITS):
+        with mpmath.workdps(REFINE_DIGITS):
             self.points = self._sample(n)
         self._fd = {}
 
@@ -64,7 +102,7 @@ class Truth:
         exprs = [node.expr for node in self.graph.nodes] + locals_
         for leaves in self._candidates(rng):
             try:
-                vals, adj = self.derivation.values(leaves)
+                vals, adj = self._values(leaves)
                 env = {sym(k): v for k, v in vals.items()}
                 if any(kink_distance(e, env) < KINK_MARGIN for e in exprs):
                     continue
@@ -91,17 +129,35 @@ class Truth:
                 env[sym(node.name)] = evaluate(node.expr, env)
         return env[sym(self.graph.output)]
 
+    def _values(self, leaves):
+        """Forward and adjoint values at the working precision (Derivation.values pins 30 digits;
+        points keep REFINE_DIGITS so that a disagreement can be re-checked with more digits)."""
+        env = {sym(k): v for k, v in leaves.items()}
+        vals = {k: env[sym(k)] for k in self.graph.inputs if sym(k) in env}
+        for node in self.graph.nodes:
+            env[sym(node.name)] = vals[node.name] = evaluate(node.expr, env)
+        adj = {}
+        for a in self.derivation.order:
+            adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
+                adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
+        return vals, adj
+
     def fd_error(self, i, name):
-        """Relative error between backprop's ∂out/∂name and mpmath.diff of the forward function."""
+        """Relative error between backprop's ∂out/∂name and mpmath.diff of the forward function;
+        a saturated unit (tanh of a large number) cancels every digit of a 30-digit difference
+        quotient, so a failure is retried with more digits before the truth is called unconfirmed."""
         key = (i, name)
         if key not in self._fd:
-            with mpmath.workdps(DIGITS):
-                x0 = self.points[i].env[sym(name)]
-                try:
-                    fd = mpmath.diff(lambda t: self.output_with(i, name, t), x0)
-                    self._fd[key] = rel_error(fd, self.adjoint(i, name))
-                except (DomainError, ZeroDivisionError, ValueError):
-                    self._fd[key] = mpmath.inf
+            x0 = self.points[i].env[sym(name)]
+            for digits in (DIGITS, REFINE_DIGITS):
+                with mpmath.workdps(digits):
+                    try:
+                        fd = mpmath.diff(lambda t: self.output_with(i, name, t), x0)
+                        self._fd[key] = +rel_error(fd, self.adjoint(i, name))
+                    except (DomainError, ZeroDivisionError, ValueError, OverflowError):
+                        self._fd[key] = mpmath.inf
+                if self._fd[key] <= FD_TOL:
+                    break
         return self._fd[key]
 
 
@@ -143,23 +199,51 @@ def _small(e):
     return sympy.count_ops(e) <= 80 and all(abs(p.exp) <= 4 for p in e.atoms(sympy.Pow) if p.exp.is_Number)
 
 
-def _reduce(d):
+def _exponentials_as_symbols(e):
+    """exp(u) as a symbol E_u and exp(-u) as 1/E_u, so σ written with e^{-z} becomes a
+    rational function that `cancel` settles."""
+    table = {}
+    for x in e.atoms(sympy.exp):
+        arg = -x.args[0] if x.args[0].could_extract_minus_sign() else x.args[0]
+        s = table.setdefault(arg, sympy.Dummy("E", positive=True))
+        table[x] = s if arg == x.args[0] else 1 / s
+    return e.xreplace({k: v for k, v in table.items() if isinstance(k, sympy.exp)})
+
+
+def _cheap_zero(d):
+    """Reductions that stay fast on small expressions: polynomial in σ and tanh, then rational
+    in the exponentials."""
     if sympy.expand(normal_form(d)) == 0:
         return True
-    r = normal_form(d).rewrite(sympy.exp)
-    return sympy.simplify(r) == 0
+    r = _exponentials_as_symbols(normal_form(d).rewrite(sympy.exp))
+    return sympy.cancel(r) == 0
+
+
+def _reduce(d):
+    if _cheap_zero(d):
+        return True
+    return sympy.simplify(normal_form(d).rewrite(sympy.exp)) == 0
+
+
+_SETTLED = OrderedDict()
 
 
 def symbolic_status(difference, deadline):
     """'zero' when `difference` reduces to 0, 'different' when it does not, 'timeout' past the
-    deadline. Beyond the cheap cases it runs in a forked child that is killed at the deadline."""
+    deadline. Beyond the cheap cases it runs in a forked child that is killed at the deadline.
+    Settled answers are remembered, so a class's common answer is reduced once."""
     if difference == 0:
         return "zero"
     if deadline <= 0:
         return "skipped"
-    if _small(difference):
-        return "zero" if sympy.expand(normal_form(difference)) == 0 else _forked(difference, deadline)
-    return _forked(difference, deadline)
+    if difference in _SETTLED:
+        return _SETTLED[difference]
+    status = "zero" if _small(difference) and _cheap_zero(difference) else _forked(difference, deadline)
+    if status in ("zero", "different"):
+        _SETTLED[difference] = status
+        if len(_SETTLED) > 4096:
+            _SETTLED.popitem(last=False)
+    return status
 
 
 def _forked(difference, deadline):
