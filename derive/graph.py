@@ -60,7 +60,8 @@ class GraphBase:
         return wrt
 
     def backward_order(self, wrt):
-        """(names in backprop order, live set): nodes on a path from a `wrt` variable to the output."""
+        """(names in backprop order, live set): nodes on a path from a `wrt` variable to the output,
+        and every `wrt` input (one that does not reach the output has adjoint 0)."""
         reaches = {self.output}
         for node in reversed(self.nodes):
             if node.name in reaches:
@@ -71,7 +72,7 @@ class GraphBase:
                 depends.add(node.name)
         live = reaches & depends | {self.output}
         names = [n.name for n in reversed(self.nodes)] + [w for w in wrt if w in self.inputs]
-        return [n for n in names if n in live], live
+        return [n for n in names if n in live or n in wrt], live
 
 
 @dataclass(frozen=True, eq=False)

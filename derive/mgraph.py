@@ -9,7 +9,7 @@ import sympy
 from .evaluate import DIGITS
 from .backprop import Printable
 from .graph import GraphBase
-from .matrix import Leaf, SCALAR, lift, mevaluate, vjp
+from .matrix import Leaf, SCALAR, fill, lift, mevaluate, vjp
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class MAdjoint:
     def expr(self):
         if self.output:
             return lift(1)
+        if not self.terms:
+            return fill(lift(0), self.shape)
         out = self.terms[0].expr
         for t in self.terms[1:]:
             out = out + t.expr
@@ -140,7 +142,7 @@ class MatrixDerivation(Printable):
                 if a.output:
                     value = np.array([[mpmath.mpf(1)]], dtype=object)
                 else:
-                    value = sum((mevaluate(t.expr, env) for t in a.terms[1:]), mevaluate(a.terms[0].expr, env))
+                    value = mevaluate(a.expr, env)
                 env[a.name + "_bar"] = adj[a.name] = value
         vals = {k: v for k, v in env.items() if k in self.graph.names}
         return vals, adj
