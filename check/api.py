@@ -63,7 +63,7 @@ def _local_case(truth, name, scope):
     a = d.by_name[name]
     pool = tuple(t.expr for b in d.order if b.name != name for t in b.terms)
     return Case(a.expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
-                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), scope.expand,
+                tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope),
                 tuple((f"the path through {t.upstream}", t.expr) for t in a.terms), pool,
                 tuple(p.env[bar(name)] for p in truth.points))
 
@@ -93,8 +93,27 @@ class Scalar:
         return _rhs(self.scope, row, self.fmt)
 
     def adjoint(self, name, expr, row, whole):
+        line = row.line if row else None
+        circular = self._circular(name, expr)
+        if circular:
+            # the points hold the true adjoints, so `w_bar = w_bar` would agree everywhere
+            return Verdict(f"{name}_bar", "incorrect", {}, None, {"kind": "other", "message": (
+                f"circular: {name}_bar is defined through {name}_bar" if circular == [name] else
+                f"circular: uses {', '.join(c + '_bar' for c in circular if c != name)}, which backprop "
+                f"computes from {name}_bar")}, line=line)
         case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
-        return judge(f"{name}_bar", expr, case, self.deadline, row.line if row else None)
+        return judge(f"{name}_bar", expr, case, self.deadline, line)
+
+    def _circular(self, name, expr):
+        """Adjoints in `expr` of `name` itself or of the nodes it is computed from."""
+        upstream, todo = {name}, [name]
+        while todo:
+            node = self.graph.defs.get(todo.pop())
+            for p in node.parents if node is not None else ():
+                if p not in upstream:
+                    upstream.add(p)
+                    todo.append(p)
+        return sorted({unbar(s) for s in expr.free_symbols} & upstream, key=str)
 
     def forward(self, name, expr, row):
         return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line)
@@ -114,9 +133,12 @@ def backend(spec, seed, deadline, fmt):
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
     b = backend(spec, seed, deadline, fmt or detect(claim))
-    name = b.resolve(wrt, 0)
+    try:
+        name = b.resolve(wrt, 0)
+    except ParseError as e:
+        raise ParseError(e.message, 0, 0, "--wrt") from None
     if name not in b.derivation.by_name:
-        raise ParseError(f"the output does not depend on '{name}'", 0, 0)
+        raise ParseError(f"the output does not depend on '{name}'", 0, 0, "--wrt")
     rs = rows(clean(claim), fmt)
     if not rs:
         raise ParseError("empty claim", 1, 1)
@@ -210,12 +232,15 @@ def _global(truth, chains, wanted):
     with mpmath.workdps(REFINE_DIGITS):
         worst = {w: mpmath.mpf(0) for w in wanted}
         for p in truth.points:
-            env = dict(p.env)
+            # the student's adjoints are not known before their own lines compute them (so a
+            # circular `w_bar = w_bar` is no value), and an unreadable last line is a wrong value
+            env = {k: v for k, v in p.env.items() if unbar(k) not in chains}
             for a in truth.derivation.order:
                 rows_ = chains.get(a.name)
-                if rows_ and rows_[-1][1] is not None:
+                if rows_:
                     try:
-                        env[bar(a.name)] = evaluate(rows_[-1][1], env)
+                        env[bar(a.name)] = (mpmath.inf if rows_[-1][1] is None
+                                            else evaluate(rows_[-1][1], env))
                     except (DomainError, ZeroDivisionError, ValueError):
                         env[bar(a.name)] = mpmath.inf
             for w in wanted:

@@ -10,12 +10,14 @@ so `σ′(w)` written for `σ′(z)` is a wrong variable too."""
 import mpmath
 import sympy
 
-from derive.evaluate import evaluate
 from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, unbar
 from derive.printing import Text
 from derive.rules import DomainError
 
+from .evidence import evaluate
+
 TOL = mpmath.mpf("1e-12")
+TINY = mpmath.mpf("1e-30")
 WRONG_FUNCTION = {SigmaPrime: (Sigma, "σ"), TanhPrime: (sympy.tanh, "tanh"), ReluPrime: (Relu, "relu")}
 PRIME_NAME = {SigmaPrime: "σ′", TanhPrime: "tanh′", ReluPrime: "relu′"}
 MAX_SWAPS = 3000          # (occurrence, name) pairs tried for a wrong variable in one place
@@ -48,7 +50,7 @@ class _Values:
 
 def _close(x, y):
     scale = max(abs(x), abs(y))
-    return scale <= mpmath.mpf("1e-30") or abs(x - y) / scale <= TOL
+    return scale <= TINY or abs(x - y) / scale <= TOL
 
 
 def _same(a, b):
@@ -123,8 +125,11 @@ def diagnose(claim, case, envs):
                     return {"kind": "missing_term", "message": f"missing term {show(u)} in {show(f)}"}
     D = [c - t for c, t in zip(C, T)]
     for g in _extra_terms(case, parts, candidates):
+        g0 = val.first(g)
+        if g0 is None or not (_close(D[0], g0) or _close(D[0], -g0)):
+            continue
         G = val(g)
-        if G is not None and any(abs(x) > mpmath.mpf("1e-30") for x in G) \
+        if G is not None and any(abs(x) > TINY for x in G) \
                 and (_same(D, G) or _same(D, [-x for x in G])):
             return {"kind": "extra_term", "message": f"extra term {show(g)}"}
     swap = _wrong_variable(C, val, truth, names, envs, case)
@@ -167,7 +172,7 @@ def _names(case, envs):
 
 def _ratio(C, T):
     """A constant k ≠ 1 with C = k·T at every point, as a small rational when it is one."""
-    if not T or abs(T[0]) < mpmath.mpf("1e-30"):
+    if not T or abs(T[0]) < TINY:
         return None
     k = C[0] / T[0]
     if not _same(C, [k * t for t in T]) or abs(k - 1) < TOL:
@@ -179,7 +184,7 @@ def _part_ratio(C, T, P):
     """A constant k ∉ {0, 1, -1} with C = T - p + k·p at every point (p one part of the truth)."""
     if P is None:
         return None
-    i = next((i for i, p in enumerate(P) if abs(p) > mpmath.mpf("1e-30")), None)
+    i = next((i for i, p in enumerate(P) if abs(p) > TINY), None)
     if i is None:
         return None
     k = (C[i] - T[i] + P[i]) / P[i]
@@ -234,10 +239,14 @@ def _wrong_variable(C, val, truth, names, envs, case):
         for a in syms:
             for b in names:
                 if a != b and (_matches(C, val, form.xreplace({a: b}))
-                               or _matches(C, val, form.xreplace({a: b, b: a}))):
+                               or (b in syms and _matches(C, val, form.xreplace({a: b, b: a})))):
                     return a, b
     for form in forms:
         spots = list(_symbol_spots(form))
+        counts = {}
+        for _, a in spots:
+            counts[a] = counts.get(a, 0) + 1
+        spots = [(path, a) for path, a in spots if counts[a] > 1]   # once: tried above
         if len(spots) * len(names) > MAX_SWAPS:
             continue
         for path, a in spots:
@@ -260,7 +269,7 @@ def _fold(truth, val, names, case, envs):
         if not e.args or e.is_Number:
             return e
         v = val(e)
-        if v is not None and any(abs(x) > mpmath.mpf("1e-30") for x in v):
+        if v is not None and any(abs(x) > TINY for x in v):
             for s, sv in values:
                 if _same(v, sv):
                     return s

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import mpmath
 
-from derive.evaluate import DIGITS, evaluate
+from derive.evaluate import DIGITS
 from derive.rules import DomainError
 
 from .diagnose import diagnose
-from .evidence import FD_TOL, REL_TOL, rel_error, symbolic_status
+from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
 from .verdict import Verdict
 
 
@@ -34,6 +34,17 @@ def _value(expr, env):
         return None
 
 
+def _refined(truth, claim, env, t, c, err):
+    """A disagreement at 30 digits may be cancellation (1 − tanh²(z) at a large z, in the truth or
+    in the claim): re-evaluate both with more digits before believing it."""
+    with mpmath.workdps(REFINE_DIGITS):
+        t2, c2 = _value(truth, env), _value(claim, env)
+        if t2 is None or c2 is None:
+            return t, c, err
+        err2 = rel_error(c2, t2)
+    return +t2, +c2, +err2
+
+
 def judge(target, claim, case, deadline=1.0, line=None):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
@@ -47,6 +58,8 @@ def judge(target, claim, case, deadline=1.0, line=None):
             c = _value(claim, env)
             err = mpmath.inf if c is None else rel_error(c, t)
             fd_ok = case.fd is None or case.fd[i] <= FD_TOL
+            if err > REL_TOL and bad is None:
+                t, c, err = _refined(case.truth, claim, env, t, c, err)
             rows.append((t, c, err, fd_ok))
             usable += 1
             worst = max(worst, err)

@@ -31,11 +31,15 @@ from lark.lexer import Lexer
 
 from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
+from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_DEPTH, MAX_TOKENS, Keyword, check_caps, error, number, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TOKENS, Keyword, error, number, power
 from derive.rules import SPELLINGS
 
+_ZERO = sympy.S.Zero
 MAX_BLOCK = 1_000_000
+MAX_TERMS = 400     # operands (names, numbers, calls) in one expression: SymPy's sums and products
+                    # of n operands cost O(n^2), and no derivation line comes near this
 DIGITS = frozenset("0123456789")
 
 GREEK_CMDS = frozenset(GREEK_NAMES | {"varpi", "varsigma", "varkappa", "Upsilon", "ell"})
@@ -72,8 +76,8 @@ _LABEL = re.compile(r"\^\s*\{\s*\(\s*([0-9]+)\s*\)\s*(T|\\top(?![A-Za-z])|\\inte
 _TRANSPOSE = re.compile(r"\^\s*(?:\{\s*(?:T|\\top|\\intercal|\\math(?:sf|rm)\s*\{\s*T\s*\})\s*\}"
                         r"|T|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))")
 _PRIME = re.compile(r"\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
-_CALL = re.compile(r"(?:\\(?:left|[bB]igg?l?)\s*)?(?:\(|\\\{|\\lbrace(?![A-Za-z]))|['′’]|"
-                   r"\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
+_CALL = re.compile(r"(?:\^\s*(?:\{[^{}]*\}|[0-9])\s*)?(?:\\(?:left|[bB]igg?l?)\s*)?(?:\(|\\\{|\\lbrace(?![A-Za-z]))"
+                   r"|['′’]|\^\s*(?:\\prime(?![A-Za-z])|\{\s*(?:\\prime|')\s*\})")
 _OPENER = re.compile(r"[(\[{]|\\(?:left|[bB]igg?l?)(?![A-Za-z])|\\\{|\\l(?:brace|brack)(?![A-Za-z])")
 _SIZED = re.compile(r"\\(left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])\s*"
                     r"(\\[{}|]|\\[A-Za-z]+|[()\[\]|.])?")
@@ -81,6 +85,8 @@ _IND = re.compile(r"\\(?:(?:mathbb|mathds|mathbbm)\s*(?:\{\s*[1I]\s*\}|[1I])"
                   r"|(?:mathbf|boldsymbol|bm)\s*(?:\{\s*1\s*\}|1))")
 _DPREFIX = re.compile(r"\\partial(?![A-Za-z])|∂|\\delta(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
 _FRAC = re.compile(r"\\[dtc]?frac(?![A-Za-z])")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NUMSTART = frozenset("0123456789.")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _EBRACE = re.compile(r"\{\s*e\s*\}(?=\s*\^)")
 _VARGREEK = re.compile(r"(?<![A-Za-z])var(epsilon|theta|phi|rho|sigma|pi|kappa)(?![a-z])")
@@ -92,8 +98,6 @@ _PARTIAL = re.compile(r"\\partial(?![A-Za-z])")
 _SIZE = re.compile(r"[bB]igg?[lrm]?")
 _AXIS = re.compile(r"\s*_\s*(?:\{\s*([01])\s*\}|([01]))")
 _FILL = re.compile(r"\s*_\s*\{\s*([A-Za-z])\s*\\times(?![A-Za-z])\s*([A-Za-z])\s*\}")
-_NO_FACTOR = re.compile(r"$|[-+*/)\]},|&=<>]|\\(?:cdot|times|div|circ|odot|ast|right|[bB]igg?r|rbrace|rbrack|rvert"
-                        r"|[}|,;:! ]|geq?|leq?|gt|lt)(?![A-Za-z])")
 _NORM_CMDS = {"|": None, "Vert": None, "lVert": "l", "rVert": "r"}
 _NORMSUB = re.compile(r"(?:(?:\s|\\[,;:! ])*_\s*(?:\{\s*(?:2|F|\\math(?:rm|sf)\s*\{\s*F\s*\})\s*\}|[2F]))?")
 _NORMSQ = re.compile(r"(?:\s|\\[,;:! ])*(?:_\s*(?:\{\s*(?:2|F|\\math(?:rm|sf)\s*\{\s*F\s*\})\s*\}|[2F])\s*)?"
@@ -118,6 +122,24 @@ def _where(text, pos):
 
 def _fail(text, pos, message):
     return ParseError(message, *_where(text, pos))
+
+
+def _caps(text):
+    """Length, NUL and nesting caps before any reading; positions relative to `text`."""
+    if len(text) > MAX_CHARS:
+        raise ParseError(f"input longer than {MAX_CHARS} characters", 1, 1)
+    if "\x00" in text:
+        raise _fail(text, text.index("\x00"), "NUL byte in input")
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _fail(text, i, f"nesting deeper than {MAX_DEPTH}")
+        elif ch in ")]}":
+            depth -= 1
 
 
 def _match_brace(text, pos):
@@ -341,7 +363,9 @@ def _derivative_frac(text, pos):
 
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
 _CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ"})
-_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV",
+_OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
+                       "SUM", "SUMALL", "IND"})
+_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
                    "DERIVG", "SUM", "IND"}
 
 
@@ -421,13 +445,17 @@ def _ambiguities(out, text, fail):
             k = i + 1
             while k < n and out[k].type in ("MINUS", "_PLUS"):
                 k += 1
-            if k >= n or out[k].type in _OPEN or out[k].type in ("NUMBER", "FRAC"):
-                continue
             j = _unit(out, k)
             if j is not None and j < n and out[j].type in _FACTOR:
                 shown = text[out[i - 1].start_pos if i else tok.start_pos:out[j].end_pos]
                 raise fail(f"ambiguous '{shown}': is what follows '/' in the denominator or not? "
                            r"write \frac{...}{...} or brackets", tok.start_pos)
+        elif t == "CARET" and i + 5 < n and out[i + 1].start_pos == out[i + 1].end_pos \
+                and out[i + 2].type in ("MINUS", "_PLUS") and out[i + 5].type in _FACTOR:
+            # e^-z w: TeX raises only the sign; is w in the exponent or not?
+            shown = text[tok.start_pos:out[i + 5].end_pos]
+            raise fail(f"ambiguous '{shown}': what is in the exponent? write ^{{...}} with braces",
+                       tok.start_pos)
 
 
 _ATOM = re.compile(r"[A-Za-z0-9](?:_[A-Za-z0-9])?")
@@ -468,25 +496,34 @@ def _known(scope):
     return lambda n: False
 
 
+# Token(...) goes through a keyword-compatibility shim in lark 1.x; its constructor proper is cheaper
+_token = getattr(Token, "_future_new", None) or (lambda *a: Token(*a[:5], end_pos=a[-1]))
+
+
 class _Lexer:
     """LaTeX text -> grammar tokens, names already in their plain spelling."""
 
     def __init__(self, text, known):
         self.text, self.known = text, known
         self.out, self.braces, self.open_abs, self.open_norm = [], [], 0, 0
-        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self.oneline = "\n" not in text
+        self.starts = [0] if self.oneline else [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
     def fail(self, message, pos):
         line = bisect_right(self.starts, pos)
         return ParseError(message, line, pos - self.starts[line - 1] + 1)
 
     def emit(self, kind, value, pos, end=None):
-        line = bisect_right(self.starts, pos)
-        self.out.append(Token(kind, value, pos, line, pos - self.starts[line - 1] + 1,
-                              end_pos=pos if end is None else end))
-        if kind in ("ABSL", "ABSR"):
+        if self.oneline:
+            line, col = 1, pos + 1
+        else:
+            line = bisect_right(self.starts, pos)
+            col = pos - self.starts[line - 1] + 1
+        out = self.out
+        out.append(_token(kind, value, pos, line, col, None, None, pos if end is None else end))
+        if kind == "ABSL" or kind == "ABSR":
             self.open_abs += 1 if kind == "ABSL" else -1
-        if len(self.out) > MAX_TOKENS:
+        if len(out) > MAX_TOKENS:
             raise self.fail(f"more than {MAX_TOKENS} tokens", pos)
 
     def run(self):
@@ -496,6 +533,11 @@ class _Lexer:
             if pos >= n:
                 break
             pos = self.step(pos)
+        if len(self.out) > MAX_TERMS:
+            operands = [t for t in self.out if t.type in _OPERANDS]
+            if len(operands) > MAX_TERMS:
+                raise self.fail(f"more than {MAX_TERMS} terms and factors in one expression",
+                                operands[MAX_TERMS].start_pos)
         _ambiguities(self.out, self.text, self.fail)
         return self.out
 
@@ -503,7 +545,9 @@ class _Lexer:
         text, ch = self.text, self.text[pos]
         if ch == "\\":
             return self.command(pos)
-        m = _NUM.match(text, pos)
+        if ch in _LETTERS:
+            return self.word(pos)
+        m = _NUM.match(text, pos) if ch in _NUMSTART else None
         if m:
             if self.out and self.out[-1].type == "NUMBER":
                 last = self.out[-1]
@@ -615,16 +659,16 @@ class _Lexer:
         if name.simple and text.startswith("^", after) and self.exponential(name, pos):
             return name.end
         plain = name.plain
-        if not self.known(plain):
-            if "var" in plain:              # \varepsilon is the letter epsilon
+        if "var" in plain:
+            if not self.known(plain):       # \varepsilon is the letter epsilon
                 plain = _VARGREEK.sub(r"\1", plain)
-            elif name.simple and text[pos:name.end] == plain:
-                pieces = _split_run(plain, self.known)
-                if pieces:
-                    for piece in pieces:
-                        self.emit("NAME", piece, pos, pos + len(piece))
-                        pos += len(piece)
-                    return name.end
+        elif name.simple and len(plain) > 1 and not self.known(plain) and text[pos:name.end] == plain:
+            pieces = _split_run(plain, self.known)
+            if pieces:
+                for piece in pieces:
+                    self.emit("NAME", piece, pos, pos + len(piece))
+                    pos += len(piece)
+                return name.end
         self.emit("NAME", plain, pos, name.end)
         if name.transpose is not None:
             self.emit("TRANSPOSE", "T", name.transpose, name.transpose + 1)
@@ -835,8 +879,6 @@ class _Lexer:
             self.emit("_COMMA", ",", fill.end(1))
             self.emit("NAME", fill.group(2), fill.start(2), fill.end(2))
             self.emit("_RPAR", ")", fill.end())
-            if not _NO_FACTOR.match(self.text, _skip(self.text, fill.end())):
-                self.emit("MUL", r"\circ", fill.end())
             return fill.end()
         self.emit("IND", "1", pos, m.end())
         p = _skip(self.text, m.end())
@@ -1010,15 +1052,17 @@ class _Build(Transformer):
 
     def _product(self, a, b, tok):
         f = getattr(self.state.scope, "product", None)
-        return a * b if f is None else f(a, b, tok)
+        if f is None or isinstance(a, Fill):
+            return a * b        # ones(N, H) r: r spread over an N×H matrix, as the printer means
+        return f(a, b, tok)
 
     def div(self, c):
-        if c[2] == 0:
+        if c[2] is _ZERO:
             raise error("division by zero", c[1])
         return c[0] / c[2]
 
     def frac(self, c):
-        if c[2] == 0:
+        if c[2] is _ZERO:
             raise error("division by zero", c[0])
         return c[1] / c[2]
 
@@ -1050,6 +1094,7 @@ class _Tokens(Lexer):
 
 _state = threading.local()
 _parser = None
+_table = None
 
 
 def _lark():
@@ -1060,6 +1105,66 @@ def _lark():
     return _parser
 
 
+class _Table:
+    """Lark's LALR table with each reduction resolved once to (size, goto name, callback), so the
+    loop in `_drive` does no per-token hashing of grammar rules (Lark's `feed_token` hashes and
+    compares a Rule object on every reduction; that was a third of the reading time)."""
+
+    def __init__(self, lark):
+        from lark.parsers.lalr_analysis import Shift
+        inner = lark.parser.parser.parser
+        table = inner.parse_table
+        self.start, self.end = table.start_states["start"], table.end_states["start"]
+        self.actions = {}
+        for state, acts in table.states.items():
+            row = {}
+            for name, (action, arg) in acts.items():
+                row[str(name)] = arg if action is Shift else (len(arg.expansion), str(arg.origin.name),
+                                                              inner.callbacks[arg])
+            self.actions[state] = row
+
+
+def _parse(tokens, text):
+    """Tokens to the value the grammar's callbacks build; lark's own loop if its internals moved."""
+    global _table
+    if _table is None:
+        try:
+            _table = _Table(_lark())
+        except (AttributeError, KeyError, ImportError, TypeError):
+            _table = False
+    if _table is False:
+        return _lark().parse(tokens)
+    actions = _table.actions
+    states, values = [_table.start], []
+    for tok in tokens:
+        kind = tok.type
+        while True:
+            act = actions[states[-1]].get(kind)
+            if act is None:
+                raise _unexpected_token(tok, text)
+            if act.__class__ is int:
+                states.append(act)
+                values.append(tok)
+                break
+            size, origin, callback = act
+            args = values[-size:]
+            del values[-size:], states[-size:]
+            values.append(callback(args))
+            states.append(actions[states[-1]][origin])
+    end = _table.end
+    while True:
+        act = actions[states[-1]].get("$END")
+        if act is None or act.__class__ is int:
+            raise _unexpected_token(None, text)
+        size, origin, callback = act
+        args = values[-size:]
+        del values[-size:], states[-size:]
+        values.append(callback(args))
+        states.append(actions[states[-1]][origin])
+        if states[-1] == end:
+            return values[-1]
+
+
 def _placed(e, line, col):
     """A ParseError located in `text` moved to where `text` starts in the input."""
     if not e.line:
@@ -1068,7 +1173,10 @@ def _placed(e, line, col):
 
 
 def _unexpected(e, text):
-    tok = getattr(e, "token", None)
+    return _unexpected_token(getattr(e, "token", None), text)
+
+
+def _unexpected_token(tok, text):
     if tok is None or tok.type == "$END":
         return _fail(text, len(text.rstrip()), "unexpected end of expression")
     shown = text[tok.start_pos:tok.end_pos] or str(tok)
@@ -1077,14 +1185,14 @@ def _unexpected(e, text):
 
 def parse_latex_expression(text, scope, line=1, col=1):
     """One LaTeX expression into SymPy through `scope`; errors point into the input."""
-    check_caps(text, line, col)
     previous = getattr(_state, "scope", None)
     _state.scope = scope
     try:
+        _caps(text)
         tokens = _Lexer(text, _known(scope)).run()
         if not tokens:
             raise ParseError("empty expression", 1, 1)
-        return _lark().parse(tokens)
+        return _parse(tokens, text)
     except ParseError as e:
         raise _placed(e, line, col) from None
     except VisitError as e:
@@ -1129,7 +1237,7 @@ def _arguments_end(text, pos):
 def latex_name(text):
     r"""The plain spelling of a LaTeX name: `\bar{\mathcal{L}}_{reg}` -> `L_reg_bar`; a left-hand side
     `f(x, y, z)` names `f`."""
-    check_caps(text)
+    _caps(text)
     for p in dict.fromkeys((_skip(text, 0), _lead(text))):
         try:
             name = _read_name(text, p)
@@ -1150,8 +1258,13 @@ def latex_derivative(text):
     try:
         p = _lead(text)
         m = _NABLA.match(text, p)
-        if m:           # \nabla_W f
-            var, end = _subscript(text, m.end())
+        if m:           # \nabla_W f, \nabla_{W^{(1)}} L
+            q = _skip_sp(text, m.end())
+            inner = _read_name(text, _skip(text, q + 1)) if text.startswith("{", q) else None
+            if inner is not None and text.startswith("}", _skip(text, inner.end)):
+                var, end = inner.plain, _skip(text, inner.end) + 1
+            else:
+                var, end = _subscript(text, m.end())
             of = _read_name(text, _skip(text, end))
             return (of.plain, var) if of and _skip(text, of.end) == len(text) else None
         m = _FRAC.match(text, p)
@@ -1208,7 +1321,7 @@ _TRAILER = re.compile(r"(?:\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}|[,.
                       r"|\\q?quad(?![A-Za-z]))$")
 _RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-z])"
                        r"|\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{\s*=\s*\}")
-_SEPARATOR = re.compile(r"[,;]|\\q?quad(?![A-Za-z])|\\(?:text|mbox)\s*\{\s*(?:and|,|;)\s*\}")
+_SEPARATOR = re.compile(r"(?<!\\)[,;]|\\q?quad(?![A-Za-z])|\\(?:text|mbox)\s*\{\s*(?:and|,|;)\s*\}")
 _JOIN_END = re.compile(r"(?:[-+*/=(\[{,]|\\(?:cdot|times|div|circ|odot|left\s*\S|[dtc]?frac))\s*$")
 _JOIN_START = re.compile(r"^\s*(?:[-+*/^_)\]}]|\\(?:cdot|times|div|circ|odot|right)(?![A-Za-z]))")
 
@@ -1280,6 +1393,28 @@ def _rows_of(buf, start, end):
     return spans
 
 
+def _untrail(row):
+    """The row without trailing punctuation, spacing and `\\text{...}` remarks."""
+    while True:
+        stripped = row.rstrip()
+        m = _TRAILER.search(stripped)
+        if m is None:
+            return stripped
+        row = stripped[:m.start()]
+
+
+def _function_lhs(lhs):
+    """`f(x, y, z)` on a left-hand side defines `f`: the row's lhs is then just `f`."""
+    if not lhs or not lhs.rstrip().endswith(")"):
+        return lhs
+    try:
+        name = _read_name(lhs, _skip(lhs, 0))
+        end = name and _arguments_end(lhs, name.end)
+    except ParseError:
+        return lhs
+    return lhs[:name.end] if end is not None and _skip(lhs, end) == len(lhs) else lhs
+
+
 def _cut(row):
     """The row without `&&` comments, `\\quad (1)` tags, arrows and trailing punctuation."""
     depth = _depths(row)
@@ -1287,13 +1422,7 @@ def _cut(row):
         if depth[m.start()] == 0:
             row = row[:m.start()]
             break
-    row = row.replace("&", " ")
-    while True:
-        stripped = row.rstrip()
-        m = _TRAILER.search(stripped)
-        if m is None:
-            return stripped
-        row = stripped[:m.start()]
+    return _untrail(row.replace("&", " "))
 
 
 def parse_latex_rows(text):
@@ -1331,8 +1460,11 @@ def parse_latex_rows(text):
                     seps = [s for s in _SEPARATOR.finditer(row, m.end(), e) if depth[s.start()] == 0]
                     if seps and row[seps[-1].end():e].strip():
                         e, after = seps[-1].start(), (seps[-1].end(), e)
+                if after is not None:
+                    e = m.end() + len(_untrail(row[m.end():e]))
                 rhs, rp = piece(row, m.end(), e, a)
                 lhs, lp = piece(row, *left, a) if left else ("", 0)
+                lhs = _function_lhs(lhs)
                 rows.append(Row(*at(rp), lhs or None, rhs, *(at(lp) if lhs else (0, 0))))
                 left = after
     return rows

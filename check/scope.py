@@ -118,9 +118,6 @@ class ClaimScope(Scope):
     def matmul(self, a, b, tok):
         raise error("matrix products need matrix specs, which are not supported yet", tok)
 
-    def transpose(self, a, tok):
-        raise error("transposes need matrix specs, which are not supported yet", tok)
-
     def sum_index(self, tok, body):
         raise error("index sums need matrix specs, which are not supported yet", tok)
 

@@ -1,6 +1,5 @@
 """Student text into rows: `lhs = rhs` or a continuation `= rhs`, plain or LaTeX, with positions."""
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
@@ -37,13 +36,7 @@ def clean(text):
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ParseError("NUL byte in input", line, 1)
-    return _PRECOMPOSED_BAR.sub(lambda m: unicodedata.normalize("NFD", m.group()), text)
-
-
-# `ȳ`, `ā`, ... typed as one precomposed character mean the same as `y` + combining macron (ȳ)
-_PRECOMPOSED_BAR = re.compile("[" + "".join(
-    chr(c) for c in range(0x80, 0x2000) if unicodedata.decomposition(chr(c)).endswith(" 0304")
-    and not unicodedata.decomposition(chr(c)).startswith("<")) + "]")
+    return text
 
 
 def split_parts(text):

@@ -9,9 +9,9 @@ class ParseError(ValueError):
         self.message, self.line, self.col, self.file = message, line, col, file
 
     def located(self, file=None, line_offset=0):
-        """The same error, placed in `file` and shifted by `line_offset` lines."""
-        return ParseError(self.message, self.line + line_offset if self.line else 0, self.col,
-                          file or self.file)
+        """The same error, placed in `file` (unless it already names one), shifted by `line_offset`."""
+        return type(self)(self.message, self.line + line_offset if self.line else 0, self.col,
+                          self.file or file)
 
     def __str__(self):
         return f"{self.file or '<input>'}:{self.line}:{self.col}: {self.message}"

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from check import ParseError, check_adjoints, check_claim, check_steps
-from conftest import load, run_cli, spec_path
+from conftest import ROOT, load, run_cli, spec_path
 
 # --- the lectures' examples, as text ------------------------------------------------------------
 
@@ -515,3 +515,95 @@ def test_an_unreadable_equation_is_not_charged_to_the_chain_above(reglog):
     assert by_line[8].target == "line 8" and by_line[8].diagnosis["kind"] == "parse_error"
     assert by_line[9].target == "line 9" and "mu" in by_line[9].diagnosis["message"]
     assert r.first_wrong is None and r.score == 7
+
+
+# --- saturated units: cancellation is not a mistake ---------------------------------------------
+
+@pytest.mark.parametrize("spec,claim", [
+    ("f = tanh(30*x)\n", "30*tanh'(30*x)"),
+    ("f = tanh(30*x)\n", "30*(1 - tanh(30*x)^2)"),
+    ("z = 30*x\nh = tanh(z)\nf = h\n", "30*(1 - h^2)"),          # forward names carry the digits too
+    ("f = sigma(40*x)\n", "40*sigma'(40*x)"),
+    ("f = sigma(40*x)\n", "40*sigma(40*x)*sigma(-40*x)"),
+    ("f = sigma(40*x)\n", "40*exp(-40*x)/(1 + exp(-40*x))^2"),
+])
+def test_saturated_units_are_judged_with_enough_digits(spec, claim):
+    v = check_claim(spec, "x", claim)
+    assert v.verdict == "correct", v.to_dict()
+    assert v.evidence["finite_difference"]["status"] == "confirmed"
+
+
+@pytest.mark.parametrize("spec,claim", [
+    ("f = tanh(30*x)\n", "31*(1 - tanh(30*x)^2)"),
+    ("f = tanh(30*x)\n", "30*(1 - tanh(30*x)^2)*(1 + 1e-9)"),
+    ("f = sigma(40*x)\n", "40*sigma(40*x)*sigma(40*x)"),
+])
+def test_saturated_units_still_catch_wrong_claims(spec, claim):
+    assert check_claim(spec, "x", claim).verdict == "incorrect"
+
+
+def test_saturated_chain_global_values_are_right():
+    g = "v1 = x0^2\nv2 = exp(v1)\nv3 = tanh(v2)\nf = v3\n"
+    sub = "f_bar = 1\nv3_bar = f_bar\nv2_bar = v3_bar*(1 - v3^2)\nv1_bar = v2_bar*v2\nx0_bar = v1_bar*2*x0\n"
+    r = check_adjoints(g, sub)
+    _all_correct(r)
+    assert r.global_values["x0_bar"]["correct"] is True
+
+
+@pytest.mark.parametrize("claim", [
+    "exp(exp(exp(exp(exp(exp(x))))))",
+    "sin(((x^1000)^1000)^1000)",
+    "sigma(-exp(exp(exp(exp(exp(x))))))",
+])
+def test_astronomical_claims_are_judged_quickly(reglog, claim):
+    import time
+    start = time.perf_counter()
+    v = check_claim(reglog, "w", claim)
+    assert v.verdict == "incorrect" and time.perf_counter() - start < 2.0
+
+
+# --- circular lines and unreadable last lines earn nothing -------------------------------------
+
+def test_a_line_defined_through_itself_is_not_correct(reglog):
+    r = check_adjoints(reglog, "w_bar = w_bar\nb_bar = z_bar\n")
+    w = next(i for i in r.items if i.target == "w_bar")
+    assert w.verdict == "incorrect" and "circular" in w.diagnosis["message"] and w.score == 0
+    assert r.global_values["w_bar"]["correct"] is False
+    assert check_claim(reglog, "w", "w_bar").verdict == "incorrect"
+
+
+def test_a_line_through_an_adjoint_computed_from_it_is_circular(reglog):
+    r = check_adjoints(reglog, "z_bar = (w_bar - R_bar*w)/x\nw_bar = z_bar*x + R_bar*w\nb_bar = z_bar\n")
+    z = r.items[0]
+    assert z.target == "z_bar" and z.verdict == "incorrect" and "w_bar" in z.diagnosis["message"]
+    assert r.first_wrong == "z_bar"
+
+
+def test_global_values_count_an_unreadable_last_line_as_wrong(reglog):
+    r = check_adjoints(reglog, "w_bar = z_bar*x + R_bar*w\nb_bar = z_bar +\n")
+    assert r.global_values["w_bar"]["correct"] is True
+    assert r.global_values["b_bar"]["correct"] is False and r.global_values["b_bar"]["max_rel_error"] is None
+
+
+def test_skipped_intermediate_adjoints_reduce_symbolically_too(reglog):
+    r = check_adjoints(reglog, "w_bar = y_bar*sigma'(z)*x + R_bar*w\nb_bar = (y - t)*y*(1 - y)\n")
+    assert [i.evidence["symbolic"]["status"] for i in r.items] == ["zero", "zero"]
+
+
+# --- the shared contract examples, when this checkout sits next to them -----------------------
+
+CONTRACT = ROOT.parent / "shared" / "contract" / "examples"
+
+
+@pytest.mark.skipif(not CONTRACT.is_dir(), reason="shared/contract/examples not present")
+def test_contract_examples_are_judged_as_their_names_say():
+    assert (CONTRACT / "calculus_class.txt").read_text(encoding="utf-8") == CALCULUS_CLASS
+    spec = (CONTRACT / "reglog.bp").read_text(encoding="utf-8")
+    assert check_adjoints(spec, (CONTRACT / "reglog_adjoints.txt").read_text(encoding="utf-8")).verdict == "correct"
+    wrong = check_adjoints(spec, (CONTRACT / "reglog_adjoints_wrong.txt").read_text(encoding="utf-8"))
+    assert wrong.verdict == "incorrect" and wrong.first_wrong == "z_bar"
+    assert check_steps((CONTRACT / "calculus_class.txt").read_text(encoding="utf-8"), spec).verdict == "correct"
+    r = check_steps((CONTRACT / "calculus_class_wrong.txt").read_text(encoding="utf-8"), spec)
+    assert r.first_wrong == 5 and r.items[-1].diagnosis["kind"] == "missing_factor"
+    for name in ["reglog", "neuron", "gates", "simple"]:
+        assert (CONTRACT / f"{name}.bp").read_text(encoding="utf-8") == text(name)

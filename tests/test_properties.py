@@ -14,10 +14,10 @@ from check import check_adjoints, check_claim
 from check.evidence import truth_for
 from derive import parse_spec
 from derive.evaluate import evaluate, kink_distance
-from derive.functions import bar, sym
+from derive.functions import sym
 from derive.printing import Text
 
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # op: (arity, spec text, independent SymPy with standard functions only, bound of |value|)
@@ -138,6 +138,10 @@ def test_every_derivation_barprop_prints_is_judged_correct(g):
     d = graph.backprop()
     printed = _printed_lines(d)
     r = check_adjoints(graph, "\n".join(printed), deadline=0.5)
+    if len(truth_for(graph, 0).points) < 8:
+        # every point sits on a kink (max(v, relu(v)) of a positive v is always a tie)
+        assert r.verdict == "undecided"
+        return
     assert r.verdict == "correct", (text, [(i.line, i.target, i.verdict, i.diagnosis) for i in r.items])
     assert r.missing == () and r.first_wrong is None
     assert all(f.verdict == "correct" for f in r.forward)
