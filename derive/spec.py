@@ -228,22 +228,26 @@ def _known(piece, col, no, names, scope):
     return name
 
 
-def _values(body, off, no, names, scope, matrix=False):
-    out = {}
+def _pairs(body, off, no, names, scope, what):
+    """`name = text` pieces of a header line: (name, text, column of text)."""
     for piece, o in _split_top(body):
         if "=" not in piece:
-            raise ParseError("expected 'name=value'", no, off + o + 1)
+            raise ParseError(f"expected 'name = {what}'", no, off + o + 1)
         left, right = piece.split("=", 1)
-        name = _known(left, off + o, no, names, scope)
+        yield _known(left, off + o, no, names, scope), right, off + o + len(left) + 2
+
+
+def _values(body, off, no, names, scope, matrix=False):
+    out = {}
+    for name, right, col in _pairs(body, off, no, names, scope, "value"):
         if right.strip().startswith("["):
             if not matrix:
-                raise ParseError(f"'{name}' is a scalar; declare it as vector(n) or matrix(m, n)",
-                                 no, off + o + len(left) + 2)
-            out[name] = _literal(right, no, off + o + len(left) + 2)
+                raise ParseError(f"'{name}' is a scalar; declare it as vector(n) or matrix(m, n)", no, col)
+            out[name] = _literal(right, no, col)
             continue
-        out[name] = parse_expression(right, ConstScope(), no, off + o + len(left) + 2)
+        out[name] = parse_expression(right, ConstScope(), no, col)
         if not out[name].is_Number:
-            raise ParseError(f"the value of '{name}' must be a number", no, off + o + len(left) + 2)
+            raise ParseError(f"the value of '{name}' must be a number", no, col)
     return out
 
 
@@ -280,15 +284,10 @@ def _literal(text, no, col):
 
 def _latex_names(body, off, no, names, scope):
     out = {}
-    for piece, o in _split_top(body):
-        if "=" not in piece:
-            raise ParseError("expected 'name = LaTeX'", no, off + o + 1)
-        left, right = piece.split("=", 1)
-        name = _known(left, off + o, no, names, scope)
+    for name, right, col in _pairs(body, off, no, names, scope, "LaTeX"):
         tex = right.strip()
         if not SAFE_LATEX.fullmatch(tex) or UNSAFE_LATEX.search(tex) or not tex:
-            raise ParseError(f"LaTeX name for '{name}' must be a plain name like \\mathcal{{L}}_{{reg}}",
-                             no, off + o + len(left) + 2)
+            raise ParseError(f"LaTeX name for '{name}' must be a plain name like \\mathcal{{L}}_{{reg}}", no, col)
         out[name] = tex
     return out
 
