@@ -8,15 +8,31 @@ objects through the `Scope` protocol of `derive.parse`. Nothing read here reache
 sympify, parse_expr or SymPy's LaTeX parser.
 
 Readings chosen where TeX is silent:
-- a run of letters (`xy`, `wx`, `L_reg`) is ONE name token; the scope splits it or not;
+- a run of letters (`xy`, `wx`, `L_reg`) is one name when the scope knows it, else the one way to
+  cut it along TeX's atoms into known names (`Wx` is W x, `w_0x_0` is w_0 x_0: a bare `_` takes one
+  character); otherwise it goes to the scope whole, which splits it, or reports it unknown or
+  ambiguous (`scope.known(name)`, else `scope.lookup(name)`, says what is known);
 - a derivative operator or `\sum_k` takes the rest of the product (`\frac{d}{dw} \lambda w^2`),
   or only the bracket that follows it (`\frac{d}{dw}(wx + b) x` is `x` times the derivative);
-  the grammar has deliberate shift/reduce conflicts there, resolved by shift;
+  the grammar has deliberate shift/reduce conflicts there, resolved by shift; `\partial`, `d`,
+  `\mathrm{d}`, `\delta` and `∂` all spell the d of a derivative;
 - a function command takes a bracketed argument list, or else one factor: `\log x^2` is log(x²);
 - `w_{ij}^{(1)}` is `w1_ij`: a parenthesised numeric superscript is a layer label;
-- `e^{...}` is the exponential unless the scope knows a variable `e` (`scope.known("e")`);
+- `e^{...}` (and `{e}^{...}`) is the exponential unless the scope knows a variable `e`;
 - juxtaposition, `*`, `\cdot`, `\times` multiply, or call `scope.product(a, b, tok)` when the
-  scope has it (tok is None for juxtaposition); `\circ`, `\odot` always multiply elementwise.
+  scope has it (tok is None for juxtaposition); `\circ`, `\odot` always multiply elementwise, and
+  so does a spread constant (`\operatorname{ones}(N, H)\, r`, `\mathbf{1}_{N \times H} r`);
+- `\lVert x \rVert^2`, `\|x\|_2^2`, `||x||^2` are norm2(x) (a scalar's square in a scalar scope),
+  a bare `\|x\|` its square root; `\operatorname{sum}_{0}(A)` is sum(A, axis=0); `\sum` without
+  an index sums every entry (matrix scopes only);
+- `\varepsilon`, `\vartheta`, ... are the letters epsilon, theta, ... unless the scope knows
+  `varepsilon`; `\text{loss}` naming a known variable is that variable, else an annotation.
+
+Refused as ambiguous (an error naming the text and its column), because TeX shows them one way
+and a reader may take them two: a one-character TeX argument running on (`x^23`, `\frac123`,
+`e^-2z`, `e^2x`, `e^-z w`), two numbers side by side (`2 3`), a bracketless function argument
+followed by another factor (`\log y t`, `\log xy` when xy is a product), `a / b c`, and
+`\sigma^{-1}(z)` (inverse or reciprocal?).
 """
 import re
 import threading
@@ -85,6 +101,7 @@ _IND = re.compile(r"\\(?:(?:mathbb|mathds|mathbbm)\s*(?:\{\s*[1I]\s*\}|[1I])"
                   r"|(?:mathbf|boldsymbol|bm)\s*(?:\{\s*1\s*\}|1))")
 _DPREFIX = re.compile(r"\\partial(?![A-Za-z])|∂|\\delta(?![A-Za-z])|\\(?:mathrm|operatorname|text)\s*\{\s*d\s*\}|d")
 _FRAC = re.compile(r"\\[dtc]?frac(?![A-Za-z])")
+_DECORATED = frozenset("_^ \t\n\r")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NUMSTART = frozenset("0123456789.")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -281,6 +298,8 @@ def _subscript(text, pos):
 
 def _decorations(text, base, end):
     """Subscript and `^{(2)}` layer label after a name's core."""
+    if text[end:end + 1] not in _DECORATED:     # the common case: nothing follows the name
+        return base, end, None
     sub = label = tpos = None
     while True:
         p = _skip_sp(text, end)
@@ -300,7 +319,7 @@ def _read_name(text, pos, depth=0):
     """The name starting at pos, or None when none starts there."""
     if depth > MAX_DEPTH:
         raise _fail(text, pos, f"nesting deeper than {MAX_DEPTH}")
-    m = _CMD.match(text, pos)
+    m = _CMD.match(text, pos) if text.startswith("\\", pos) else None
     if m and m.group(1) in DECOR:
         p = _skip_sp(text, m.end())
         if text.startswith("{", p):
@@ -362,7 +381,7 @@ def _derivative_frac(text, pos):
 
 
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
-_CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ"})
+_CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ", "NORMR"})
 _OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
                        "SUM", "SUMALL", "IND"})
 _FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
@@ -459,7 +478,7 @@ def _ambiguities(out, text, fail):
 
 
 _ATOM = re.compile(r"[A-Za-z0-9](?:_[A-Za-z0-9])?")
-MAX_RUN = 24
+MAX_RUN = 12
 
 
 def _split_run(run, known):
@@ -1459,7 +1478,7 @@ def parse_latex_rows(text):
                     # relation starts a new equation rather than continuing this one
                     seps = [s for s in _SEPARATOR.finditer(row, m.end(), e) if depth[s.start()] == 0]
                     if seps and row[seps[-1].end():e].strip():
-                        e, after = seps[-1].start(), (seps[-1].end(), e)
+                        e, after = seps[-1].start(), (_skip(row, seps[-1].end()), e)
                 if after is not None:
                     e = m.end() + len(_untrail(row[m.end():e]))
                 rhs, rp = piece(row, m.end(), e, a)
