@@ -178,6 +178,9 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
                 raise ParseError("expected an equation 'v_bar = ...'", row.line, row.col)
             else:
                 t = target(row.lhs, row.line)
+                if t.kind == "expression":
+                    raise ParseError(f"the left-hand side '{t.name}' is not an adjoint like v_bar or \\bar{{v}}",
+                                     row.line, 1)
                 name = b.resolve(t.name, row.line)
                 current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
                 if t.kind == "name" and name not in graph.defs:
@@ -268,7 +271,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
     for row in rs:
         try:
             expr = _rhs(scope, row, fmt)
-            lhs = _steps_lhs(row, scope, given, expr)
+            lhs = _steps_lhs(row, scope, given, expr, fmt)
             if lhs is not None and lhs[0] == "given":
                 given[sym(lhs[1])] = scope.expand(expr).xreplace(given)
                 scope.given = given
@@ -305,8 +308,9 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
     return Report("steps", tuple(items), first)
 
 
-def _steps_lhs(row, scope, given, rhs):
-    """('derivative', w, truth, fd) | ('given', name, ...) | None for continuations."""
+def _steps_lhs(row, scope, given, rhs, fmt):
+    """('derivative', w, truth, fd) | ('given', name, ...) | ('expression', None, truth, None)
+    (an expression on the left is what its row must equal) | None for continuations."""
     if row.lhs is None:
         return None
     if row.lhs == "":
@@ -327,7 +331,8 @@ def _steps_lhs(row, scope, given, rhs):
         return ("derivative", var, truth, _fd_of(base, truth, var))
     if t.kind == "name":
         return ("given", spelled(t.name), None, None)
-    raise ParseError("a derivation row starts with 'name =' or 'dL/dw ='", row.line, 1)
+    lhs = read_expression(t.name, scope, row.line, getattr(row, "lhs_col", 1), fmt)
+    return ("expression", None, scope.expand(lhs).xreplace(given), None)
 
 
 def _fd_of(base, truth, var):

@@ -109,11 +109,17 @@ class ClaimScope(Scope):
         return derivative(self.expand(inner), sym(var))
 
     def local(self, a, b):
-        """`\\frac{da}{db}`: the local derivative of a's definition with respect to b."""
+        """`\\frac{da}{db}`: the local derivative of a's definition with respect to b when b is in
+        that definition (the lecture's d L_reg / d R); otherwise, for an input b, the whole
+        derivative ∂a/∂b through the graph."""
         na, nb = self.lookup(spelled(str(a))), self.lookup(spelled(str(b)))
         if self.graph is None or na not in self.graph.defs or nb is None:
-            raise error(f"no local derivative d{a}/d{b} in this graph", a)
-        return derivative(self.graph.defs[na].expr, sym(nb))
+            raise error(f"no derivative d{a}/d{b} in this graph", a)
+        if nb in self.graph.defs[na].parents:
+            return derivative(self.graph.defs[na].expr, sym(nb))
+        if nb in self.graph.inputs:
+            return derivative(self.graph.full[na], sym(nb))
+        raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
 
     def matmul(self, a, b, tok):
         raise error("matrix products need matrix specs, which are not supported yet", tok)

@@ -23,7 +23,7 @@ class Row:
 @dataclass(frozen=True)
 class Target:
     """What a left-hand side names: an adjoint, a derivative d num / d den, or a forward name."""
-    kind: str                # "adjoint" | "derivative" | "name"
+    kind: str                # "adjoint" | "derivative" | "name" | "expression"
     name: str                # the variable (adjoint / name) or the denominator (derivative)
     num: Optional[str] = None
 
@@ -95,6 +95,7 @@ def _top_level_eq(s):
     return None
 
 
+CALL_LHS = re.compile(r"^([A-Za-z_\u0370-\u03ff]\w*)\s*\([^()]*\)$")   # f(x, y, z) = ... names f
 PLAIN_DERIV = re.compile(r"\s*(?:d|∂)\s*([^\s/]+)\s*/\s*(?:d|∂)\s*(\S+)\s*$")
 
 
@@ -105,14 +106,17 @@ def target(lhs, line):
         d = latex_derivative(lhs)
         if d:
             return Target("derivative", d[1], d[0])
-        name = latex_name(lhs)
+        try:
+            name = latex_name(lhs)
+        except ParseError:
+            return Target("expression", lhs.strip())
     else:
         m = PLAIN_DERIV.match(lhs)
         if m:
             return Target("derivative", spelled(m.group(2)), spelled(m.group(1)))
-        name = spelled(lhs.strip())
+        name = spelled(CALL_LHS.sub(r"\1", lhs.strip()))
         if not re.fullmatch(r"[A-Za-z_\u0370-\u03ff][\w\u0304{}']*", name):
-            raise ParseError(f"cannot read left-hand side '{lhs.strip()}'", line, 1)
+            return Target("expression", lhs.strip())
     if MACRON in name:
         return Target("adjoint", name.replace(MACRON, ""))
     for suffix in ("_bar", "bar"):
