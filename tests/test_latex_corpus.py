@@ -81,6 +81,8 @@ class Context:
         if lhs is None or lhs == "":
             return lhs
         t = target(lhs, line)
+        if t.kind == "expression":
+            raise ParseError(f"not a name: '{t.name}'", line, 1)
         return t.kind, self.resolve(t.name, line), t.num and self.resolve(t.num, line)
 
     def read(self, text, fmt):
