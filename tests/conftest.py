@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "exercises" / "specs"
 
 
+def spec_text(name):
+    """A test-only spec from tests/data/specs (minibatch, regularized, tied weights, means)."""
+    return (ROOT / "tests" / "data" / "specs" / f"{name}.bp").read_text(encoding="utf-8")
+
+
 def spec_path(name):
     return SPECS / f"{name}.bp"
 

@@ -7,44 +7,17 @@ import numpy as np
 import pytest
 import sympy
 
-from conftest import SPECS, load, spec_path
+from conftest import SPECS, load, spec_path, spec_text
 from derive import parse_spec
 from derive.emit import emit_numpy
 from derive.mgraph import MatrixGraph
 
 EXTRA = {
-    "batch": """\
-X: matrix(N, D)
-W1: matrix(D, H)
-b1: matrix(1, H)
-W2: matrix(H, K)
-b2: matrix(1, K)
-T: matrix(N, K)
-wrt: W1, b1, W2, b2
-Z = X @ W1 + b1
-A = sigma(Z)
-Y = A @ W2 + b2
-L = 1/2*sum((Y - T)^2)
-""",
-    "reg": """\
-W: matrix(H, D)
-x: vector(D)
-t: vector(H)
-lambda: scalar
-q = W @ x
-E = 1/2*norm2(q - t)
-R = 1/2*norm2(W)
-L = E + lambda*R
-""",
+    "batch": spec_text("batch"),
+    "reg": spec_text("reg"),
     "tied": "W: matrix(H, D)\nx: vector(D)\nh = W @ x\ny = W.T @ h\nL = 1/2*norm2(y - x)\n",
     "relu": "x: vector(D)\nh = relu(x)\nf = sum(h)\n",
-    "means": """\
-A: matrix(N, H)
-b: vector(N)
-m = mean(A, axis=0)
-c = mean(tanh(A) + b, axis=1)
-L = sum(m*m) + norm2(c)/N + mean(exp(A/H))
-""",
+    "means": spec_text("means"),
     "ones": "X: matrix(N, D)\nw: vector(D)\ns = ones(1, N) @ (X @ w)\nL = s^2 + sum(relu(X) * X)\n",
 }
 

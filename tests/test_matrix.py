@@ -11,27 +11,14 @@ import pytest
 import sympy
 
 from check.mcheck import read_matrix
-from conftest import SPECS, load, spec_path
+from conftest import SPECS, load, spec_path, spec_text
 from derive import ParseError, parse_spec
 from derive.matrix import Elem, MatMul, mevaluate
 from derive.mgraph import MatrixGraph
 
 # --- specs used here besides the bundled ones ------------------------------------------------
 
-BATCH = """\
-# the MLP on a minibatch: one example per row, the biases are rows added to every example
-X: matrix(N, D)
-W1: matrix(D, H)
-b1: matrix(1, H)
-W2: matrix(H, K)
-b2: matrix(1, K)
-T: matrix(N, K)
-wrt: W1, b1, W2, b2
-Z = X @ W1 + b1
-A = sigma(Z)
-Y = A @ W2 + b2
-L = 1/2*sum((Y - T)^2)
-"""
+BATCH = spec_text("batch")
 
 # columns are examples: a column bias over the batch, reductions along both axes, mean, norm2
 OPS = """\
@@ -50,25 +37,9 @@ p = (W.T @ A).T
 f = norm2(s) + sum(m)*mean(A) + lambda*sum(r*r) + sum(sigma(p)/(1 + X.T^2)) + mean(W*W)
 """
 
-REG = """\
-W: matrix(H, D)
-x: vector(D)
-t: vector(H)
-lambda: scalar
-wrt: W
-q = W @ x
-E = 1/2*norm2(q - t)
-R = 1/2*norm2(W)
-L = E + lambda*R
-"""
+REG = spec_text("reg")
 
-TIED = """\
-W: matrix(H, D)
-x: vector(D)
-h = W @ x
-y = W.T @ h
-L = 1/2*norm2(y - x)
-"""
+TIED = spec_text("tied")
 
 RELU = """\
 x: vector(D)
@@ -77,13 +48,7 @@ f = sum(h)
 """
 
 # means over symbolic sizes, a bias spread over columns and averaged back, sizes as numbers
-MEANS = """\
-A: matrix(N, H)
-b: vector(N)
-m = mean(A, axis=0)
-c = mean(tanh(A) + b, axis=1)
-L = sum(m*m) + norm2(c)/N + mean(exp(A/H)) + H*sum(A)/N
-"""
+MEANS = spec_text("means")
 
 EXTRA = {"batch": BATCH, "ops": OPS, "reg": REG, "tied": TIED, "relu": RELU, "means": MEANS}
 

@@ -6,45 +6,17 @@ import json
 import pytest
 
 from check import check_adjoints, check_claim
-from conftest import spec_path
+from conftest import spec_path, spec_text
 
 L2 = spec_path("l2").read_text(encoding="utf-8")
 MLP = spec_path("mlp").read_text(encoding="utf-8")
 TWO = spec_path("two_layer").read_text(encoding="utf-8")
 
-BATCH = """\
-X: matrix(N, D)
-W1: matrix(D, H)
-b1: matrix(1, H)
-W2: matrix(H, K)
-b2: matrix(1, K)
-T: matrix(N, K)
-wrt: W1, b1, W2, b2
-Z = X @ W1 + b1
-A = sigma(Z)
-Y = A @ W2 + b2
-L = 1/2*sum((Y - T)^2)
-"""
+BATCH = spec_text("batch")
 
-REG = """\
-W: matrix(H, D)
-x: vector(D)
-t: vector(H)
-lambda: scalar
-wrt: W
-q = W @ x
-E = 1/2*norm2(q - t)
-R = 1/2*norm2(W)
-L = E + lambda*R
-"""
+REG = spec_text("reg")
 
-TIED = """\
-W: matrix(H, D)
-x: vector(D)
-h = W @ x
-y = W.T @ h
-L = 1/2*norm2(y - x)
-"""
+TIED = spec_text("tied")
 
 MEAN = """\
 X: matrix(N, D)
