@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import sympy
-from lark import Lark, Token, Transformer
+from lark import Lark, Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
 
@@ -50,6 +50,7 @@ from derive.functions import IndGe, IndGt
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
 from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TOKENS, Keyword, error, number, power
+from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
 _ZERO = sympy.S.Zero
@@ -970,27 +971,14 @@ def _hook(scope, method, tok, what):
     return f
 
 
-class _Build(Transformer):
-    """LALR callbacks; the scope comes from the thread-local `_state`."""
-
-    def __init__(self, state):
-        super().__init__()
-        self.state = state
-
-    def number(self, c):
-        return number(c[0])
-
-    def name(self, c):
-        return self.state.scope.name(c[0])
+class _Build(PlainBuild):
+    """LALR callbacks of the LaTeX grammar: the plain reader's, plus LaTeX's own forms."""
 
     def euler(self, c):
         return sympy.E
 
     def local(self, c):
         return _hook(self.state.scope, "local", c[0], "a local derivative d a/d b")(c[0], c[1])
-
-    def deriv(self, c):
-        return self.state.scope.deriv(c[0], c[1])
 
     def sum_all(self, c):
         if not hasattr(self.state.scope, "reduction"):
@@ -999,9 +987,6 @@ class _Build(Transformer):
 
     def sum_index(self, c):
         return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
-
-    def call(self, c):
-        return self.state.scope.call(c[0], c[1])
 
     def call_axis(self, c):
         return self.state.scope.call(c[0], c[2] + [Keyword("axis", sympy.Integer(int(c[1])), c[1])])
@@ -1046,18 +1031,6 @@ class _Build(Transformer):
                         f"write brackets: {func}(...)", tok)
         return value
 
-    def args(self, c):
-        return list(c)
-
-    def add(self, c):
-        return c[0] + c[1]
-
-    def sub(self, c):
-        return c[0] - c[2]
-
-    def neg(self, c):
-        return -c[1]
-
     def mul(self, c):
         a, tok, b = c
         if tok == "@":
@@ -1084,9 +1057,6 @@ class _Build(Transformer):
         if c[2] is _ZERO:
             raise error("division by zero", c[0])
         return c[1] / c[2]
-
-    def pow(self, c):
-        return power(c[0], c[2], c[1])
 
     def transpose(self, c):
         return _hook(self.state.scope, "transpose", c[1], "a transpose")(c[0], c[1])

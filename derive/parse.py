@@ -146,7 +146,7 @@ def power(base, exp, tok):
     return base ** exp
 
 
-class _Build(Transformer):
+class Build(Transformer):
     """LALR callbacks; the scope comes from the thread-local `_state`."""
 
     def __init__(self, state):
@@ -221,7 +221,7 @@ _parser = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", transformer=_Build(_state), maybe_placeholders=False)
+        _parser = Lark(GRAMMAR, parser="lalr", transformer=Build(_state), maybe_placeholders=False)
     return _parser
 
 
