@@ -9,26 +9,14 @@ import pytest
 from check import ParseError, check_adjoints, check_claim, check_steps
 from conftest import ROOT, load, run_cli, spec_path
 
+CONTRACT = ROOT / "tests" / "data" / "contract"
+
 # --- the lectures' examples, as text ------------------------------------------------------------
 
-REGLOG_ADJOINTS = """\
-L_reg_bar = 1
-R_bar = L_reg_bar*lambda
-L_bar = L_reg_bar
-y_bar = L_bar*(y - t)
-z_bar = y_bar*sigma'(z)
-w_bar = z_bar*x + R_bar*w
-b_bar = z_bar
-"""
+REGLOG_ADJOINTS = (CONTRACT / "reglog_adjoints.txt").read_text(encoding="utf-8")
 
-# shared/contract/examples/calculus_class.txt (seed 004's calculus-class derivation of w̄)
-CALCULUS_CLASS = """\
-dL_reg/dw = d/dw [ 1/2*(sigma(w*x + b) - t)^2 + lambda/2*w^2 ]
-          = 1/2 * d/dw [ (sigma(w*x + b) - t)^2 ] + lambda/2 * d/dw [ w^2 ]
-          = (sigma(w*x + b) - t) * d/dw [ sigma(w*x + b) - t ] + lambda*w
-          = (sigma(w*x + b) - t) * sigma'(w*x + b) * d/dw [ w*x + b ] + lambda*w
-          = (sigma(w*x + b) - t) * sigma'(w*x + b) * x + lambda*w
-"""
+# seed 004's calculus-class derivation of w̄ (a copy of shared/contract/examples/calculus_class.txt)
+CALCULUS_CLASS = (CONTRACT / "calculus_class.txt").read_text(encoding="utf-8")
 
 # seed 004's derivation of b̄, the same steps in plain text
 CALCULUS_CLASS_B = """\
