@@ -152,6 +152,12 @@ def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
                    verdict.diagnosis, seconds=verdict.seconds)
 
 
+def _whole(first, file):
+    """A submission none of whose lines can be read is an error (exit 2), not a verdict."""
+    e, line = first
+    return ParseError(e.message, e.line or line, e.col or 1, file)
+
+
 def _parse_error_item(label, e, line):
     return Verdict(label, "incorrect", {}, None, {"kind": "parse_error", "message": e.message},
                    line=e.line or line)
@@ -166,7 +172,7 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
         rs = rows(clean(submission), fmt)
     except ParseError as e:
         raise e.located(file) from None
-    items, forward, chains, current = [], [], {}, None
+    items, forward, chains, current, unreadable = [], [], {}, None, []
     for row in rs:
         if row.lhs is not None:
             current = None          # a new equation: an unreadable one is not the chain above
@@ -200,10 +206,13 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
         except ParseError as e:
             label = f"{current[1]}_bar" if current and current[0] != "name" else f"line {row.line}"
             items.append(_parse_error_item(label, e, row.line))
+            unreadable.append((e, row.line))
             if current and current[0] != "name":
                 chains.setdefault(current[1], []).append((items[-1], None))
     if not items and not forward:
         raise ParseError("no adjoint equations found", 1, 1, file)
+    if len(unreadable) == len(items) and not forward:
+        raise _whole(unreadable[0], file)
     items = [_share(v, chains) for v in items]
     order = [a.name for a in d.order]
     wanted = set(graph.wrt)
@@ -278,6 +287,8 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
             parsed.append((row, lhs, expr, None))
         except ParseError as e:
             parsed.append((row, None, None, e))
+    if all(err is not None for *_, err in parsed):
+        raise _whole((parsed[0][3], parsed[0][0].line), file)
     exprs = [scope.expand(e).xreplace(given) for _, _, e, err in parsed if err is None]
     points = _points(graph, seed, exprs)
     items, prev, prev_fd = [], None, None

@@ -2,6 +2,7 @@
 import argparse
 import json
 import os
+import re
 import sys
 
 from derive import ParseError, files, parse_spec
@@ -23,17 +24,29 @@ def read_text(path, what="file"):
     return files.read_text(path, MAX_FILE, what)
 
 
-def load_spec(arg):
-    """A spec from a path, `-`, or the spec text itself."""
+def load_spec(arg, scalar=False):
+    """A spec from a path, `-`, or the spec text itself; every command backpropagates, so its
+    output must be a scalar (and `scalar=True` asks for a spec without matrices)."""
     if arg != "-" and not os.path.exists(arg) and ("=" in arg or "\n" in arg):
-        return parse_spec(arg, file="<spec>")
-    return parse_spec(read_text(arg, "spec"), file=arg)
+        graph, file = parse_spec(arg, file="<spec>"), "<spec>"
+    else:
+        graph, file = parse_spec(read_text(arg, "spec"), file=arg), arg
+    out = graph.defs[graph.output]
+    if getattr(graph, "is_matrix", False):
+        if scalar:
+            raise ParseError("this command checks against scalar specs; this one declares matrices", 1, 1, file)
+        if out.expr.shape[0] != 1 or out.expr.shape[1] != 1:
+            raise ParseError(f"the output '{out.name}' (the last assignment) must be a scalar to backpropagate, "
+                             f"not {out.expr.shape[0]}×{out.expr.shape[1]}", out.line, 1, file)
+    return graph
 
 
 def point_of(graph, at):
     if at is None:
         return dict(graph.at) or None
     text = read_text(at, "values") if at.endswith(".json") else at
+    if at.endswith(".json") and not text.lstrip().startswith("{"):
+        raise ParseError("expected a JSON object of values", 1, 1, at)
     point = dict(graph.at)
     point.update(parse_values(text, graph, file="--at"))
     return point
@@ -44,12 +57,37 @@ def cmd_derive(a, out):
     wrt = [w.strip() for w in a.wrt.split(",")] if a.wrt else None
     try:
         d = graph.backprop(wrt)
-    except ValueError as e:
+    except ValueError as e:              # an unknown --wrt name (the output's shape is checked on load)
         raise UsageError(str(e)) from None
     point = point_of(graph, a.at)
     lr = None
     if a.lr is not None:
         lr = parse_values(f"{graph.inputs[0]}={a.lr}", graph, file="--lr")[graph.inputs[0]]
+    try:
+        if point:
+            d.values(point)       # a point outside the domain is an error about the values
+        return _derive_output(a, d, graph, point, lr, out)
+    except DomainError as e:
+        raise ParseError(f"cannot evaluate at these values: {e}", *_values_at(a)) from None
+
+
+def _values_at(a):
+    """(line, col, file) of the values a derive used: --at, or the spec's last `at:` line."""
+    if a.at is not None:
+        return 1, 1, a.at if a.at.endswith(".json") else "--at"
+    text, file = a.spec, "<spec>"
+    if a.spec == "-":
+        return 1, 1, a.spec
+    if os.path.exists(a.spec):
+        try:
+            text, file = read_text(a.spec, "spec"), a.spec
+        except ParseError:
+            return 1, 1, a.spec
+    lines = [i for i, l in enumerate(text.split("\n"), 1) if re.match(r"\s*at\s*:", l)]
+    return (lines[-1] if lines else 1), 1, file
+
+
+def _derive_output(a, d, graph, point, lr, out):
     if a.graph:
         from derive.draw import draw
         draw(d, a.graph, point)
@@ -99,7 +137,7 @@ def cmd_check(a, out):
         r = check_adjoints(load_spec(a.spec), read_text(a.submission, "submission"), **_common(a),
                            file=a.submission)
     else:
-        spec = load_spec(a.spec) if a.spec else None
+        spec = load_spec(a.spec, scalar=True) if a.spec else None
         r = check_steps(read_text(a.derivation, "derivation"), spec, **_common(a), file=a.derivation)
     return _report(r, a, out)
 

@@ -34,10 +34,20 @@ _CHEAP = (sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu
 
 @lru_cache(maxsize=4096)
 def _costly(expr):
-    """Subexpressions whose arguments must be checked first, innermost first."""
-    return tuple(s for s in sympy.postorder_traversal(expr)
-                 if (isinstance(s, sympy.Function) and not isinstance(s, _CHEAP))
-                 or (s.is_Pow and not s.exp.is_Number))
+    """Subexpressions whose arguments must be checked first, innermost first, each once: a walk
+    over the expression as a DAG, so a subterm shared by many factors (σ′ of every layer of a
+    deep network) is not visited once per occurrence."""
+    out, seen, stack = [], set(), [(expr, False)]
+    while stack:
+        s, done = stack.pop()
+        if done:
+            if (isinstance(s, sympy.Function) and not isinstance(s, _CHEAP)) or (s.is_Pow and not s.exp.is_Number):
+                out.append(s)
+        elif s not in seen:
+            seen.add(s)
+            stack.append((s, True))
+            stack.extend((a, False) for a in reversed(s.args))
+    return tuple(out)
 
 
 def evaluate(expr, env, memo=None):

@@ -577,8 +577,9 @@ STUDENT_SECONDS = 30
 WORKER_MEMORY = 4 << 30
 
 
-class StudentTimeout(Exception):
-    pass
+class StudentTimeout(BaseException):
+    """Not an Exception: the nets that keep an engine bug from stopping a batch must not catch
+    it, or the rest of the student's parts would run with no time limit at all."""
 
 
 @contextlib.contextmanager
@@ -621,6 +622,17 @@ def _work(args):
     except Exception as e:       # never lose a student to an engine bug
         return _unfinished(exercise, name, f"{name}: internal error while grading ({type(e).__name__}: {e})",
                            "internal error")
+
+
+def _alone(ex, w, ctx):
+    """One student graded again in a process of its own, after a worker died: only the student
+    whose submission kills a process fails, and which students fail does not depend on --jobs."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_limit_memory) as pool:
+        try:
+            return pool.submit(_work, w).result()
+        except Exception as e:
+            return _unfinished(ex, w[1], f"{w[1]}: the grading process failed ({type(e).__name__})",
+                               "internal error")
 
 
 def _unfinished(exercise, name, msg, reason):
@@ -705,17 +717,22 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
     else:
         import multiprocessing
         ctx = multiprocessing.get_context("fork")
+        lost = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_limit_memory) as pool:
             futures = {pool.submit(_work, w): w for w in work}
             for f in as_completed(futures):
                 w = futures[f]
                 try:
                     results[w[1]] = f.result()
-                except Exception as e:     # a worker died (killed, out of memory)
-                    results[w[1]] = _unfinished(ex, w[1], f"{w[1]}: the grading process failed "
-                                                f"({type(e).__name__})", "internal error")
+                except Exception:          # a worker died (killed, out of memory): the pool is broken
+                    lost.append(w)         # and every student still in it is lost with it
+                    continue
                 if progress:
                     progress(w[1])
+        for w in sorted(lost, key=lambda w: w[1]):
+            results[w[1]] = _alone(ex, w, ctx)
+            if progress:
+                progress(w[1])
     students, kinds = [], {}
     for name, _ in files:
         res, ks = results[name]

@@ -74,11 +74,11 @@ class Derivation(Printable):
     def leaf_adjoints(self):
         """Every adjoint in the leaves only: ∂output/∂v written out (the full expansion)."""
         full = self.graph.full
+        written = {sym(n): full[n] for n in self.graph.defs}     # once, not once per edge
         grads = {}
         for a in self.order:
             grads[a.name] = (sympy.Integer(1) if a.output else sympy.Add(*(
-                grads[t.upstream] * t.local.xreplace({sym(n): full[n] for n in self.graph.defs})
-                for t in a.terms)))
+                grads[t.upstream] * t.local.xreplace(written) for t in a.terms)))
         return grads
 
     @property

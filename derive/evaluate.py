@@ -2,9 +2,17 @@
 import mpmath
 import sympy
 
+from .functions import IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime
 from .rules import DomainError, primitive
 
 DIGITS = 30
+
+# exp(10^9565) is a number mpmath can write down, after minutes of work on ln 2 to ten thousand
+# digits, and no one can print. A transcendental function of an argument beyond HUGE, or a power
+# with such an exponent, is undefined here, like log of a negative number: a DomainError, fast.
+HUGE = mpmath.mpf(10) ** 100
+_TAME = (sympy.Add, sympy.Mul, sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu,
+         IndGe, IndGt)
 
 
 def _number(e):
@@ -36,7 +44,11 @@ def evaluate(expr, env, memo=None):
         p = primitive(expr)
         if p is None:
             raise DomainError(f"cannot evaluate {type(expr).__name__}")
-        out = p.value(*(evaluate(a, env, memo) for a in expr.args))
+        args = [evaluate(a, env, memo) for a in expr.args]
+        if not isinstance(expr, _TAME) and not (expr.is_Pow and expr.exp.is_Number):
+            if any(abs(a) > HUGE for a in (args[1:] if expr.is_Pow else args)):
+                raise DomainError(f"{p.ascii or type(expr).__name__} of a number beyond 10^100")
+        out = p.value(*args)
         if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
             raise DomainError(f"{p.ascii or type(expr).__name__} is undefined here")
     memo[expr] = out

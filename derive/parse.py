@@ -6,6 +6,7 @@ juxtaposed names); the spec reader and the claim reader differ only in their sco
 """
 import re
 import threading
+import unicodedata
 from fractions import Fraction
 
 import sympy
@@ -21,6 +22,8 @@ MAX_DEPTH = 64
 MAX_TOKENS = 5_000
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 100
+MAX_TERMS = 400     # operands (names, numbers, calls) in one expression: SymPy builds a sum or
+                    # product of n distinct operands one operand at a time, in O(n^2 log n)
 VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy.Rational(2, 3),
           "¼": sympy.Rational(1, 4), "¾": sympy.Rational(3, 4)}
 TOKEN = re.compile(r"\w+|\S")
@@ -97,7 +100,8 @@ class Scope:
         if not arity <= len(args) <= arity + len(defaults):
             raise error(f"{tok} takes {arity}" + (f" to {arity + len(defaults)}" if defaults else "")
                         + f" argument(s), got {len(args)}", tok)
-        return head(*args, *defaults[len(args) - arity:])
+        return real(head(*args, *defaults[len(args) - arity:]), tok,
+                    lambda: f"{tok}({', '.join(str(a) for a in args)})")
 
     def prime_call(self, tok, args):
         head = PRIMES.get(str(tok))
@@ -134,6 +138,16 @@ def number(tok):
     return sympy.Rational(f.numerator, f.denominator)
 
 
+def real(value, tok, shown):
+    """`value`, unless it is a constant that is not a real number (log 0, sqrt(-1), (-8)^(1/3)):
+    those are refused where they are written, never carried into a graph or a verdict."""
+    if isinstance(value, sympy.Basic) and value.is_number and (
+            value.has(sympy.zoo, sympy.nan, sympy.oo, sympy.S.NegativeInfinity, sympy.I)
+            or value.is_extended_real is False):
+        raise error(f"{shown()} is not a real number", tok)
+    return value
+
+
 def power(base, exp, tok):
     if exp.is_Number and abs(exp) > MAX_EXPONENT:
         raise error(f"exponent {exp} exceeds the cap of {MAX_EXPONENT}", tok)
@@ -143,7 +157,7 @@ def power(base, exp, tok):
             raise error("number too large", tok)
     if base == 0 and exp.is_Number and exp < 0:
         raise error("division by zero", tok)
-    return base ** exp
+    return real(base ** exp, tok, lambda: f"({base})^({exp})")
 
 
 class Build(Transformer):
@@ -153,19 +167,34 @@ class Build(Transformer):
         super().__init__()
         self.state = state
 
+    def operand(self, tok):
+        """Count operands of a plain-text parse (the LaTeX reader, which reuses these callbacks,
+        keeps its own count)."""
+        n = getattr(self.state, "operands", None)
+        if n is None:
+            return
+        self.state.operands = n + 1
+        if n + 1 > MAX_TERMS:
+            raise error(f"more than {MAX_TERMS} terms and factors in one expression", tok)
+
     def number(self, c):
+        self.operand(c[0])
         return number(c[0])
 
     def vulgar(self, c):
+        self.operand(c[0])
         return VULGAR[str(c[0])]
 
     def name(self, c):
+        self.operand(c[0])
         return self.state.scope.name(c[0])
 
     def call(self, c):
+        self.operand(c[0])
         return self.state.scope.call(c[0], c[1])
 
     def prime_call(self, c):
+        self.operand(c[0])
         return self.state.scope.prime_call(c[0], c[2])
 
     def deriv(self, c):
@@ -245,6 +274,7 @@ def parse_expression(text, scope, line=1, col=1):
     """Parse `text` (one expression) into SymPy using `scope`; errors carry line and column."""
     check_caps(text, line, col)
     _state.scope = scope
+    _state.operands = 0
     try:
         lark = _lark()
         if len(TOKEN.findall(text)) > MAX_TOKENS:
@@ -270,4 +300,17 @@ def _describe(e, text):
     if tok is not None:
         return f"unexpected '{tok}'"
     ch = text[e.pos_in_stream] if getattr(e, "pos_in_stream", None) is not None and e.pos_in_stream < len(text) else "?"
-    return f"unexpected character '{ch}'"
+    return f"unexpected character {shown_char(ch)}"
+
+
+def shown_char(ch):
+    """A character for a message: quoted when it prints as itself, with its code point and name
+    when it is not ASCII (a Cyrillic 'а' looks like 'a'), and only by code point and name when
+    it is invisible or reorders text (a no-break space, a zero-width joiner, an RTL override)."""
+    if ch.isascii() and ch.isprintable():
+        return f"'{ch}'"
+    name = unicodedata.name(ch, "")
+    code = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+    if ch.isprintable() and unicodedata.category(ch)[0] not in "CZM":
+        return f"'{ch}' ({code})"
+    return code

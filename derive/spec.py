@@ -22,7 +22,10 @@ DECLARE = re.compile(rf"\s*({NAME})\s*:\s*(.*?)\s*$")
 ASSIGN = re.compile(rf"\s*({NAME})\s*=(?!=)(.*)$")
 SAFE_LATEX = re.compile(r"[A-Za-z0-9\\{}_^()' ,.]*")
 FUNCTIONS = sorted(n for n in SPELLINGS if n.isascii())
-UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|read|catcode|def|let|immediate|csname|usepackage)")
+UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|openin|read|catcode|def|edef|gdef|xdef|let|"
+                          r"immediate|csname|usepackage|newcommand|renewcommand|providecommand|"
+                          r"DeclareRobustCommand|expandafter|scantokens|special|directlua|lowercase|"
+                          r"uppercase)|\^\^")   # TeX reads ^^5c as a backslash
 
 
 class SpecScope(Scope):
@@ -152,6 +155,8 @@ def _parse_spec(text):
                          no, col)
     if not nodes:
         raise ParseError("empty spec: no assignment", 1, 1)
+    if not matrix:
+        _written_out(nodes)
     names = scope.leaves + [n.name for n in nodes]
     wrt, at, latex = (), {}, {}
     for no, line in headers:
@@ -168,15 +173,67 @@ def _parse_spec(text):
     leaves = tuple(scope.leaves)
     graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes), wrt or leaves,
                         at, latex, tuple(sorted(dims)), tuple(order))
-    try:
-        graph.sizes(at)
-    except ValueError as e:
-        raise ParseError(f"the at: values disagree on a size: {e}", headers[-1][0] if headers else 1, 1)
-    for name, value in at.items():
-        if len(np.shape(value)) and [len(np.shape(value))] and np.shape(value) != tuple(
-                int(d) if d.is_Integer else np.shape(value)[i] for i, d in enumerate(graph.shape_of(name))):
-            raise ParseError(f"the value of '{name}' has the wrong shape", 1, 1)
+    at_line = next((no for no, line in reversed(headers) if HEADER.match(line).group(1) == "at"), 1)
+    _check_shapes(graph, at, at, at_line)
     return graph
+
+
+def _check_shapes(graph, values, point, line):
+    """Each value of a matrix spec has its variable's shape (a number for a scalar, a list for a
+    vector or a matrix), and the values of `point` agree on every size letter."""
+    for name, value in values.items():
+        want, got = graph.shape_of(name), np.shape(value)
+        if want == SCALAR:
+            ok = got in ((), (1, 1))
+        else:
+            ok = len(got) == 2 and all(not d.is_Integer or int(d) == n for d, n in zip(want, got))
+        if not ok:
+            shown = "a number" if got == () else "×".join(str(n) for n in got)
+            raise ParseError(f"the value of '{name}' has the wrong shape: {shown} for a "
+                             f"{'scalar' if want == SCALAR else '×'.join(str(d) for d in want)}", line, 1)
+    try:
+        graph.sizes(point)
+    except ValueError as e:
+        raise ParseError(f"the values disagree on a size: {e}", line, 1) from None
+
+
+MAX_WRITTEN_DEPTH = 160     # a 50-layer scalar network is about 150
+MAX_WRITTEN_SIZE = 20_000
+
+
+def _written_out(nodes):
+    """Each node written out in the inputs (what checking and `gradients` need) must stay a
+    formula SymPy can build and walk: at most MAX_WRITTEN_DEPTH levels deep and MAX_WRITTEN_SIZE
+    operations. Estimated from the spec alone, before SymPy is asked to build it: 40 lines of
+    `v2 = sigma(v1) + v1*v1` would write out to 2^40 leaves, 300 lines of `v2 = sigma(v1)` nest
+    past Python's recursion limit."""
+    info = {}
+    for node in nodes:
+        depth, size = _measure(node.expr, info, None)
+        e = node.expr
+        head = info[e.name][2] if e.is_Symbol and e.name in info else type(e)
+        info[node.name] = (depth, size, head)
+        if depth > MAX_WRITTEN_DEPTH:
+            raise ParseError(f"written out in the inputs, '{node.name}' is nested more than {MAX_WRITTEN_DEPTH} "
+                             "levels deep", node.line, 1)
+        if size > MAX_WRITTEN_SIZE:
+            raise ParseError(f"written out in the inputs, '{node.name}' has more than {MAX_WRITTEN_SIZE:,} "
+                             "operations", node.line, 1)
+
+
+def _measure(e, info, outer):
+    """(depth, size) of `e` with each node name standing for its written-out form; a sum inside a
+    sum and a product inside a product flatten."""
+    if e.is_Symbol:
+        hit = info.get(e.name)
+        if hit is None:
+            return 1, 1
+        depth, size, head = hit
+        return (depth - 1 if head is outer and head in (sympy.Add, sympy.Mul) else depth), size
+    if not e.args:
+        return 1, 1
+    parts = [_measure(a, info, type(e)) for a in e.args]
+    return 1 + max(d for d, _ in parts), 1 + sum(s for _, s in parts)
 
 
 def _declarations(lines):
@@ -240,6 +297,8 @@ def _pairs(body, off, no, names, scope, what):
 def _values(body, off, no, names, scope, matrix=False):
     out = {}
     for name, right, col in _pairs(body, off, no, names, scope, "value"):
+        if name in out:        # and a list of 100,000 values is refused at its second one
+            raise ParseError(f"'{name}' is given twice", no, col)
         if right.strip().startswith("["):
             if not matrix:
                 raise ParseError(f"'{name}' is a scalar; declare it as vector(n) or matrix(m, n)", no, col)
@@ -286,10 +345,20 @@ def _latex_names(body, off, no, names, scope):
     out = {}
     for name, right, col in _pairs(body, off, no, names, scope, "LaTeX"):
         tex = right.strip()
-        if not SAFE_LATEX.fullmatch(tex) or UNSAFE_LATEX.search(tex) or not tex:
+        if (not SAFE_LATEX.fullmatch(tex) or UNSAFE_LATEX.search(tex) or not tex or len(tex) > 200
+                or _depth(tex) > 8):
             raise ParseError(f"LaTeX name for '{name}' must be a plain name like \\mathcal{{L}}_{{reg}}", no, col)
         out[name] = tex
     return out
+
+
+def _depth(tex):
+    depth = deepest = 0
+    for ch in tex:
+        depth += ch == "{"
+        depth -= ch == "}"
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def parse_values(text, graph, file=None):
@@ -299,8 +368,12 @@ def parse_values(text, graph, file=None):
     try:
         matrix = getattr(graph, "is_matrix", False)
         if text.lstrip().startswith("{"):
-            return _json_values(text, graph, scope)
-        return _values(text, 0, 1, graph.names, scope, matrix)
+            values = _json_values(text, graph, scope)
+        else:
+            values = _values(text, 0, 1, graph.names, scope, matrix)
+        if matrix:
+            _check_shapes(graph, values, {**graph.at, **values}, 1)
+        return values
     except ParseError as e:
         raise e.located(file) from None
 
@@ -314,6 +387,8 @@ def _json_values(text, graph, scope):
         data = json.loads(text, parse_constant=refuse, parse_float=str, parse_int=str)
     except json.JSONDecodeError as e:
         raise ParseError(e.msg, e.lineno, e.colno) from None
+    except RecursionError:
+        raise ParseError("values nested too deeply", 1, 1) from None
     if not isinstance(data, dict):
         raise ParseError("expected a JSON object of values", 1, 1)
     out = {}
