@@ -55,7 +55,7 @@ from derive.rules import SPELLINGS
 
 _ZERO = sympy.S.Zero
 MAX_BLOCK = 1_000_000
-MAX_TERMS = 400     # operands (names, numbers, calls) in one expression: SymPy's sums and products
+MAX_TERMS = 800     # operands (names, numbers, calls) in one expression: SymPy's sums and products
                     # of n operands cost O(n^2), and no derivation line comes near this
 DIGITS = frozenset("0123456789")
 

@@ -22,7 +22,7 @@ MAX_DEPTH = 64
 MAX_TOKENS = 5_000
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 100
-MAX_TERMS = 400     # operands (names, numbers, calls) in one expression: SymPy builds a sum or
+MAX_TERMS = 800     # operands (names, numbers, calls) in one expression: SymPy builds a sum or
                     # product of n distinct operands one operand at a time, in O(n^2 log n)
 VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy.Rational(2, 3),
           "¼": sympy.Rational(1, 4), "¾": sympy.Rational(3, 4)}
