@@ -12,7 +12,7 @@ import sympy
 
 from .errors import ParseError
 from .evaluate import evaluate
-from .rules import derivative
+from .rules import DomainError, derivative
 
 ONE = sympy.Integer(1)
 SCALAR = (ONE, ONE)
@@ -343,6 +343,8 @@ def mevaluate(expr, env, memo=None):
     if key in memo:
         return memo[key][1]
     if isinstance(expr, Leaf):
+        if expr.name not in env:        # as for a scalar graph: a point without this value
+            raise DomainError(f"no value for {expr.name}")
         out = env[expr.name]
     elif isinstance(expr, Const):
         out = np.array([[mpmath.mpf(expr.value.p) / expr.value.q if expr.value.is_Rational
