@@ -49,3 +49,18 @@ def run_cli(*argv):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def run_audited(folder, warm, jobs, needles, cwd):
+    """All `jobs` through the CLI in one subprocess under the audit hook of tests/audited_cli.py;
+    (the finished process, its results document)."""
+    import json
+    import subprocess
+    import sys
+    paths = [folder / "jobs.json", folder / "needles.json", folder / "results.json"]
+    paths[0].write_text(json.dumps([[[str(a) for a in w] for w in warm]] + jobs), encoding="utf-8")
+    paths[1].write_text(json.dumps(needles), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "audited_cli.py"), *map(str, paths)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, json.loads(paths[2].read_text(encoding="utf-8"))

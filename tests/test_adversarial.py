@@ -13,7 +13,6 @@ TSV file itself.
 import io
 import json
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, spec_path
+from conftest import ROOT, run_audited, spec_path
 
 DATA = Path(__file__).resolve().parent / "data" / "adversarial.tsv"
 REGLOG, L2 = str(spec_path("reglog")), str(spec_path("l2"))
@@ -255,67 +254,6 @@ def test_errors_point_at_the_offending_character(tmp_path):
 
 # --- nothing the user wrote is executed (a subprocess with an audit hook) -------------------------
 
-WRAPPER = r"""
-import io, json, os, sys, time, traceback
-jobs, needles, out_path = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
-violations, current = [], [None]
-SPAWN = ("os.system", "os.exec", "os.spawn", "os.posix_spawn", "subprocess.Popen", "pty.spawn")
-FORBIDDEN = ("/etc/passwd", "CANARY")
-
-def strings(code, depth=0):
-    for c in getattr(code, "co_consts", ()):
-        if isinstance(c, str):
-            yield c
-        elif hasattr(c, "co_consts") and depth < 5:
-            yield from strings(c, depth + 1)
-
-def hook(event, args):
-    if event == "compile":
-        src, fname = args[0], args[1] if len(args) > 1 else ""
-        if isinstance(src, bytes):
-            src = src.decode("utf-8", "replace")
-        if not isinstance(src, str):
-            return
-        if isinstance(fname, str) and fname.endswith(".py") and os.path.exists(fname):
-            return                      # a library module being compiled on import
-        for n in needles:
-            if n in src:
-                violations.append([current[0], event, n[:80], str(fname)[:100]])
-    elif event == "exec":
-        consts = "\n".join(strings(args[0]))
-        for n in needles:
-            if n in consts:
-                violations.append([current[0], event, n[:80], str(getattr(args[0], "co_filename", ""))])
-    elif event == "open":
-        path = args[0]
-        if isinstance(path, (str, bytes)) and any(f in os.fsdecode(path) for f in FORBIDDEN):
-            violations.append([current[0], event, os.fsdecode(path)[:200], ""])
-    elif event.startswith(SPAWN):
-        violations.append([current[0], event, repr(args)[:200], ""])
-
-from check.cli import main
-for argv in jobs.pop(0):                # lazily imported modules load before the hook
-    main(argv, out=io.StringIO(), err=io.StringIO())
-sys.addaudithook(hook)
-results = []
-for index, argv in enumerate(jobs):
-    current[0] = index
-    out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
-    try:
-        if argv[0] == "__selftest__":   # proves the hook sees a compile of user text
-            code = eval(compile(argv[1], "<user>", "eval"), {"__builtins__": {}})
-        else:
-            code = main(argv, out=out, err=err)
-    except BaseException:
-        code = "exception"
-        err.write(traceback.format_exc())
-    results.append({"code": code, "out": out.getvalue()[:2000], "err": err.getvalue()[:2000],
-                    "seconds": time.perf_counter() - start})
-with open(out_path, "w") as f:
-    json.dump({"results": results, "violations": violations}, f)
-"""
-
 CODE_LIKE = [c for c in CORPUS if c.id.startswith(("py-", "tex-"))]
 SELFTEST = "0 if 'selftest needle' else 1"
 
@@ -334,12 +272,7 @@ def hooked(tmp_path_factory):
             ["derive", REGLOG, "--format", "json"], ["derive", REGLOG, "--at", "w=1"]]
     needles = sorted({p for c in CODE_LIKE for p in c.pieces if len(p) >= 6}
                      | {"touch CANARY", "__subclasses__", "__mro__", "selftest needle"})
-    (d / "jobs.json").write_text(json.dumps([warm] + jobs), encoding="utf-8")
-    (d / "needles.json").write_text(json.dumps(needles), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, str(d / "jobs.json"), str(d / "needles.json"),
-                           str(d / "results.json")], cwd=work, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    doc = json.loads((d / "results.json").read_text(encoding="utf-8"))
+    proc, doc = run_audited(d, warm, jobs, needles, cwd=work)
     n = len(CODE_LIKE)
     return {"results": doc["results"][:n], "selftest": [v for v in doc["violations"] if v[0] == n],
             "violations": [v for v in doc["violations"] if v[0] != n], "stderr": proc.stderr,

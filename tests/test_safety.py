@@ -4,7 +4,6 @@ One subprocess runs `check.cli.main` on every hostile input with an audit hook i
 (`sys.addaudithook`): a `compile`/`exec` of source containing the user's text, or any attempt to
 start a process, is recorded as a violation. Each run must end within 2 s with an exit status,
 a `file:line:col:` message for bad input (or a verdict), and no traceback."""
-import json
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, spec_path
+from conftest import ROOT, run_audited, spec_path
 
 HOSTILE = [
     "__import__('os').system('touch CANARY')",
@@ -38,55 +37,6 @@ HOSTILE = [
 ]
 # fragments that would show up in any compiled source that came from the texts above
 NEEDLES = HOSTILE + ["touch CANARY", "__subclasses__", "__mro__", "7*7"]
-
-WRAPPER = r"""
-import io, json, os, sys, time, traceback
-jobs, needles, out_path = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
-violations, current = [], [None]
-SPAWN = ("os.system", "os.exec", "os.spawn", "os.posix_spawn", "subprocess.Popen", "pty.spawn")
-
-def hook(event, args):
-    if event in ("compile", "exec"):
-        if event == "compile":
-            src, fname = args[0], args[1] if len(args) > 1 else ""
-        else:
-            code = args[0]
-            src, fname = repr(getattr(code, "co_consts", ())), getattr(code, "co_filename", "")
-        if isinstance(src, bytes):
-            src = src.decode("utf-8", "replace")
-        if not isinstance(src, str):
-            return
-        if isinstance(fname, str) and fname.endswith(".py") and os.path.exists(fname):
-            return                      # a library module being imported
-        for n in needles:
-            if n in src:
-                violations.append([current[0], event, n, str(fname)[:100]])
-    elif event.startswith(SPAWN):
-        violations.append([current[0], event, repr(args)[:200], ""])
-
-from check.cli import main
-warm = jobs.pop(0)                      # load lazily imported modules before the hook
-for argv in warm:
-    main(argv, out=io.StringIO(), err=io.StringIO())
-sys.addaudithook(hook)
-results = []
-for index, argv in enumerate(jobs):
-    current[0] = index
-    out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
-    try:
-        if argv[0] == "__selftest__":   # proves the hook sees a compile of user text
-            code = eval(compile(argv[1], "<user>", "eval"), {"__builtins__": {}})
-        else:
-            code = main(argv, out=out, err=err)
-    except BaseException:
-        code = "exception"
-        err.write(traceback.format_exc())
-    results.append({"argv": argv, "code": code, "out": out.getvalue()[:3000],
-                    "err": err.getvalue()[:3000], "seconds": time.perf_counter() - start})
-with open(out_path, "w") as f:
-    json.dump({"results": results, "violations": violations}, f)
-"""
 
 SPEC = str(spec_path("reglog"))
 LOCATED = re.compile(r"^[^\n]*:\d+:\d+: \S")
@@ -163,13 +113,7 @@ def batch(tmp_path_factory):
             ["check", "adjoints", SPEC, write("warm_sub.txt", "w_bar = z_bar*x\n3 = = \n")],
             ["check", "steps", write("warm_der.txt", "dL/dw = d/dw [ w^2 ]\n = 2*w\n = 3*w\n")],
             ["derive", SPEC, "--format", "json"]]
-    jobs_path, needles_path, out_path = d / "jobs.json", d / "needles.json", d / "results.json"
-    jobs_path.write_text(json.dumps([[[str(a) for a in w] for w in warm]] + jobs), encoding="utf-8")
-    needles_path.write_text(json.dumps(NEEDLES), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, str(jobs_path), str(needles_path), str(out_path)],
-                          cwd=d, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    doc = json.loads(out_path.read_text(encoding="utf-8"))
+    proc, doc = run_audited(d, warm, jobs, NEEDLES, cwd=d)
     selftest = ids.index(("selftest",))
     return {"by_id": dict(zip(ids, doc["results"])),
             "violations": [v for v in doc["violations"] if v[0] != selftest],
