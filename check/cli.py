@@ -1,6 +1,8 @@
 """`barprop`: a thin command line over the derive and check APIs."""
 import argparse
+import functools
 import json
+import math
 import os
 import re
 import sys
@@ -15,6 +17,81 @@ MAX_FILE = 20_000_000
 
 class UsageError(Exception):
     pass
+
+
+class _Exit(Exception):
+    """argparse is done (help printed, or a usage error): leave main() with this status."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that writes to main()'s streams and never raises SystemExit."""
+
+    def __init__(self, *args, streams, **kw):
+        super().__init__(*args, **kw)
+        self.streams = streams
+
+    def print_help(self, file=None):
+        super().print_help(file or self.streams[0])
+
+    def print_usage(self, file=None):
+        super().print_usage(file or self.streams[0])
+
+    def error(self, message):
+        self.print_usage(self.streams[1])
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def exit(self, status=0, message=None):
+        if message:
+            self.streams[1].write(message)
+        raise _Exit(status)
+
+
+def _argument(option, message, value, col=1):
+    """A ParseError about a command-line value: `--opt:1:COL:`, COL counted inside the value."""
+    return ParseError(message, 1, col + len(value[col - 1:]) - len(value[col - 1:].lstrip()), option)
+
+
+NUMBERS = {"seed": (int, "an integer", None),
+           "jobs": (int, "an integer ≥ 1", 1),
+           "deadline": (float, "a number of seconds ≥ 0", 0)}
+
+
+def _numbers(a):
+    """--seed, --jobs, --deadline as numbers; a bad one is an error at its option."""
+    for name, (kind, what, low) in NUMBERS.items():
+        value = getattr(a, name, None)
+        if not isinstance(value, str):
+            continue
+        try:
+            number = kind(value)
+        except ValueError:
+            number = None
+        if number is None or not math.isfinite(number) or (low is not None and number < low):
+            raise _argument(f"--{name}", f"expected {what}, not '{value.strip()}'", value)
+        setattr(a, name, number)
+
+
+def wrt_names(graph, value):
+    """The names of `--wrt w,b` as the graph spells them."""
+    names, col = [], 1
+    for piece in value.split(","):
+        name = piece.strip()
+        if not name:
+            raise _argument("--wrt", "expected a name", value, col)
+        try:
+            (resolved,) = graph.resolve_wrt([name])
+        except ValueError:
+            raise _argument("--wrt", f"unknown name '{name}'; known names: {', '.join(graph.names)}",
+                            value, col) from None
+        if resolved in names:
+            raise _argument("--wrt", f"'{resolved}' is given twice", value, col)
+        names.append(resolved)
+        col += len(piece) + 1
+    return names
 
 
 def read_text(path, what="file"):
@@ -54,21 +131,28 @@ def point_of(graph, at):
 
 def cmd_derive(a, out):
     graph = load_spec(a.spec)
-    wrt = [w.strip() for w in a.wrt.split(",")] if a.wrt else None
-    try:
-        d = graph.backprop(wrt)
-    except ValueError as e:              # an unknown --wrt name (the output's shape is checked on load)
-        raise UsageError(str(e)) from None
+    d = graph.backprop(wrt_names(graph, a.wrt) if a.wrt is not None else None)
     point = point_of(graph, a.at)
-    lr = None
-    if a.lr is not None:
-        lr = parse_values(f"{graph.inputs[0]}={a.lr}", graph, file="--lr")[graph.inputs[0]]
+    lr = learning_rate(a.lr) if a.lr is not None else None
     try:
         if point:
             d.values(point)       # a point outside the domain is an error about the values
         return _derive_output(a, d, graph, point, lr, out)
     except DomainError as e:
         raise ParseError(f"cannot evaluate at these values: {e}", *_values_at(a)) from None
+
+
+def learning_rate(value):
+    """`--lr ETA` as an exact rational."""
+    from derive.parse import parse_expression
+    from derive.spec import ConstScope
+    try:
+        eta = parse_expression(value, ConstScope(), 1, 1)
+    except ParseError as e:
+        raise e.located("--lr") from None
+    if not eta.is_Rational:
+        raise _argument("--lr", f"the learning rate must be a number, not '{value.strip()}'", value)
+    return eta
 
 
 def _values_at(a):
@@ -132,6 +216,8 @@ def cmd_check(a, out):
         try:
             r = check_claim(graph, a.wrt, claim, **_common(a))
         except ParseError as e:
+            if e.file == "--wrt":
+                raise _argument("--wrt", e.message, a.wrt) from None
             raise e.located("--claim" if a.claim is not None else a.claim_file) from None
     elif a.what == "adjoints":
         r = check_adjoints(load_spec(a.spec), read_text(a.submission, "submission"), **_common(a),
@@ -152,9 +238,11 @@ def cmd_exercises(a, out):
     return exercises_command(a, out)
 
 
-def parser():
-    p = argparse.ArgumentParser(prog="barprop", description="Derive and check backprop in bar notation.")
-    sub = p.add_subparsers(dest="command", required=True)
+def parser(out=None, err=None):
+    """The argument parser; its help goes to `out`, its usage errors to `err`."""
+    make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
+    p = make(prog="barprop", description="Derive and check backprop in bar notation.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=make)
     d = sub.add_parser("derive", help="adjoint equations of a forward spec",
                        description="Build the graph of SPEC, run reverse mode symbolically, print the adjoints.")
     d.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
@@ -172,12 +260,12 @@ def parser():
 
     c = sub.add_parser("check", help="judge a claim, adjoint equations or a derivation",
                        description="Judge student work against the true gradient.")
-    cs = c.add_subparsers(dest="what", required=True)
+    cs = c.add_subparsers(dest="what", required=True, parser_class=make)
 
     def common(q):
         q.add_argument("--json", action="store_true", help="print one JSON document")
-        q.add_argument("--seed", type=int, default=0, help="seed of the random points")
-        q.add_argument("--deadline", type=float, default=1.0, help="seconds for symbolic work")
+        q.add_argument("--seed", default=0, help="seed of the random points")
+        q.add_argument("--deadline", default=1.0, help="seconds for symbolic work")
         q.add_argument("--latex", action="store_true", help="read the input as LaTeX")
         q.add_argument("--plain", action="store_true", help="read the input as plain text")
         q.add_argument("--timings", action="store_true", help="report seconds spent")
@@ -208,14 +296,14 @@ def parser():
     gr.add_argument("--out")
     gr.add_argument("--csv")
     gr.add_argument("--gradescope")
-    gr.add_argument("--seed", type=int, default=0)
-    gr.add_argument("--jobs", type=int, default=1)
+    gr.add_argument("--seed", default=0)
+    gr.add_argument("--jobs", default=1)
     gr.add_argument("--feedback", choices=["full", "minimal"], default="full")
     gr.set_defaults(run=cmd_grade)
 
     e = sub.add_parser("exercises", help="list, show or validate exercises",
                        description="The exercises that ship with barprop.")
-    es = e.add_subparsers(dest="action", required=True)
+    es = e.add_subparsers(dest="action", required=True, parser_class=make)
     es.add_parser("list", help="list exercise ids").set_defaults(run=cmd_exercises)
     sh = es.add_parser("show", help="print one exercise")
     sh.add_argument("id")
@@ -230,11 +318,12 @@ def main(argv=None, out=None, err=None):
     """Run the CLI in-process; returns the exit status."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        a = parser().parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
+        a = parser(out, err).parse_args(argv)
+    except _Exit as e:
+        return e.status
     as_json = getattr(a, "json", False)
     try:
+        _numbers(a)
         return a.run(a, out)
     except ParseError as e:
         return _fail(e.to_dict(), str(e), as_json, out, err)

@@ -847,8 +847,9 @@ def summary_text(doc):
 def grade_command(a, out):
     try:
         ex = load_exercise(a.exercise)
-        if a.jobs < 1:
-            raise GradeError("--jobs must be at least 1")
+    except GradeError as e:
+        raise ParseError(str(e), 1, 1, "--exercise") from None
+    try:
         files, _, single = collect(a.submissions)
         if a.gradescope and single and os.path.isdir(a.gradescope):
             raise GradeError(f"--gradescope {a.gradescope} is a folder; for one submission give a file path")
