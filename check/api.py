@@ -3,6 +3,7 @@ import random
 from functools import lru_cache
 
 import mpmath
+import sympy
 
 from derive import Graph, parse_spec
 from derive.mgraph import MatrixGraph
@@ -51,20 +52,28 @@ def _full(truth, scope):
 def _grad_case(truth, name, scope):
     d = truth.derivation
     full_map = {sym(n): truth.graph.full[n] for n in truth.graph.defs}
-    terms = tuple((f"the path through {t.upstream}", d.leaf_adjoints[t.upstream] * t.local.xreplace(full_map))
+    terms = tuple((f"the path through {t.upstream}", d.leaf_adjoints[t.upstream] * t.chain.xreplace(full_map))
                   for t in d.by_name[name].terms)
     return Case(d.leaf_adjoints[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms,
                 values=tuple(p.env[bar(name)] for p in truth.points))
 
 
+def _chained(t):
+    """An edge's term with its local derivative by the chain rule (σ′(u), not y(1−y)), so that
+    diagnosis can name σ written for σ′."""
+    return bar(t.upstream) * t.chain
+
+
 def _local_case(truth, name, scope):
     d = truth.derivation
     a = d.by_name[name]
-    pool = tuple(t.expr for b in d.order if b.name != name for t in b.terms)
-    return Case(a.expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
+    pool = tuple(_chained(t) for b in d.order if b.name != name for t in b.terms)
+    terms = tuple((f"the path through {t.upstream}", _chained(t)) for t in a.terms)
+    return Case(a.expr if a.output else sympy.Add(*(t for _, t in terms)), tuple(p.env for p in truth.points),
+                tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope),
-                tuple((f"the path through {t.upstream}", t.expr) for t in a.terms), pool,
+                terms, pool,
                 tuple(p.env[bar(name)] for p in truth.points))
 
 

@@ -108,7 +108,7 @@ class Truth:
     def _sample(self, n):
         rng = random.Random(self.seed)
         points = []
-        locals_ = [t.local for a in self.derivation.order for t in a.terms]
+        locals_ = [t.chain for a in self.derivation.order for t in a.terms]
         exprs = [node.expr for node in self.graph.nodes] + locals_
         for leaves in self._candidates(rng):
             try:
@@ -149,7 +149,7 @@ class Truth:
         adj = {}
         for a in self.derivation.order:
             adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
-                adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
+                adj[t.upstream] * evaluate(t.chain, env) for t in a.terms)
         return vals, adj
 
     def fd_error(self, i, name):

@@ -7,14 +7,24 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
-from .rules import derivative
+from .rules import derivative, local_derivative
 
 
 @dataclass(frozen=True)
 class Term:
-    """One outgoing edge of a node: `upstream`'s adjoint times the local derivative."""
+    """One outgoing edge of a node: `upstream`'s adjoint times the local derivative.
+
+    `local` is the derivative as printed, in the consumer's own value where the rule table
+    allows (`rules.local_derivative`); `chain` is the same derivative by the plain chain rule
+    (σ′(u)), which numbers, gradients and diagnosis use: 1 − y loses every digit when σ
+    saturates, σ′(u) does not."""
     upstream: str
     local: sympy.Expr
+    chain: sympy.Expr = None
+
+    def __post_init__(self):
+        if self.chain is None:
+            object.__setattr__(self, "chain", self.local)
 
     @property
     def expr(self):
@@ -78,7 +88,7 @@ class Derivation(Printable):
         grads = {}
         for a in self.order:
             grads[a.name] = (sympy.Integer(1) if a.output else sympy.Add(*(
-                grads[t.upstream] * t.local.xreplace(written) for t in a.terms)))
+                grads[t.upstream] * t.chain.xreplace(written) for t in a.terms)))
         return grads
 
     @property
@@ -94,7 +104,7 @@ class Derivation(Printable):
         with with_digits():
             for a in self.order:
                 adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
-                    adj[t.upstream] * evaluate(t.local, env) for t in a.terms)
+                    adj[t.upstream] * evaluate(t.chain, env) for t in a.terms)
                 env[bar(a.name)] = adj[a.name]
         return vals, adj
 
@@ -103,8 +113,14 @@ class Derivation(Printable):
         vals, adj = self.values(point)
         env = {sym(k): v for k, v in vals.items()}
         with with_digits():
-            return {(a.name, t.upstream): (evaluate(t.local, env), adj[t.upstream])
+            return {(a.name, t.upstream): (evaluate(t.chain, env), adj[t.upstream])
                     for a in self.order for t in a.terms}
+
+
+def _term(consumer, s):
+    memo = {}
+    chain = derivative(consumer.expr, s, memo)
+    return Term(consumer.name, local_derivative(consumer.expr, s, sym(consumer.name), memo), chain)
 
 
 def backprop(graph, wrt=None):
@@ -113,7 +129,6 @@ def backprop(graph, wrt=None):
     names, live = graph.backward_order(wrt)
     order = []
     for name in names:
-        terms = tuple(Term(c.name, derivative(c.expr, sym(name)))
-                      for c in graph.consumers[name] if c.name in live)
+        terms = tuple(_term(c, sym(name)) for c in graph.consumers[name] if c.name in live)
         order.append(Adjoint(name, tuple(t for t in terms if t.local != 0), name == graph.output))
     return Derivation(graph, wrt, tuple(order))

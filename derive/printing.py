@@ -41,10 +41,11 @@ def position(e, rank):
 
 
 def ordered_terms(e, rank=None):
-    """Terms as the spec writes them (names in order of appearance), constants and minus last."""
+    """Terms as the spec writes them (names in order of appearance), minus and constants last:
+    `w·x + b + 1`, `1 - y`."""
     rank = rank or {}
     return sorted(e.as_ordered_terms(),
-                  key=lambda t: (t.is_Number, t.could_extract_minus_sign(), position(t, rank),
+                  key=lambda t: (t.could_extract_minus_sign(), t.is_Number, position(t, rank),
                                  -sympy.count_ops(t)))
 
 

@@ -28,6 +28,7 @@ class Primitive:
     latex: str = ""
     gate: str = ""         # the cs231n gate label
     kink: Optional[Callable] = None   # (*args) -> number whose zero is a kink
+    by_output: Optional[Callable] = None   # y -> the derivative of a unary head, in y = head(u)
 
 
 def _log(x):
@@ -64,16 +65,19 @@ TABLE = {p.head: p for p in [
     Primitive(Add, lambda a, i: ONE, lambda *v: mpmath.fsum(v), gate="+"),
     Primitive(Mul, _others, lambda *v: mpmath.fprod(v), gate="*"),
     Primitive(Pow, _pow_d, _pow, gate="^"),
-    Primitive(exp, lambda a, i: exp(a[0]), mpmath.exp, "exp", "exp", r"\exp", "exp"),
+    Primitive(exp, lambda a, i: exp(a[0]), mpmath.exp, "exp", "exp", r"\exp", "exp",
+              by_output=lambda y: y),
     Primitive(log, lambda a, i: 1 / a[0], _log, "log", "log", r"\log", "log"),
-    Primitive(tanh, lambda a, i: TanhPrime(a[0]), mpmath.tanh, "tanh", "tanh", r"\tanh", "tanh"),
+    Primitive(tanh, lambda a, i: TanhPrime(a[0]), mpmath.tanh, "tanh", "tanh", r"\tanh", "tanh",
+              by_output=lambda y: 1 - y ** 2),
     Primitive(sin, lambda a, i: cos(a[0]), mpmath.sin, "sin", "sin", r"\sin", "sin"),
     Primitive(cos, lambda a, i: -sin(a[0]), mpmath.cos, "cos", "cos", r"\cos", "cos"),
     Primitive(Abs, lambda a, i: sign(a[0]), abs, "abs", "abs", r"\operatorname{abs}", "abs",
               kink=lambda x: x),
     Primitive(sign, lambda a, i: ZERO, mpmath.sign, "sign", "sign", r"\operatorname{sign}", "sign",
               kink=lambda x: x),
-    Primitive(Sigma, lambda a, i: SigmaPrime(a[0]), _sigma, "sigma", "σ", r"\sigma", "σ"),
+    Primitive(Sigma, lambda a, i: SigmaPrime(a[0]), _sigma, "sigma", "σ", r"\sigma", "σ",
+              by_output=lambda y: y * (1 - y)),
     Primitive(SigmaPrime, lambda a, i: SigmaPrime(a[0]) * (1 - 2 * Sigma(a[0])),
               lambda x: _sigma(x) * _sigma(-x), "sigma'", "σ′", r"\sigma'", "σ′"),
     Primitive(TanhPrime, lambda a, i: -2 * tanh(a[0]) * TanhPrime(a[0]),
@@ -129,6 +133,16 @@ def partial(expr, i):
     if p is None:
         raise KeyError(f"no derivative rule for {type(expr).__name__}")
     return p.d(expr.args, i)
+
+
+def local_derivative(expr, s, out, memo=None):
+    """∂expr/∂s for the node `out` = expr: a unary head of a composite argument, y = σ(w·x + b),
+    has its derivative written in y (σ′ as y(1−y), CS231n's sigmoid gate), so the pre-activation
+    is not written again in every adjoint; a named argument keeps σ′(z) (CSC321's z̄ = ȳ σ′(z))."""
+    p = primitive(expr)
+    if p is not None and p.by_output and len(expr.args) == 1 and not expr.args[0].is_Atom:
+        return p.by_output(out) * derivative(expr.args[0], s, memo)
+    return derivative(expr, s, memo)
 
 
 def derivative(expr, s, memo=None):

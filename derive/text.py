@@ -69,7 +69,7 @@ def lines(d, printer, point=None, lr=None, expand=False):
         row = f"{printer.name(a.name + '_bar')} = {printer.adjoint(a)}"
         if adj:
             row += f"   = {fmt(adj[a.name])}"
-            edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.local, env))} {sy['x']} upstream {fmt(adj[t.upstream])}"
+            edges = [f"{printer.name(t.upstream)}: local {fmt(evaluate(t.chain, env))} {sy['x']} upstream {fmt(adj[t.upstream])}"
                      for t in a.terms if hasattr(t, "local")]
             if edges:
                 row += "   (" + "; ".join(edges) + ")"

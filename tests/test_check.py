@@ -591,3 +591,18 @@ def test_contract_examples_are_judged_as_their_names_say():
     assert r.first_wrong == 5 and r.items[-1].diagnosis["kind"] == "missing_factor"
     for name in ["reglog", "neuron", "gates", "simple"]:
         assert (CONTRACT / f"{name}.bp").read_text(encoding="utf-8") == text(name)
+
+
+def test_sigma_for_sigma_prime_is_named_when_the_truth_is_written_through_the_output():
+    """derive writes w̄0 = f̄ x0 f(1 − f) for f = σ(w0 x0 + w1 x1 + w2); σ′ of the sum, f(1 − f)
+    and σ(1 − σ) are all correct, and σ of the sum is still the wrong function, not a factor."""
+    spec = "f = sigma(w0*x0 + w1*x1 + w2)\nat: w0=2, x0=-1, w1=-3, x1=-2, w2=-3\n"
+    rep = check_adjoints(spec, "w0_bar = f_bar*sigma(w0*x0 + w1*x1 + w2)*x0\n"
+                               "x0_bar = f_bar*f*(1-f)*w0\n"
+                               "w1_bar = f_bar*sigma'(w0*x0 + w1*x1 + w2)*x1\n"
+                               "x1_bar = f_bar*sigma(w0*x0 + w1*x1 + w2)*(1 - sigma(w0*x0 + w1*x1 + w2))*w1\n"
+                               "w2_bar = f_bar*f\n")
+    got = {i.target: (i.verdict, i.diagnosis and i.diagnosis["kind"]) for i in rep.items}
+    assert got == {"w0_bar": ("incorrect", "derivative_of_wrong_function"), "x0_bar": ("correct", None),
+                   "w1_bar": ("correct", None), "x1_bar": ("correct", None),
+                   "w2_bar": ("incorrect", "derivative_of_wrong_function")}

@@ -1,4 +1,5 @@
 """Every number of the lecture examples (shared/seeds: CS231n lecture 4, CSC321 lecture 6)."""
+import mpmath
 import pytest
 import sympy
 
@@ -51,6 +52,30 @@ def test_sigmoid_neuron_keeps_sigma_prime_in_the_adjoint():
     d = load("neuron").backprop()
     assert d.adjoints["z"] == B("f") * SigmaPrime(S("z"))
     assert d.adjoints["w0"] == B("z") * S("x0")
+
+
+def test_sigmoid_of_an_unnamed_sum_is_differentiated_through_its_output():
+    """CS231n's sigmoid gate: local gradient (1 − f) f = 0.73 · 0.27 ≈ 0.20, the pre-activation
+    not written again in every adjoint; the gradients keep σ′ of the sum."""
+    g = parse_spec("f = sigma(w0*x0 + w1*x1 + w2)")
+    d = g.backprop()
+    f = S("f")
+    assert d.adjoints["w0"] == B("f") * f * (1 - f) * S("x0")
+    assert d.adjoints["w2"] == B("f") * f * (1 - f)
+    assert d.gradients["w2"] == SigmaPrime(S("w0") * S("x0") + S("w1") * S("x1") + S("w2"))
+    edges = d.local_values(NEURON)
+    assert r2(edges[("w2", "f")][0]) == 0.20
+    _, adj = d.values(NEURON)
+    assert {w: r2(adj[w]) for w in NEURON_GRADS} == NEURON_GRADS
+
+
+def test_a_saturated_sigmoid_keeps_its_digits():
+    """f(1 − f) at 30 digits is 0 once σ(u) rounds to 1; the numbers use σ′(u) instead."""
+    d = parse_spec("f = sigma(w*x)").backprop()
+    _, adj = d.values(exact(w=100, x=1))
+    with mpmath.workdps(40):
+        want = 1 / (2 * mpmath.cosh(50)) ** 2
+        assert adj["w"] != 0 and abs(adj["w"] - want) < 1e-20 * want
 
 
 # --- CS231n: the same neuron gate by gate ---------------------------------------------------

@@ -8,7 +8,7 @@ import sympy
 from derive import functions as F
 from derive.evaluate import evaluate
 from derive.functions import sym
-from derive.rules import TABLE, DomainError, derivative, partial, primitive
+from derive.rules import TABLE, DomainError, derivative, local_derivative, partial, primitive
 
 A, B_, C = sym("a"), sym("b"), sym("c")
 POSITIVE_FIRST = {sympy.log, sympy.Pow}     # domains: log(a) and a^b need a > 0
@@ -129,3 +129,25 @@ def test_chain_rule_derivative_matches_sympy_on_a_composite():
     e = F.Sigma(A * B_ + sympy.exp(A)) * sympy.tanh(A) + sympy.log(1 + A ** 2)
     ours, theirs = native(derivative(e, A)), sympy.diff(native(e), A)
     assert sympy.simplify((ours - theirs).rewrite(sympy.exp)) == 0
+
+
+BY_OUTPUT = sorted((h for h, p in TABLE.items() if p.by_output), key=lambda h: h.__name__)
+
+
+@pytest.mark.parametrize("head", BY_OUTPUT, ids=[h.__name__ for h in BY_OUTPUT])
+def test_derivative_in_the_output_is_the_derivative(head):
+    expr, (a,) = application(head)
+    written = native(TABLE[head].by_output(expr))
+    assert sympy.simplify((written - sympy.diff(native(expr), a)).rewrite(sympy.exp)) == 0
+
+
+def test_a_composite_argument_is_differentiated_through_the_output():
+    y, u = sym("y"), A * B_ + C
+    assert local_derivative(F.Sigma(u), A, y) == y * (1 - y) * B_
+    assert local_derivative(sympy.tanh(u), C, y) == 1 - y ** 2
+    assert local_derivative(sympy.exp(u), B_, y) == y * A
+
+
+def test_a_named_argument_keeps_its_prime():
+    assert local_derivative(F.Sigma(A), A, sym("y")) == F.SigmaPrime(A)
+    assert local_derivative(F.Sigma(A) + B_, A, sym("y")) == F.SigmaPrime(A)
