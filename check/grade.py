@@ -36,6 +36,10 @@ Undecided items earn 0 and are listed under ``needs_review``. A part that cannot
 student whose file cannot be decoded, is empty, names an unknown part, or has no readable
 line at all gets ``error`` and 0 -- the batch always goes on.
 
+Each student gets a wall-clock limit (`STUDENT_SECONDS`, by SIGALRM). SIGALRM works only on the
+main thread, so when grade() runs elsewhere (a web server's thread) students are graded in a
+forked worker process, whose tasks run on its main thread, even with ``jobs=1``.
+
 Results are deterministic for a seed: no timestamps, no timings, students sorted by file
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
@@ -582,10 +586,16 @@ class StudentTimeout(BaseException):
     it, or the rest of the student's parts would run with no time limit at all."""
 
 
+def _alarm_works():
+    """SIGALRM can stop a student here: the platform has interval timers and this is the main
+    thread (a forked grading worker runs its tasks on its own main thread)."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
 @contextlib.contextmanager
 def _time_limit(seconds):
-    """A wall-clock limit on one student (main thread only; workers run tasks there)."""
-    if threading.current_thread() is not threading.main_thread():
+    """A wall-clock limit on one student; grade() only runs students where `_alarm_works()`."""
+    if not _alarm_works():
         yield
         return
 
@@ -708,31 +718,14 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
     jobs = min(jobs, len(files)) or 1
     _warm(ex, seed)
     work = [(ex, name, path, seed, feedback) for name, path in files]
-    results = {}
-    if jobs == 1:
+    if jobs == 1 and _alarm_works():
+        results = {}
         for w in work:
             results[w[1]] = _work(w)
             if progress:
                 progress(w[1])
-    else:
-        import multiprocessing
-        ctx = multiprocessing.get_context("fork")
-        lost = []
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_limit_memory) as pool:
-            futures = {pool.submit(_work, w): w for w in work}
-            for f in as_completed(futures):
-                w = futures[f]
-                try:
-                    results[w[1]] = f.result()
-                except Exception:          # a worker died (killed, out of memory): the pool is broken
-                    lost.append(w)         # and every student still in it is lost with it
-                    continue
-                if progress:
-                    progress(w[1])
-        for w in sorted(lost, key=lambda w: w[1]):
-            results[w[1]] = _alone(ex, w, ctx)
-            if progress:
-                progress(w[1])
+    else:                # off the main thread even one job goes to a worker, for the time limit
+        results = _in_workers(ex, work, jobs, progress)
     students, kinds = [], {}
     for name, _ in files:
         res, ks = results[name]
@@ -744,6 +737,29 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
                "mean_score": _r(sum(scores) / len(scores)) if scores else None,
                "common_mistakes": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
     return {"exercise": ex.id, "seed": seed, "students": students, "summary": summary}
+
+
+def _in_workers(ex, work, jobs, progress):
+    """{student: result} from `jobs` forked worker processes (memory-capped, time-limited)."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    results, lost = {}, []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_limit_memory) as pool:
+        futures = {pool.submit(_work, w): w for w in work}
+        for f in as_completed(futures):
+            w = futures[f]
+            try:
+                results[w[1]] = f.result()
+            except Exception:          # a worker died (killed, out of memory): the pool is broken
+                lost.append(w)         # and every student still in it is lost with it
+                continue
+            if progress:
+                progress(w[1])
+    for w in sorted(lost, key=lambda w: w[1]):
+        results[w[1]] = _alone(ex, w, ctx)
+        if progress:
+            progress(w[1])
+    return results
 
 
 def _warm(ex, seed):

@@ -76,7 +76,8 @@ def test_the_installed_command_exits_with_the_usage_status():
 # ---- values of options: `--option:1:COL: message` -------------------------------------------
 
 VALUES = [
-    (["derive", REGLOG, "--wrt", "q"], "--wrt:1:1: unknown name 'q'; known names: w, x, b, t, lambda, z, y, L, R, L_reg"),
+    (["derive", REGLOG, "--wrt", "q"],
+     "--wrt:1:1: unknown name 'q'; known names: w, x, b, t, lambda, z, y, L, R, L_reg"),
     (["derive", REGLOG, "--wrt", "w,q"], "--wrt:1:3: unknown name 'q'"),
     (["derive", REGLOG, "--wrt", "w, b,  q"], "--wrt:1:8: unknown name 'q'"),
     (["derive", REGLOG, "--wrt", "w,,b"], "--wrt:1:3: expected a name"),
@@ -91,7 +92,8 @@ VALUES = [
     (["check", "grad", REGLOG, "--wrt", "q", "--claim", "1"], "--wrt:1:1: unknown name 'q'; known names: w, x"),
     (["check", "grad", L2, "--wrt", "V", "--claim", "1"], "--wrt:1:1: unknown name 'V'; known names: W, x, q, f"),
     (["check", "grad", REGLOG, "--wrt", "w", "--claim", "(y - t)*sigma'(z)*q"], "--claim:1:19: unknown name 'q'"),
-    (["check", "grad", REGLOG, "--wrt", "w", "--claim", "1", "--seed", "1.5"], "--seed:1:1: expected an integer, not '1.5'"),
+    (["check", "grad", REGLOG, "--wrt", "w", "--claim", "1", "--seed", "1.5"],
+     "--seed:1:1: expected an integer, not '1.5'"),
     (["check", "grad", REGLOG, "--wrt", "w", "--claim", "1", "--deadline", "-1"],
      "--deadline:1:1: expected a number of seconds ≥ 0, not '-1'"),
     (["check", "adjoints", REGLOG, "x.txt", "--deadline", "nan"],

@@ -1,7 +1,7 @@
 """Same input and seed, same bytes (issue #8): `grade` (results JSON, CSV, Gradescope folder) with
---jobs 1 and --jobs 2, `check ... --json` and `derive --format json`, in separate processes with
-different PYTHONHASHSEED values, so neither set order, dict order of hashed keys, worker
-scheduling nor the run itself can change a byte.
+--jobs 1, with --jobs 2 and off the main thread, `check ... --json` and `derive --format json`, in
+separate processes with different PYTHONHASHSEED values, so neither set order, dict order of
+hashed keys, worker scheduling nor the run itself can change a byte.
 
 Claims here settle symbolically on the cheap path; a claim whose symbolic reduction runs near its
 deadline may report `zero` on one run and `timeout` on a busier one (the verdict is the same;
@@ -21,7 +21,7 @@ SAMPLES = ROOT / "exercises" / "samples"
 REGLOG, L2 = spec_path("reglog"), spec_path("l2")
 
 DRIVER = r"""
-import io, os, sys
+import io, os, sys, threading
 from check.cli import main
 out_dir, subs = sys.argv[1], sys.argv[2]
 reglog, l2, sub_file, steps_file, values = sys.argv[3:8]
@@ -43,6 +43,13 @@ for jobs in ("1", "2"):
     os.makedirs(d)
     run(f"grade-one-j{jobs}.txt", ["grade", "--exercise", "csc321-reg-logistic", os.path.join(subs, "wrong_sign.txt"),
         "--jobs", jobs, "--out", "-", "--gradescope", os.path.join(d, "gs.json")])
+d = os.path.join(out_dir, "grade-thread-s0")
+os.makedirs(d)
+worker = threading.Thread(target=run, args=("grade-thread-s0.txt", ["grade", "--exercise", "csc321-reg-logistic",
+    subs, "--out", os.path.join(d, "results.json"), "--csv", os.path.join(d, "results.csv"),
+    "--gradescope", os.path.join(d, "gradescope")]))
+worker.start()
+worker.join()
 for seed in ("0", "5"):
     run(f"grad-ok-{seed}.json", ["check", "grad", reglog, "--wrt", "w", "--json", "--seed", seed,
         "--claim=(sigma(w*x + b) - t)*sigma(w*x + b)*(1 - sigma(w*x + b))*x + lambda*w"])
@@ -147,6 +154,14 @@ def test_byte_identical_across_jobs(runs):
         assert tree[f"grade-j1-s{seed}.txt"] == tree[f"grade-j2-s{seed}.txt"]
     assert tree["grade-one-j1/gs.json"] == tree["grade-one-j2/gs.json"]
     assert tree["grade-one-j1.txt"] == tree["grade-one-j2.txt"]
+
+
+def test_byte_identical_when_graded_off_the_main_thread(runs):
+    tree = runs["1"]
+    one = {n.split("/", 1)[1]: b for n, b in tree.items() if n.startswith("grade-j1-s0/")}
+    thread = {n.split("/", 1)[1]: b for n, b in tree.items() if n.startswith("grade-thread-s0/")}
+    assert one and one == thread
+    assert tree["grade-thread-s0.txt"] == tree["grade-j1-s0.txt"]
 
 
 def test_the_seed_is_what_changes_the_points(runs):
