@@ -15,11 +15,13 @@ from derive.functions import BAR
 from derive.matrix import ONE, SCALAR, Elem, Leaf, MExpr, ShapeError, elem, lift, mevaluate, show_shape, transpose
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
+from derive.printing import Text
 from derive.rules import DomainError
 
 from .evidence import FD_TOL, REL_TOL, cached_truth
 from .verdict import Verdict
 
+_text = Text(ascii=False)
 SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
 PER_SETTING = (6, 5, 5)
 FLOAT_ENTRIES = 4_000
@@ -312,9 +314,10 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col):
         k = _ratio(c, t)
         if k is not None and _same_at(truth, claim, lambda env: k * target(env)):
             return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
-        wrong = _wrong_function(case.truth)
-        if wrong is not None and _same_at(truth, claim, wrong[0]):
-            return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
+        for base in (case.truth, _written_out(truth.derivation, case.truth, {})):
+            wrong = _wrong_function(base)
+            if wrong is not None and _same_at(truth, claim, wrong[0]):
+                return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
     for flip in _subsets(sorted(set(leaves))):
         e = _reread(text, truth, fmt, line, col, flip)
         if e is not None and e.shape == want and _same_at(truth, e, target):
@@ -332,6 +335,10 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col):
                                    f"{case.name}̄ is {show_shape(want)}"}
         return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
                                                   f"but {case.name}̄ must be {show_shape(want)}"}
+    if claim is not None:
+        size = _size_factor(truth, case, claim, target)
+        if size is not None:
+            return size
     for m in re.finditer(r"[*@]", text):
         e = _reread(text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
         if e is not None and e.shape == want and _same_at(truth, e, target):
@@ -390,6 +397,40 @@ def _wrong_function(e):
         return _rebuild(x, [walk(k) for k in kids])
     out = walk(e)
     return (out, found[0]) if found else None
+
+
+def _written_out(derivation, e, memo):
+    """`e` with every adjoint in it replaced by its own expression, down to the output's 1, so
+    that the σ′ of a layer below (inside Z̄ of W̄1 = xᵀ Z̄) is in sight of the σ-for-σ′ diagnosis."""
+    if isinstance(e, Leaf):
+        name = e.name[:-len(BAR)] if e.name.endswith(BAR) else None
+        if name not in derivation.by_name:
+            return e
+        if name not in memo:
+            memo[name] = _written_out(derivation, derivation.by_name[name].expr, memo)
+        return memo[name]
+    kids = e.children()
+    return _rebuild(e, [_written_out(derivation, k, memo) for k in kids]) if kids else e
+
+
+def _size_factor(truth, case, claim, target):
+    """A size letter as a factor of the whole or of one term (a mean's 1/N left out, or one too
+    many): the ratio differs between size settings, so it is not a constant factor."""
+    terms = _terms(case.truth)
+    parts = [None] + (terms if len(terms) > 1 else [])
+    for letter in sorted(dict(truth.points[0]["__sizes__"])):
+        for power, kind in ((1, "missing_factor"), (-1, "extra_factor")):
+            for t in parts:
+                def scaled(env, letter=letter, power=power, t=t):
+                    k = mpmath.mpf(dict(env["__sizes__"])[letter]) ** power
+                    if t is None:
+                        return target(env) * k
+                    v = _value(t, env)
+                    return None if v is None else target(env) + v * (k - 1)
+                if _same_at(truth, claim, scaled):
+                    where = "" if t is None else f" in the term {_text.doprint(t)}"
+                    return {"kind": kind, "message": f"{kind.split('_')[0]} factor 1/{letter}{where}"}
+    return None
 
 
 def _rebuild(x, kids):

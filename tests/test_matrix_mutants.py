@@ -25,7 +25,10 @@ s = X @ w
 L = mean(s^2)
 """
 
-SPECS = {"l2": L2, "mlp": MLP, "two_layer": TWO, "batch": BATCH, "reg": REG, "tied": TIED, "mean": MEAN}
+RELU_MEAN = spec_text("relu_mean")
+
+SPECS = {"l2": L2, "mlp": MLP, "two_layer": TWO, "batch": BATCH, "reg": REG, "tied": TIED, "mean": MEAN,
+         "relu_mean": RELU_MEAN}
 
 
 def adjoint_item(spec, line):
@@ -92,6 +95,13 @@ MUTANTS = [
     ("two_layer", None, "W1_bar = x.T @ h_bar", "missing_factor"),
     ("reg", None, "W_bar = q_bar @ x.T + W", "missing_factor"),
     ("mean", None, "s_bar = 2*s", "missing_factor"),         # the 1/N of the mean: not a constant factor
+    # a batch size as a factor: of the whole claim or of one term, whatever N is
+    ("relu_mean", "b1", "sum((S - Y) @ W2.T * relu'(Z), axis=0)", "missing_factor"),
+    ("relu_mean", "W1", "X.T @ ((S - Y) @ W2.T * relu'(Z)) + lambda*W1", "missing_factor"),
+    ("relu_mean", "W1", "X.T @ ((S - Y)/N @ W2.T * relu'(Z)) + lambda*W1/N", "extra_factor"),
+    # σ for σ′ (relu for relu′) a layer below, inside an adjoint the claim writes out
+    ("relu_mean", "W1", "X.T @ ((S - Y)/N @ W2.T * relu(Z)) + lambda*W1", "derivative_of_wrong_function"),
+    ("batch", "W1", "X.T @ ((Y - T) @ W2.T * sigma(Z))", "derivative_of_wrong_function"),
 ]
 
 
@@ -103,7 +113,7 @@ def test_the_table_is_large_and_covers_every_matrix_kind():
     assert len(MUTANTS) >= 20
     assert {m[3] for m in MUTANTS} == {
         "sign", "constant_factor", "derivative_of_wrong_function", "transpose", "wrong_shape",
-        "missing_batch_sum", "elementwise_vs_matmul", "missing_term", "missing_factor"}
+        "missing_batch_sum", "elementwise_vs_matmul", "missing_term", "missing_factor", "extra_factor"}
 
 
 @pytest.mark.parametrize("spec,wrt,text,kind", MUTANTS, ids=[_id(m) for m in MUTANTS])
@@ -162,6 +172,10 @@ CORRECT = [
     ("mean", "w", "X.T @ (2*s/N)"),
     ("mean", "w", r"\frac{2}{N} X^\top s"),
     ("mean", "X", "2*s @ w.T / N"),
+    ("relu_mean", "W1", "X.T @ ((S - Y)/N @ W2.T * relu'(Z)) + lambda*W1"),
+    ("relu_mean", "W1", r"\frac{1}{N} X^\top \left((S - Y) W_2^\top \circ \operatorname{relu}'(Z)\right) + \lambda W_1"),
+    ("relu_mean", "b1", "sum(A_bar * relu'(Z), axis=0)"),
+    ("relu_mean", "W2", "A.T @ (S - Y) / N + lambda*W2"),
 ]
 
 
