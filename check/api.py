@@ -145,9 +145,9 @@ def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
-        raise ParseError(e.message, 0, 0, "--wrt") from None
+        raise ParseError(e.message, 1, 1, "--wrt") from None
     if name not in b.derivation.by_name:
-        raise ParseError(f"the output does not depend on '{name}'", 0, 0, "--wrt")
+        raise ParseError(f"the output does not depend on '{name}'", 1, 1, "--wrt")
     rs = rows(clean(claim), fmt)
     if not rs:
         raise ParseError("empty claim", 1, 1)
