@@ -300,7 +300,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         raise _whole((parsed[0][3], parsed[0][0].line), file)
     exprs = [scope.expand(e).xreplace(given) for _, _, e, err in parsed if err is None]
     points = _points(graph, seed, exprs)
-    items, prev, prev_fd = [], None, None
+    items, prev, head = [], None, None
     for row, lhs, expr, err in parsed:
         label = f"line {row.line}"
         if err is not None:
@@ -310,6 +310,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         full = scope.expand(expr).xreplace(given)
         if row.lhs:
             truth_expr, fd = lhs[2], lhs[3]
+            head = (_derivative_name(row), truth_expr, fd) if lhs[0] == "derivative" and fd is not None else None
             if lhs[0] == "given":
                 prev = full
                 continue
@@ -322,10 +323,33 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
         case = Case(truth_expr, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
                     fd_errors, lambda e: e)
-        items.append(judge(label, full, case, deadline, row.line))
+        v = judge(label, full, case, deadline, row.line)
+        if v.verdict == "incorrect" and not row.lhs and head is not None:
+            v = _back_on_track(v, full, head, points)
+        items.append(v)
         prev = full
     first = next((v.line for v in items if v.verdict == "incorrect"), None)
     return Report("steps", tuple(items), first)
+
+
+def _derivative_name(row):
+    t = target(row.lhs, row.line)
+    return f"∂{t.num}/∂{t.name}"
+
+
+def _back_on_track(v, full, head, points):
+    """A row that does not follow from the row above but equals the chain's true left-hand side
+    undoes an earlier mistake: still incorrect as a step, and the message says so."""
+    name, truth, fd = head
+    case = Case(truth, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
+                tuple(fd(env) for env, _ in points), None)
+    if judge(v.target, full, case, 0, v.line).verdict != "correct":
+        return v
+    diagnosis = dict(v.diagnosis or {"kind": "other"})
+    how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
+    diagnosis["message"] = f"does not follow from the row above{how}, but equals the true {name}: it undoes an earlier mistake"
+    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, diagnosis, v.first_wrong, v.line,
+                   v.seconds, v.score)
 
 
 def _steps_lhs(row, scope, given, rhs, fmt):

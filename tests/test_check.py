@@ -606,3 +606,12 @@ def test_sigma_for_sigma_prime_is_named_when_the_truth_is_written_through_the_ou
     assert got == {"w0_bar": ("incorrect", "derivative_of_wrong_function"), "x0_bar": ("correct", None),
                    "w1_bar": ("correct", None), "x1_bar": ("correct", None),
                    "w2_bar": ("incorrect", "derivative_of_wrong_function")}
+
+
+def test_a_row_that_undoes_an_earlier_mistake_is_wrong_as_a_step_and_says_it_is_back_on_track():
+    wrong = CALCULUS_CLASS.replace("sigma'(w*x + b) * d/dw", "sigma(w*x + b) * d/dw")
+    rep = check_steps(wrong, spec=spec_path("reglog").read_text(encoding="utf-8"))
+    assert rep.first_wrong == 4
+    last = rep.items[-1]
+    assert last.verdict == "incorrect" and "equals the true ∂L_reg/∂w" in last.diagnosis["message"]
+    assert "equals the true" not in rep.items[-2].diagnosis["message"]
