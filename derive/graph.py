@@ -10,6 +10,8 @@ from .functions import sym
 from .names import canonical
 from .rules import primitive
 
+MAX_WRITTEN_SIZE = 20_000   # operations of one node or gradient written out in the inputs
+
 
 @dataclass(frozen=True)
 class Node:

@@ -264,6 +264,64 @@ def fill(a, shape):
     return a if a.shape == shape else Fill(a, shape)
 
 
+def rebuild(x, kids):
+    """`x` with new children, through the constructors: shapes checked, elementwise work folded."""
+    if isinstance(x, MatMul):
+        return matmul(*kids)
+    if isinstance(x, Transpose):
+        return transpose(kids[0])
+    if isinstance(x, Elem):
+        try:
+            return elem(x.template, *kids)
+        except ShapeError:     # a row and a column spread to x.shape, as elem() itself keeps them
+            return Elem(x.template, tuple(kids), x.shape)
+    if isinstance(x, Reduce):
+        return reduce(x.kind, kids[0], x.axis)
+    if isinstance(x, Fill):
+        return fill(kids[0], x.shape)
+    return x
+
+
+def written_size(e, table, memo):
+    """Operations of `substitute(e, table, ...)` counted without building it (each name once),
+    so that an expansion that would double with every layer is refused before it is built."""
+    if isinstance(e, Leaf):
+        if e.name not in table:
+            return 0
+        if e.name not in memo:
+            memo[e.name] = written_size(table[e.name], table, memo)
+        return memo[e.name]
+    return count_ops(e, shallow=True) + sum(written_size(k, table, memo) for k in e.children())
+
+
+def substitute(e, table, memo):
+    """`e` with every Leaf that `table` names replaced by its expression, substituted in turn
+    (each name once, through `memo`)."""
+    if isinstance(e, Leaf):
+        if e.name not in table:
+            return e
+        if e.name not in memo:
+            memo[e.name] = substitute(table[e.name], table, memo)
+        return memo[e.name]
+    kids = e.children()
+    return rebuild(e, [substitute(k, table, memo) for k in kids]) if kids else e
+
+
+def count_ops(e, shallow=False):
+    """Operations `e` writes as a tree: each @, ᵀ and reduction, and its templates' own
+    (`shallow`: the node's own only)."""
+    own = int(sympy.count_ops(e.template)) if isinstance(e, Elem) else int(
+        isinstance(e, (MatMul, Transpose, Reduce)))
+    return own if shallow else own + sum(count_ops(k) for k in e.children())
+
+
+def preorder(e):
+    """`e` and every subexpression, parents first."""
+    yield e
+    for k in e.children():
+        yield from preorder(k)
+
+
 def unbroadcast(g, shape):
     """The adjoint of a broadcast operand: sum over the axes it was spread along."""
     if g.shape == shape:

@@ -8,8 +8,9 @@ import sympy
 
 from .evaluate import DIGITS
 from .backprop import Printable
-from .graph import GraphBase
-from .matrix import Leaf, SCALAR, fill, lift, mevaluate, vjp
+from .graph import MAX_WRITTEN_SIZE, GraphBase
+from .functions import BAR
+from .matrix import Leaf, SCALAR, fill, lift, mevaluate, substitute, vjp, written_size
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,22 @@ class MatrixDerivation(Printable):
     wrt: tuple
     order: tuple
 
+    @cached_property
+    def leaf_adjoints(self):
+        """Every adjoint in the inputs only, forward names and other adjoints written out (the
+        calculus-class full expansion); None for one that would exceed MAX_WRITTEN_SIZE
+        operations (a residual net doubles it with every layer)."""
+        table = {n.name: n.expr for n in self.graph.nodes}
+        table.update({a.name + BAR: a.expr for a in self.order})
+        sizes, memo = {}, {}
+        return {a.name: substitute(leaf, table, memo)
+                if written_size(leaf := Leaf(a.name + BAR, a.shape), table, sizes) <= MAX_WRITTEN_SIZE
+                else None for a in self.order}
+
     @property
     def gradients(self):
-        """Matrix adjoints have no compact leaf-only form here; the adjoint expressions stand in."""
-        return {w: self.by_name[w].expr for w in self.wrt}
+        """wrt name -> ∂output/∂name in the inputs only, or in adjoints when that is too large."""
+        return {w: self.leaf_adjoints[w] or self.by_name[w].expr for w in self.wrt}
 
     def values(self, point):
         env = self.graph.values(point)

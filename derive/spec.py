@@ -6,7 +6,7 @@ import sympy
 
 from .errors import ParseError
 from .functions import BAR, sym
-from .graph import Graph, Node
+from .graph import MAX_WRITTEN_SIZE, Graph, Node
 from .matrix import SCALAR, Leaf, lift
 from .mgraph import MatrixGraph, MNode
 from .mscope import Dim, MatrixOps, parse_dims
@@ -198,7 +198,6 @@ def _check_shapes(graph, values, point, line):
 
 
 MAX_WRITTEN_DEPTH = 160     # a 50-layer scalar network is about 150
-MAX_WRITTEN_SIZE = 20_000
 
 
 def _written_out(nodes):

@@ -2,8 +2,10 @@
 import mpmath
 import sympy
 
-from .printing import Text, ranked
 from .functions import sym
+from .graph import MAX_WRITTEN_SIZE
+from .matrix import Const, Leaf, MExpr, count_ops, preorder
+from .printing import Text, ranked
 
 
 SYMBOLS = {False: {"d": "∂", "x": "×", "eta": "η", "<-": "←", "-": "−"},
@@ -35,15 +37,22 @@ def signed(v):
 
 
 def ops(e):
-    return int(sympy.count_ops(e))
+    return count_ops(e) if isinstance(e, MExpr) else int(sympy.count_ops(e))
+
+
+def _written(e):
+    """An expression and its subexpressions that do some work (no names, numbers or −x)."""
+    if isinstance(e, MExpr):
+        return (s for s in preorder(e) if not isinstance(s, (Leaf, Const)))
+    return (s for s in sympy.preorder_traversal(e) if not s.is_Atom and not (s.is_Mul and s.args[0] == -1))
 
 
 def repeated(exprs, limit=6):
     """Subexpressions the full expansion writes more than once (backprop computes each once)."""
     counts = {}
     for e in exprs:
-        for sub in sympy.preorder_traversal(e):
-            if not sub.is_Atom and not (sub.is_Mul and sub.args[0] == -1) and ops(sub) >= 1:
+        for sub in _written(e):
+            if ops(sub) >= 1:
                 counts[sub] = counts.get(sub, 0) + 1
     rows = sorted(((c, ops(s), s) for s, c in counts.items() if c > 1), key=lambda r: (-r[1], -r[0], str(r[2])))
     out = []
@@ -76,15 +85,21 @@ def lines(d, printer, point=None, lr=None, expand=False):
         back.append(row)
     out.append((f"backward ({printer.name('v_bar')} = {sy['d']}{printer.name(g.output)}/{sy['d']}v)", back))
     grads = d.gradients
+    too_big = {w for w in d.wrt if d.leaf_adjoints[w] is None}
     out.append(("gradients", [f"{sy['d']}{printer.name(g.output)}/{sy['d']}{printer.name(w)} = {printer.doprint(grads[w])}"
-                              + (f"   = {fmt(adj[w])}" if adj else "") for w in d.wrt]))
+                              + (f"   = {fmt(adj[w])}" if adj else "")
+                              + (f"   (in adjoints: written out in the inputs it has more than "
+                                 f"{MAX_WRITTEN_SIZE:,} operations)" if w in too_big else "") for w in d.wrt]))
     if lr is not None and adj:
         eta = mpmath.mpf(lr.p) / lr.q
         out.append((f"gradient step ({sy['eta']} = {printer.doprint(lr)})",
                     [f"{printer.name(w)} {sy['<-']} {fmt(vals[w])} {sy['-']} {fmt(eta)}{printer.times}{signed(adj[w])} = {fmt(vals[w] - eta * adj[w])}"
                      for w in d.wrt if w in vals]))
-    if expand and getattr(g, "is_matrix", False):
-        out.append(("calculus-class full expansion", ["not available for matrix specs: see the adjoints"]))
+    if expand and too_big:
+        out.append(("calculus-class full expansion", [
+            f"not written: {', '.join(printer.name(w) for w in sorted(too_big))} would have more than "
+            f"{MAX_WRITTEN_SIZE:,} operations each in the inputs, which backprop computes in "
+            f"{sum(ops(a.expr) for a in d.order)}"]))
     elif expand:
         adj_ops = sum(ops(a.expr) for a in d.order)
         full_ops = sum(ops(grads[w]) for w in d.wrt)

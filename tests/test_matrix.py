@@ -377,6 +377,30 @@ def test_adjoints_agree_with_central_differences(name):
         close(adj[n], fd_gradient(g, point, n), 1e-12)
 
 
+@pytest.mark.parametrize("name", ALL_SPECS())
+def test_gradients_are_written_in_the_inputs_and_equal_the_adjoints(name):
+    g = graph_of(name)
+    d = g.backprop(g.inputs)
+    point = random_point(g, random.Random(3))
+    _, adj = d.values(point)
+    env = {k: v for k, v in g.values(point).items() if k in g.inputs or k == "__sizes__"}
+    for w, e in d.gradients.items():
+        assert {leaf.name for leaf in e.leaves()} <= set(g.inputs), w
+        assert e.shape == g.shape_of(w)
+        with mpmath.workdps(30):
+            close(mevaluate(e, env), adj[w], 1e-13)
+
+
+def test_matrix_expand_counts_operations_and_names_the_repeats(cli):
+    code, out, _ = cli("derive", spec_path("mlp"), "--expand")
+    assert code == 0
+    block = out.split("calculus-class full expansion\n", 1)[1]
+    full, adjoints = map(int, re.search(r"full expansion (\d+), backprop adjoints (\d+)", block).groups())
+    assert full > 3 * adjoints
+    assert "repeated 5×: σ(W1 x + b1)" in block
+    assert "∂L/∂W1 = ((W2ᵀ (W2 σ(W1 x + b1) + b2 - t)) ∘ σ′(W1 x + b1)) xᵀ" in block
+
+
 def test_bundled_matrix_specs_are_found():
     assert {"l2", "mlp", "two_layer"} <= set(BUNDLED)
 
@@ -557,3 +581,16 @@ def test_relu_jacobian_is_diagonal_by_finite_differences():
     # and the adjoint the tool derives is that diagonal applied entry by entry: x̄ = h̄ ∘ relu′(x)
     _, adj = g.backprop().values({"x": x})
     close(adj["x"], np.array([[J[i, i]] for i in range(D)], dtype=object), 1e-20)
+
+
+def test_a_residual_net_too_large_to_write_out_keeps_its_gradients_in_adjoints(cli, tmp_path):
+    """Each residual layer doubles the written-out gradient; 30 layers stay in adjoint form,
+    counted before anything is built, instead of taking minutes."""
+    rows = ["x: vector(D)", "W: matrix(D, D)"] + [
+        f"h{i} = tanh(W @ {'x' if i == 1 else f'h{i - 1}'}) + {'x' if i == 1 else f'h{i - 1}'}" for i in range(1, 31)]
+    spec = tmp_path / "res.bp"
+    spec.write_text("\n".join(rows + ["L = sum(h30*h30)"]) + "\n", encoding="utf-8")
+    d = parse_spec(spec.read_text(encoding="utf-8")).backprop()
+    assert d.leaf_adjoints["W"] is None and d.gradients["W"] == d.by_name["W"].expr
+    code, out, _ = cli("derive", spec, "--expand")
+    assert code == 0 and "more than 20,000 operations" in out.split("calculus-class full expansion")[1]
