@@ -82,8 +82,16 @@ class Printer:
     slots = {}
     rank = {}
 
+    _memo = None
+
     def doprint(self, e):
-        return self._print(sympy.Integer(e) if isinstance(e, int) else e)
+        """`e` printed; a subexpression the tree repeats (the full expansion of a deep chain
+        writes each layer many times) is printed once per call."""
+        outer, self._memo = self._memo, {}
+        try:
+            return self._print(sympy.Integer(e) if isinstance(e, int) else e)
+        finally:
+            self._memo = outer
 
     def forward(self, graph, node):
         """A node's expression with its names in the order its own line writes them."""
@@ -116,10 +124,16 @@ class Printer:
         return out or "0"
 
     def _print(self, e):
+        memo = self._memo if not self.slots and isinstance(e, sympy.Basic) else None
+        if memo is not None and e in memo:
+            return memo[e]
         for cls in type(e).__mro__:
             method = getattr(self, "_print_" + cls.__name__, None)
             if method is not None:
-                return method(e)
+                out = method(e)
+                if memo is not None:
+                    memo[e] = out
+                return out
         raise TypeError(f"cannot print {type(e).__name__}")
 
     def paren(self, e, level):
