@@ -10,15 +10,19 @@ import numpy as np
 import sympy
 
 from derive.errors import ParseError
+from derive.parse import Keyword, error
 from derive.evaluate import DIGITS
 from derive.functions import BAR
-from derive.matrix import ONE, SCALAR, Elem, Leaf, MExpr, ShapeError, elem, lift, mevaluate, show_shape, transpose
+from derive.matrix import (ONE, SCALAR, Elem, Fill, Leaf, MatMul, MExpr, ShapeError, elem, lift, mevaluate,
+                           show_shape, transpose)
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.printing import Text
-from derive.rules import DomainError
+from derive.rules import SPELLINGS, DomainError
 
 from .evidence import FD_TOL, REL_TOL, cached_truth
+from .mindex import IndexClaim, IndexMismatch, Indices, Lhs, index_value, indexed, ranks, split
+from .submission import target
 from .verdict import Verdict
 
 _text = Text(ascii=False)
@@ -28,22 +32,38 @@ FLOAT_ENTRIES = 4_000
 
 
 class MatrixClaimScope(MatrixOps):
-    """Names of a matrix graph with their shapes; `v_bar` is the adjoint with v's shape.
+    """Names of a matrix graph with their shapes; `v_bar` is the adjoint with v's shape, `W2_ki`
+    an entry (index form, with the line's left-hand side `lhs`, an mindex.Lhs).
     `flip` names leaves read transposed (the transpose diagnosis re-reads a claim that way)."""
 
-    def __init__(self, graph, flip=()):
+    def __init__(self, graph, flip=(), lhs=None, where=(1, 1)):
         self.graph, self.flip = graph, set(flip)
         self.keys = {}
         for n in graph.names:
             self.keys.setdefault(n, n)
             self.keys.setdefault(canonical(n), n)
         self.seen = []
+        self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
 
     def lookup(self, n):
         return self.keys.get(n) or self.keys.get(canonical(n))
 
     def known(self, n):
-        return self.lookup(n) is not None
+        return self.lookup(n) is not None or self.split_index(n) is not None
+
+    def unbarred(self, n):
+        """`n` without its adjoint mark, in every way it may carry one."""
+        return [n.replace(s, "") for s in ("\u0304", BAR, "bar") if s in n]
+
+    def split_index(self, n):
+        """`W2_ki` -> ('W2', 'ki', False), `ȳ_k` -> ('y', 'k', True): a known name (or its adjoint)
+        with one lowercase letter per size of its shape other than 1; None otherwise."""
+        for text, adjoint in [(n, False)] + [(u, True) for u in self.unbarred(n)]:
+            parts = split(text)
+            hit = parts and self.lookup(parts[0])
+            if hit and len(parts[1]) == len(ranks(self.graph.shape_of(hit))):
+                return hit, parts[1], adjoint
+        return None
 
     def name(self, tok):
         n = spelled(str(tok))
@@ -52,16 +72,43 @@ class MatrixClaimScope(MatrixOps):
         hit = self.lookup(n)
         adjoint = False
         if hit is None:
-            for suffix in ("\u0304", BAR, "bar"):
-                if suffix in n and self.lookup(n.replace(suffix, "")):
-                    hit, adjoint = self.lookup(n.replace(suffix, "")), True
+            for u in self.unbarred(n):
+                if self.lookup(u):
+                    hit, adjoint = self.lookup(u), True
                     break
         if hit is None:
-            raise ParseError(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}",
-                             tok.line, tok.column)
+            return self.entry(n, tok)
+        return self.leaf(hit, adjoint)
+
+    def leaf(self, hit, adjoint):
         leaf = Leaf(hit + BAR if adjoint else hit, self.graph.shape_of(hit))
         self.seen.append(leaf.name)
         return transpose(leaf) if leaf.name in self.flip else leaf
+
+    def entry(self, n, tok):
+        """An indexed name, `W2_ki`: one entry of a known matrix."""
+        found = self.split_index(n)
+        if found is None:
+            for text in [n] + self.unbarred(n):
+                parts = split(text)
+                if parts and self.lookup(parts[0]):
+                    shape = self.graph.shape_of(self.lookup(parts[0]))
+                    k = len(ranks(shape))
+                    raise error(f"'{str(tok)}': {parts[0]} is {show_shape(shape)}, so it takes "
+                                + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
+            raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
+        hit, letters, adjoint = found
+        try:
+            return self.indices.entry(self.leaf(hit, adjoint), letters, str(tok))
+        except IndexMismatch as e:
+            raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+    def call(self, tok, args):
+        """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
+        n = spelled(str(tok))
+        if len(args) == 1 and not isinstance(args[0], Keyword) and n not in SPELLINGS and self.known(n):
+            return self.product(self.name(tok), args[0], None)
+        return super().call(tok, args)
 
     def product(self, a, b, tok):
         r"""Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
@@ -72,17 +119,32 @@ class MatrixClaimScope(MatrixOps):
         return a * b
 
     def sum_index(self, tok, body):
-        raise ParseError("index sums are read in scalar specs only", tok.line, tok.column)
+        """`Σ_k body`: the index-form sum over k."""
+        try:
+            return self.indices.total(str(tok), lift(body))
+        except IndexMismatch as e:
+            raise IndexMismatch(e.message, tok.line, tok.column) from None
 
 
-def read_matrix(text, graph, line=1, col=1, fmt=None, flip=()):
+def read_matrix(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
     """(expression, names read); the expression is None when its shapes do not fit."""
+    return read_claim(text, graph, line, col, fmt, flip, lhs)[:2]
+
+
+def read_claim(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
+    """(expression or None, names read, why its indices do not fit or None). An index-form
+    right-hand side becomes an IndexClaim with the shape of its left-hand side's name."""
     from .scope import read_expression
-    scope = MatrixClaimScope(graph, flip)
+    scope = MatrixClaimScope(graph, flip, lhs, (line, col))
     try:
-        return lift(read_expression(text, scope, line, col, fmt)), scope.seen
+        e = lift(read_expression(text, scope, line, col, fmt))
+        if indexed(e) or lhs and lhs.letters and e.is_scalar:
+            e = scope.indices.claim(e)
+        return e, scope.seen, None
+    except IndexMismatch as x:
+        return None, scope.seen, x.message
     except ShapeError:
-        return None, scope.seen
+        return None, scope.seen, None
 
 
 class MatrixTruth:
@@ -181,7 +243,7 @@ def matrix_truth(graph, seed):
 def _value(expr, env):
     try:
         with mpmath.workdps(DIGITS):
-            return mevaluate(expr, env)
+            return index_value(expr, env) if indexed(expr) else mevaluate(expr, env)
     except (DomainError, ZeroDivisionError, ValueError, OverflowError, KeyError):
         return None
 
@@ -201,10 +263,12 @@ class MatrixCase:
     name: str               # the variable whose adjoint is claimed
     truth: MExpr            # its true adjoint expression (for diagnosis)
     local: bool             # adjoints in the claim take their true values
+    lhs: Lhs = None         # the line's left-hand side (its indices, for rereads)
 
 
-def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=1):
-    """The verdict on one matrix claim; `claim` is None when the claim does not fit its shapes."""
+def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=1, why=None):
+    """The verdict on one matrix claim; `claim` is None when the claim does not fit its shapes
+    (`why` then says how its indices do not fit, for an index-form claim)."""
     start = time.perf_counter()
     g = truth.graph
     want = g.shape_of(case.name)
@@ -244,7 +308,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
         t, c = rows[bad]
         counter = {"at": {k: _plain(env[k]) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
                    "expected": _plain(t), "got": _plain(c)}
-        diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col)
+        diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,
                    seconds=time.perf_counter() - start)
 
@@ -286,24 +350,25 @@ def _same_at(truth, claim, expr_or_values, n=4):
     return True
 
 
-def _reread(text, truth, fmt, line, col, flip=(), swap=None):
+def _reread(text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
     if swap is not None:
         text = text[:swap[0]] + swap[1] + text[swap[0] + 1:]
     try:
-        e, _ = read_matrix(text, truth.graph, line, col, fmt, flip)
+        e, _ = read_matrix(text, truth.graph, line, col, fmt, flip, lhs)
         return e
     except ParseError:
         return None
 
 
-def diagnose_matrix(truth, case, text, claim, fmt, line, col):
+def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
     """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
     wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘."""
     g = truth.graph
     want = g.shape_of(case.name)
     target = lambda env: env[case.name + BAR]
+    index_form = case.lhs is not None and bool(case.lhs.letters) or isinstance(claim, IndexClaim) or why is not None
     try:
-        leaves = read_matrix(text, g, line, col, fmt)[1] or _names_in(text, g)
+        leaves = read_matrix(text, g, line, col, fmt, lhs=case.lhs)[1] or _names_in(text, g)
     except ParseError:
         leaves = _names_in(text, g)
     if claim is not None and claim.shape == want:
@@ -319,9 +384,22 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col):
             if wrong is not None and _same_at(truth, claim, wrong[0]):
                 return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
     for flip in _subsets(sorted(set(leaves))):
-        e = _reread(text, truth, fmt, line, col, flip)
+        e = _reread(text, truth, fmt, line, col, flip, lhs=case.lhs)
         if e is not None and e.shape == want and _same_at(truth, e, target):
+            if index_form:
+                return {"kind": "transpose", "message": "swap the indices of " + " and ".join(
+                    _text.name(n) for n in flip) + " (a transpose)"}
             return {"kind": "transpose", "message": "transpose " + " and ".join(flip) + " (ᵀ)"}
+    if index_form and case.lhs and len(case.lhs.letters) == 2:
+        swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
+        e = _reread(text, truth, fmt, line, col, lhs=swapped)
+        if e is not None and e.shape == want and _same_at(truth, e, target):
+            return {"kind": "transpose", "message": f"the whole result is transposed: the right-hand side is "
+                                                    f"the entry ({case.lhs.letters[1]}, {case.lhs.letters[0]})"}
+    if isinstance(claim, IndexClaim) and claim.shape != want:
+        return {"kind": "wrong_shape", "message": f"every index is summed, so the claim is one number, but "
+                                                  f"{case.name}̄ is {show_shape(want)}: write the left-hand side "
+                                                  f"with its indices ({case.name}_bar_ij = ...)"}
     if claim is not None and claim.shape != want:
         if transpose(claim).shape == want and _same_at(truth, transpose(claim), target):
             return {"kind": "transpose", "message": "the whole result is transposed"}
@@ -339,11 +417,13 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col):
         size = _size_factor(truth, case, claim, target)
         if size is not None:
             return size
-    for m in re.finditer(r"[*@]", text):
+    for m in re.finditer(r"[*@]", "" if index_form else text):
         e = _reread(text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
         if e is not None and e.shape == want and _same_at(truth, e, target):
             return {"kind": "elementwise_vs_matmul",
                     "message": "elementwise product and matrix product are confused"}
+    if claim is None and why is not None:
+        return {"kind": "wrong_shape", "message": why}
     if claim is None:
         return {"kind": "wrong_shape", "message": f"the shapes in the claim do not fit; {case.name}̄ is {show_shape(want)}"}
     terms = _terms(case.truth)
@@ -464,6 +544,8 @@ def _sum(parts):
 def _factor_drops(e):
     """The truth with one elementwise factor left out, wherever it has a product."""
     out = []
+    if isinstance(e, MatMul) and e.a.shape[1] == ONE:
+        out += [Fill(e.a, e.shape), Fill(e.b, e.shape)]      # an outer product without one side
     if isinstance(e, Elem):
         # a product, or a product inside one term of a sum (W̄ = q̄ xᵀ + R̄·W written q̄ xᵀ + W)
         for term in (e.template.args if e.template.is_Add else (e.template,)):
@@ -490,24 +572,57 @@ class Matrix:
         self.scope = MatrixClaimScope(graph)
         self.truth = matrix_truth(graph, seed)
         self.derivation = self.truth.derivation
+        self.lhs = self.last = None
 
     def resolve(self, name, line):
-        hit = self.scope.lookup(spelled(name))
-        if hit is None:
-            raise ParseError(f"unknown name '{name}'; known names: {', '.join(self.graph.names)}", line, 1)
-        return hit
+        """The graph's name for a left-hand side's `name`; `W1_ij` is W1 with indices. The last
+        one resolved is what a claim without a left-hand side is about."""
+        self.last = self.left(name, line)[0]
+        return self.last
+
+    def left(self, name, line):
+        """(graph name, index letters) of a left-hand side's name."""
+        n = spelled(name)
+        hit = self.scope.lookup(n)
+        if hit is not None:
+            return hit, ""
+        found = self.scope.split_index(n)
+        if found is not None:
+            return found[0], found[1]
+        parts = split(n)
+        base = parts and self.scope.lookup(parts[0])
+        if base:
+            shape = self.graph.shape_of(base)
+            raise ParseError(f"the left-hand side '{name}': {base} is {show_shape(shape)}, so it takes "
+                             f"{len(ranks(shape))} index letter(s)", line, 1)
+        raise ParseError(f"unknown name '{name}'; known names: {', '.join(self.graph.names)}", line, 1)
 
     def parse(self, row):
-        """(text, expression or None when its shapes do not fit)."""
-        return row, read_matrix(row.rhs, self.graph, row.line, row.col, self.fmt)[0]
+        """(row, expression or None when its shapes do not fit, left-hand side, why not).
+        A continuation row `= ...` keeps the left-hand side (and its indices) of the row above."""
+        if row.lhs is not None:
+            self.lhs = self._lhs(row)
+        expr, _, why = read_claim(row.rhs, self.graph, row.line, row.col, self.fmt, lhs=self.lhs)
+        return row, expr, self.lhs, why
+
+    def _lhs(self, row):
+        if not row.lhs:
+            return Lhs(self.last, "", _text.name(self.last + BAR)) if self.last else None
+        t = target(row.lhs, row.line)
+        if t.kind == "expression":
+            return None
+        name, letters = self.left(t.name, row.line)
+        adjoint = t.kind != "name"
+        shown = _text.name(name + BAR if adjoint else name)
+        return Lhs(name, letters, shown + (f"_{letters}" if letters else ""), adjoint)
 
     def adjoint(self, name, parsed, row, whole):
-        r, expr = parsed
-        case = MatrixCase(name, self.derivation.by_name[name].expr, not whole)
-        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col)
+        r, expr, lhs, why = parsed
+        case = MatrixCase(name, self.derivation.by_name[name].expr, not whole, lhs)
+        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col, why)
 
     def forward(self, name, parsed, row):
-        r, expr = parsed
+        r, expr = parsed[:2]
         ok = expr is not None and all(
             (v := _value(expr, env)) is not None and v.shape == env[name].shape and _arr_rel(v, env[name]) <= REL_TOL
             for env in self.truth.points)

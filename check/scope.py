@@ -125,7 +125,7 @@ class ClaimScope(Scope):
         raise error("matrix products need matrix specs, which are not supported yet", tok)
 
     def sum_index(self, tok, body):
-        raise error("index sums need matrix specs, which are not supported yet", tok)
+        raise error("index sums (Σ_k) are for matrix specs; in this scalar spec write the terms out", tok)
 
 
 def _operator_variable(text):

@@ -96,6 +96,7 @@ def _top_level_eq(s):
 
 
 CALL_LHS = re.compile(r"^([A-Za-z_\u0370-\u03ff]\w*)\s*\([^()]*\)$")   # f(x, y, z) = ... names f
+BAR_INDEXED = re.compile(r"(.+?)_?bar_([a-z]+)")     # h_bar_i, W1_bar_ij: the adjoint's entries
 PLAIN_DERIV = re.compile(r"\s*(?:d|∂)\s*([^\s/]+)\s*/\s*(?:d|∂)\s*(\S+)\s*$")
 
 
@@ -122,4 +123,7 @@ def target(lhs, line):
     for suffix in ("_bar", "bar"):
         if name.endswith(suffix) and len(name) > len(suffix):
             return Target("adjoint", name[: -len(suffix)])
+    m = BAR_INDEXED.fullmatch(name)
+    if m:
+        return Target("adjoint", f"{m.group(1)}_{m.group(2)}")
     return Target("name", name)

@@ -37,9 +37,12 @@ GRAMMAR = r"""
     | product MUL unary          -> mul
     | product DIV unary          -> div
     | product power              -> juxt
+    | product sum_over           -> juxt
 ?unary: power
+    | sum_over
     | MINUS unary                -> neg
     | "+" unary
+sum_over: SUM product            -> sum_index
 ?power: postfix
     | postfix POW unary          -> pow
     | postfix SUP                -> sup
@@ -58,6 +61,7 @@ args: arg ("," arg)*
 ?arg: sum
     | NAME "=" sum               -> kwarg
 
+SUM.3: /(Σ|sum)_(\{[a-z]+\}|[a-z]+)(?![\w\u0304])(?=[ \t]*[\w(\u0370-\u03ff½⅓⅔¼¾])/
 DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*/
 NAME: /[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff\u0304]|\{[A-Za-z0-9]+\})*/
 NUMBER: /([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?/
@@ -216,6 +220,17 @@ class Build(Transformer):
         if str(c[1]) == "@":
             return self.state.scope.matmul(c[0], c[2], c[1])
         return c[0] * c[2]
+
+    def sum_index(self, c):
+        """`Σ_k body` / `sum_k body`: the scope's index sum over k (a name the scope knows wins)."""
+        tok, body = c[0], c[1]
+        known = getattr(self.state.scope, "known", None)
+        if known is not None and known(str(tok)):
+            return self.state.scope.product(self.state.scope.name(tok.update("NAME")), body, None)
+        total = getattr(self.state.scope, "sum_index", None)
+        if total is None:
+            raise error("a sum over an index is not allowed here", tok)
+        return total(tok.update(value=re.sub(r"^(Σ|sum)_\{?|\}$", "", str(tok))), body)
 
     def juxt(self, c):
         return self.state.scope.product(c[0], c[1], None)

@@ -22,6 +22,7 @@ import pytest
 from check.evidence import truth_for
 from check.latex import parse_latex_expression
 from check.mcheck import MatrixClaimScope, MatrixTruth
+from check.mindex import index_value, indexed
 from check.scope import ClaimScope, read_expression
 from check.submission import clean, rows, target
 from derive import parse_spec
@@ -53,6 +54,11 @@ SPECS["relu"] = """h = max(0, w1*x)
 f = w2*h
 """
 TOL = mpmath.mpf(10) ** -20
+
+
+def value(e, env):
+    """A matrix reading's value; an index-form one (Σ_k y_k) through its entries."""
+    return index_value(e, env) if indexed(e) else mevaluate(e, env)
 
 
 class Context:
@@ -103,7 +109,7 @@ class Context:
                 return False
             with mpmath.workdps(DIGITS):
                 for env in self.points:
-                    x, y = mevaluate(a, env), mevaluate(b, env)
+                    x, y = value(a, env), value(b, env)
                     if x.shape != y.shape or any(abs(p - q) > TOL * (1 + abs(q)) for p, q in zip(x.flat, y.flat)):
                         return False
             return True
