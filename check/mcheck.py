@@ -397,9 +397,10 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
             return {"kind": "transpose", "message": f"the whole result is transposed: the right-hand side is "
                                                     f"the entry ({case.lhs.letters[1]}, {case.lhs.letters[0]})"}
     if isinstance(claim, IndexClaim) and claim.shape != want:
+        letters = "ij"[:len(ranks(want))]
         return {"kind": "wrong_shape", "message": f"every index is summed, so the claim is one number, but "
-                                                  f"{case.name}̄ is {show_shape(want)}: write the left-hand side "
-                                                  f"with its indices ({case.name}_bar_ij = ...)"}
+                                                  f"{_text.name(case.name + BAR)} is {show_shape(want)}: write the "
+                                                  f"left-hand side with its indices ({case.name}_bar_{letters} = ...)"}
     if claim is not None and claim.shape != want:
         if transpose(claim).shape == want and _same_at(truth, transpose(claim), target):
             return {"kind": "transpose", "message": "the whole result is transposed"}

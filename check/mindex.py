@@ -13,10 +13,13 @@ import sympy
 
 from derive.errors import ParseError
 from derive.evaluate import evaluate
+from derive.rules import DomainError
 from derive.printing import Text
 from derive.matrix import ONE, SCALAR, Elem, Leaf, MExpr, ShapeError, mevaluate, show_shape, slot
 
 _text = Text(ascii=False)
+MAX_LETTERS = 4        # index letters alive in one product: a grid of size^4 entries to evaluate
+MAX_GRID = 1_000_000   # entries of one product's grid at a point (a large `at:` matrix)
 INDEX = re.compile(r"(.+)_([a-z]{1,2})")      # a matrix has two indices at most
 
 
@@ -132,12 +135,8 @@ class Indices:
         self.dims.setdefault(letter, (d, where))
 
     def entry(self, leaf, letters, shown):
-        """`leaf` at `letters`: as many letters as its shape has sizes other than 1."""
-        sizes = ranks(leaf.shape)
-        if len(letters) != len(sizes):
-            need = "no index" if not sizes else "one index" if len(sizes) == 1 else f"{len(sizes)} indices"
-            raise IndexMismatch(f"{shown}: {shown.split('_')[0]} is {show_shape(leaf.shape)}, so it takes {need}")
-        for letter, d in zip(letters, sizes):
+        """`leaf` at `letters`, one letter for each of its sizes other than 1."""
+        for letter, d in zip(letters, ranks(leaf.shape)):
             self.bind(letter, d, shown)
         return Entry(leaf, tuple(letters))
 
@@ -153,6 +152,9 @@ class Indices:
                 raise IndexMismatch(f"Σ_{k} sums over {k}, an index of the left-hand side {self.shown}")
             if k not in free(body):
                 raise IndexMismatch(f"Σ_{k}: {k} does not appear in what it sums")
+            if len(free(body)) > MAX_LETTERS:
+                raise ParseError(f"Σ_{k} sums a product of more than {MAX_LETTERS} index letters "
+                                 f"({', '.join(sorted(free(body)))}); sum in steps")
             body = IndexSum(k, self.dims[k][0], body)
         return body
 
@@ -214,12 +216,21 @@ def _eval(e, env, sizes, memo):
         parts = [_eval(x, env, sizes, memo) for x in e.args]
         union = tuple(sorted(set().union(*(set(l) for l, _ in parts))))
         slots = [slot(i) for i in range(len(parts))]
+        if _grid(parts, union) > MAX_GRID:
+            raise DomainError(f"more than {MAX_GRID:,} entries in one index-form product")
         f = np.frompyfunc(lambda *xs: evaluate(e.template, {**sizes, **dict(zip(slots, xs))}), len(parts), 1)
         out = (union, _array(f(*[_align(l, a, union) for l, a in parts])))
     else:
         out = ((), _array(mevaluate(e, env)[0, 0]))
     memo[e] = out
     return out
+
+
+def _grid(parts, union):
+    sizes = {}
+    for letters, a in parts:
+        sizes.update(zip(letters, a.shape))
+    return int(np.prod([sizes[l] for l in union], dtype=object))
 
 
 def _array(x):

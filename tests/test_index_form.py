@@ -228,3 +228,10 @@ def test_check_grad_takes_an_index_form_claim(cli):
     assert code == 1 and json.loads(out)["diagnosis"]["kind"] == "transpose"
     code, _, err = cli("check", "grad", spec_path("mlp"), "--wrt", "W1", "--claim", "z_bar_i*x_j")
     assert code == 2 and "left-hand side with indices" in err
+
+
+def test_a_product_of_too_many_index_letters_is_refused():
+    spec = "A: matrix(H, H)\nx: vector(H)\nf = sum(A @ A @ A @ A @ x)\n"
+    text = "x̄_i = Σ_a Σ_b Σ_c Σ_d A_ab A_bc A_cd A_di\nĀ_ij = 1"
+    v = check_adjoints(spec, text).items[0]
+    assert v.diagnosis["kind"] == "parse_error" and "more than 4 index letters" in v.diagnosis["message"]
