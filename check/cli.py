@@ -182,7 +182,7 @@ def _derive_output(a, d, graph, point, lr, out):
         if not getattr(graph, "is_matrix", False):
             raise UsageError("--index-form is for matrix specs; a scalar spec is already in index form")
         from derive.index import index_form
-        out.write(index_form(d))
+        out.write(index_form(d, latex=a.format == "latex"))
     elif a.format == "json":
         out.write(json.dumps(d.to_json(point=point, lr=lr), indent=2) + "\n")
     elif a.format == "latex":

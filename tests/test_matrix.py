@@ -481,6 +481,17 @@ def test_index_form_of_the_mlp_has_the_lecture_sums(cli):
     assert rows["b\u03041_i"] == "z\u0304_i"
 
 
+def test_index_form_in_latex_reads_back_as_a_correct_submission(cli, tmp_path):
+    code, out, err = cli("derive", spec_path("mlp"), "--index-form", "--format", "latex")
+    assert code == 0, err
+    assert r"\bar{h}_{i} &= \sum_{k} W^{(2)}_{ki}\, \bar{y}_{k}" in out
+    sub = tmp_path / "index.tex"
+    sub.write_text(out, encoding="utf-8")
+    code, out, err = cli("check", "adjoints", spec_path("mlp"), sub, "--json")
+    doc = json.loads(out)
+    assert code == 0 and all(i["verdict"] == "correct" for i in doc["items"]) and len(doc["items"]) == 8
+
+
 def test_index_form_of_l2_and_the_minibatch_sum(cli):
     code, out, _ = cli("derive", spec_path("l2"), "--index-form")
     rows = dict(r.split(" = ", 1) for r in out.strip().splitlines())
