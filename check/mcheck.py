@@ -13,8 +13,9 @@ from derive.errors import ParseError
 from derive.parse import Keyword, error
 from derive.evaluate import DIGITS
 from derive.functions import BAR
+from derive.graph import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, SCALAR, Elem, Fill, Leaf, MatMul, MExpr, ShapeError, elem, lift, mevaluate,
-                           show_shape, transpose)
+                           rebuild, show_shape, substitute, transpose, written_size)
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.printing import Text
@@ -379,7 +380,7 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
         k = _ratio(c, t)
         if k is not None and _same_at(truth, claim, lambda env: k * target(env)):
             return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
-        for base in (case.truth, _written_out(truth.derivation, case.truth, {})):
+        for base in (case.truth, _written_out(truth.derivation, case.truth)):
             wrong = _wrong_function(base)
             if wrong is not None and _same_at(truth, claim, wrong[0]):
                 return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
@@ -475,23 +476,19 @@ def _wrong_function(e):
         kids = x.children()
         if not kids:
             return x
-        return _rebuild(x, [walk(k) for k in kids])
+        return rebuild(x, [walk(k) for k in kids])
     out = walk(e)
     return (out, found[0]) if found else None
 
 
-def _written_out(derivation, e, memo):
+def _written_out(derivation, e):
     """`e` with every adjoint in it replaced by its own expression, down to the output's 1, so
-    that the σ′ of a layer below (inside Z̄ of W̄1 = xᵀ Z̄) is in sight of the σ-for-σ′ diagnosis."""
-    if isinstance(e, Leaf):
-        name = e.name[:-len(BAR)] if e.name.endswith(BAR) else None
-        if name not in derivation.by_name:
-            return e
-        if name not in memo:
-            memo[name] = _written_out(derivation, derivation.by_name[name].expr, memo)
-        return memo[name]
-    kids = e.children()
-    return _rebuild(e, [_written_out(derivation, k, memo) for k in kids]) if kids else e
+    that the σ′ of a layer below (inside Z̄ of W̄1 = xᵀ Z̄) is in sight of the σ-for-σ′ diagnosis;
+    `e` itself when that would be too large to build."""
+    table = {a.name + BAR: a.expr for a in derivation.order}
+    if written_size(e, table, {}) > MAX_WRITTEN_SIZE:
+        return e
+    return substitute(e, table, {})
 
 
 def _size_factor(truth, case, claim, target):
@@ -512,21 +509,6 @@ def _size_factor(truth, case, claim, target):
                     where = "" if t is None else f" in the term {_text.doprint(t)}"
                     return {"kind": kind, "message": f"{kind.split('_')[0]} factor 1/{letter}{where}"}
     return None
-
-
-def _rebuild(x, kids):
-    from derive.matrix import MatMul, Transpose, Reduce, Fill, matmul, reduce
-    if isinstance(x, MatMul):
-        return matmul(*kids)
-    if isinstance(x, Transpose):
-        return transpose(kids[0])
-    if isinstance(x, Elem):
-        return Elem(x.template, tuple(kids), x.shape)
-    if isinstance(x, Reduce):
-        return reduce(x.kind, kids[0], x.axis)
-    if isinstance(x, Fill):
-        return Fill(kids[0], x.shape)
-    return x
 
 
 def _terms(e):
@@ -559,7 +541,7 @@ def _factor_drops(e):
             kids = list(e.children())
             kids[i] = d
             try:
-                out.append(_rebuild(e, kids))
+                out.append(rebuild(e, kids))
             except ShapeError:
                 pass
     return out
