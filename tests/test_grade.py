@@ -65,6 +65,8 @@ EXPECTED = {
         "ok_plain.txt": (9, {}),
         "ok_lecture.tex": (9, {}),
         "wrong_mlp.txt": (6, {"adjoints": {"transpose"}}),
+        "ok_index.txt": (9, {}),
+        "wrong_index.txt": (7, {"adjoints": {"transpose", "derivative_of_wrong_function"}}),
     },
     "cs231n-two-layer-numpy": {
         "ok_numpy.py": (6, {}),
