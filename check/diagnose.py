@@ -6,10 +6,20 @@ A rewrite may touch the whole truth (every term negated, scaled) or one additive
 `sign` or `constant_factor` mistake. Variables a student may confuse are every name the points
 know (leaves and forward names, and adjoints when the truth uses adjoints), and the truth is
 also tried with its subexpressions folded back into forward names (`σ′(z)` for `σ′(w·x + b)`),
-so `σ′(w)` written for `σ′(z)` is a wrong variable too."""
+so `σ′(w)` written for `σ′(z)` is a wrong variable too.
+
+Rewrites are never built as SymPy expressions: a rewrite's value comes from the values the
+truth's own subexpressions already have (a part dropped, a factor divided out), or from
+recomputing only the subexpressions it changes (a variable swapped), first at one point and
+at the others only when that one agrees. The work is counted, one unit a value computed, and
+capped: past the cap the diagnosis is `other`, the same on every machine. A wall clock (a
+multiple of the time the cap takes) is the last resort."""
+import time
+
 import mpmath
 import sympy
 
+import derive.evaluate as _plain
 from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, unbar
 from derive.printing import Text
 from derive.rules import DomainError
@@ -21,6 +31,11 @@ TINY = mpmath.mpf("1e-30")
 WRONG_FUNCTION = {SigmaPrime: (Sigma, "σ"), TanhPrime: (sympy.tanh, "tanh"), ReluPrime: (Relu, "relu")}
 PRIME_NAME = {SigmaPrime: "σ′", TanhPrime: "tanh′", ReluPrime: "relu′"}
 MAX_SWAPS = 3000          # (occurrence, name) pairs tried for a wrong variable in one place
+MIN_SECONDS = 0.5         # the budget of a check whose deadline is shorter (grading uses 0)
+UNITS_PER_SECOND = 100_000    # work units a second of budget buys: values computed
+WALL_FACTOR = 4           # the wall-clock safety net, in budgets' seconds
+ERRORS = (DomainError, ZeroDivisionError, ValueError, OverflowError, TypeError, KeyError)
+OTHER = {"kind": "other", "message": "differs from the true value"}
 _text = Text(ascii=False)
 
 
@@ -28,24 +43,129 @@ def show(e):
     return _text.doprint(e)
 
 
-class _Values:
-    """Numeric vectors of expressions over the diagnosis points (shared subtrees evaluated once)."""
+class _Spent(Exception):
+    """The diagnosis budget is used up."""
 
-    def __init__(self, envs):
+
+class _Memo(dict):
+    """One point's values of subexpressions; every value computed costs a unit."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def __setitem__(self, key, value):
+        self.values.spend()
+        super().__setitem__(key, value)
+
+
+class _Overlay:
+    """A point's memo seen through a rewrite: `over` gives the rewritten nodes' values, nodes the
+    rewrite leaves alone read and fill the point's memo, the others get fresh values. Every
+    node visited costs a unit."""
+
+    def __init__(self, base, over, changed, values):
+        self.base, self.over, self.changed, self.values, self.fresh = base, over, changed, values, {}
+
+    def get(self, key):
+        self.values.spend()
+        if key in self.over:
+            return self.over[key]
+        return self.fresh.get(key) if self.changed(key) else self.base.get(key)
+
+    def __setitem__(self, key, value):
+        if self.changed(key):
+            self.fresh[key] = value
+        else:
+            self.base[key] = value
+
+
+class _Values:
+    """Numeric vectors of expressions and of rewrites over the diagnosis points, within a budget."""
+
+    def __init__(self, envs, seconds):
         self.envs = envs
-        self.memo = [dict() for _ in envs]
+        self.units, self.used = int(UNITS_PER_SECOND * seconds), 0
+        self.stop, self.clock = time.monotonic() + WALL_FACTOR * seconds, 0
+        self.memo = [_Memo(self) for _ in envs]
+        self.deps = {}
+
+    def spend(self, n=1):
+        self.used += n
+        if self.used > self.units:
+            raise _Spent
+        if self.used >= self.clock:
+            self.clock = self.used + 256
+            if time.monotonic() > self.stop:
+                raise _Spent
 
     def __call__(self, expr):
         try:
             return [evaluate(expr, env, memo) for env, memo in zip(self.envs, self.memo)]
-        except (DomainError, ZeroDivisionError, ValueError, OverflowError, TypeError):
+        except ERRORS:
             return None
 
-    def first(self, expr):
-        try:
-            return evaluate(expr, self.envs[0], self.memo[0])
-        except (DomainError, ZeroDivisionError, ValueError, OverflowError, TypeError):
-            return None
+    def known(self, expr, i):
+        """The value of a subexpression of something already evaluated at point i."""
+        hit = self.memo[i].get(expr)
+        return hit if hit is not None else evaluate(expr, self.envs[i], self.memo[i])
+
+    def hit(self, C, value):
+        """Does the rewrite with values `value(i)` take the claim's values? Point 0 first."""
+        for i, c in enumerate(C):
+            self.spend()
+            try:
+                v = value(i)
+            except ERRORS:
+                return False
+            if v is None or not _close(c, v):
+                return False
+        return True
+
+    def rewritten(self, form, over, i):
+        """`form`'s value at point i with the nodes in `over` ({node: function of i}) replaced."""
+        deps = self.dependencies(form)
+        keys = set(over)
+        changed = lambda e: not keys.isdisjoint(deps.get(e, ()))
+        memo = _Overlay(self.memo[i], {k: f(i) for k, f in over.items()}, changed, self)
+        return _plain.evaluate(form, self.envs[i], memo)
+
+    def dependencies(self, form):
+        """{node: the symbols and derivative functions inside it} for every node of `form`."""
+        hit = self.deps.get(form)
+        if hit is None:
+            hit = self.deps[form] = {}
+            for e in _postorder(form):
+                self.spend()
+                own = {e} if e.is_Symbol or type(e) in WRONG_FUNCTION else set()
+                hit[e] = frozenset(own.union(*(hit[a] for a in e.args)))
+        return hit
+
+
+def _postorder(expr):
+    """Each node of `expr`'s DAG once, arguments before the node."""
+    out, seen, stack = [], set(), [(expr, False)]
+    while stack:
+        e, done = stack.pop()
+        if done:
+            out.append(e)
+        elif e not in seen:
+            seen.add(e)
+            stack.append((e, True))
+            stack.extend((a, False) for a in reversed(e.args))
+    return out
+
+
+def _preorder(expr):
+    """Each node of `expr`'s DAG once, in the order of its first occurrence in the tree."""
+    out, seen, stack = [], set(), [expr]
+    while stack:
+        e = stack.pop()
+        if e not in seen:
+            seen.add(e)
+            out.append(e)
+            stack.extend(reversed(e.args))
+    return out
 
 
 def _close(x, y):
@@ -63,29 +183,38 @@ def _factors(e):
     return [f for f in sympy.Mul.make_args(e) if not f.is_Number]
 
 
-def _matches(C, val, expr):
-    """Does `expr` take the claim's values? Screened at the first point before the rest."""
-    v = val.first(expr)
-    return v is not None and _close(C[0], v) and _same(C, val(expr))
+def _without(val, t, f, i):
+    """The value of t/f at point i, as the product of t's other factors (never a division)."""
+    return mpmath.fprod(val.known(g, i) for g in sympy.Mul.make_args(t) if g != f)
 
 
-def diagnose(claim, case, envs):
-    """{'kind', 'message'} for an incorrect claim."""
+def diagnose(claim, case, envs, seconds=MIN_SECONDS):
+    """{'kind', 'message'} for an incorrect claim, within a budget of about `seconds`
+    (never less than MIN_SECONDS)."""
     if not envs:
-        return {"kind": "other", "message": "differs from the true value"}
-    val = _Values(envs)
+        return dict(OTHER)
+    val = _Values(envs, max(seconds or 0, MIN_SECONDS))
+    try:
+        return _diagnose(claim, case, val)
+    except (_Spent, RecursionError):
+        return dict(OTHER)
+
+
+def _diagnose(claim, case, val):
     C, T = val(claim), val(case.truth)
     if C is None or T is None:
         return {"kind": "other", "message": "undefined where the true value is defined"}
     truth = case.truth
     parts = _parts(case)
     several = len(parts) > 1
+    values = {t: val(t) for _, t in parts}
     # sign: the whole value, or one part of it
     if _same(C, [-t for t in T]):
         return {"kind": "sign", "message": "off by a factor of -1 (sign)"}
     if several:
         for label, t in parts:
-            if _matches(C, val, truth - 2 * t):
+            P = values[t]
+            if P is not None and val.hit(C, lambda i: T[i] - 2 * P[i]):
                 return {"kind": "sign", "message": f"the sign of {_which(label, t)} is flipped"}
     # constant factor: the whole value, or one part of it
     ratio = _ratio(C, T)
@@ -93,49 +222,53 @@ def diagnose(claim, case, envs):
         return {"kind": "constant_factor", "message": f"off by a constant factor of {_shown(ratio)}{_half(ratio)}"}
     if several:
         for label, t in parts:
-            k = _part_ratio(C, T, val(t))
+            k = _part_ratio(C, T, values[t])
             if k is not None:
                 return {"kind": "constant_factor",
                         "message": f"{_which(label, t)} is off by a constant factor of {_shown(k)}{_half(k)}"}
-    for sub in sympy.preorder_traversal(truth):
+    for sub in _preorder(truth):
         wrong = WRONG_FUNCTION.get(type(sub))
-        if wrong and _same(C, val(truth.xreplace({sub: wrong[0](*sub.args)}))):
-            arg = show(sub.args[0])
-            return {"kind": "derivative_of_wrong_function",
-                    "message": f"{wrong[1]}({arg}) used where {PRIME_NAME[type(sub)]}({arg}) belongs"}
-    names = _names(case, envs)
+        if wrong:
+            swapped = wrong[0](*sub.args)
+            if val.hit(C, lambda i: val.rewritten(truth, {sub: lambda j: val.known(swapped, j)}, i)):
+                arg = show(sub.args[0])
+                return {"kind": "derivative_of_wrong_function",
+                        "message": f"{wrong[1]}({arg}) used where {PRIME_NAME[type(sub)]}({arg}) belongs"}
+    names = _names(case, val.envs)
     candidates = _candidates(parts, names)
     for label, t in parts:
-        for f in _factors(t):
-            if _matches(C, val, truth - t + t / f):
+        P = values[t]
+        for f in _factors(t) if P is not None else ():
+            if val.hit(C, lambda i: T[i] - P[i] + _without(val, t, f, i)):
                 return {"kind": "missing_factor", "message": f"missing factor {show(f)}"}
     for label, t in parts:
-        for f in candidates:
-            if _matches(C, val, truth - t + t * f):
+        P = values[t]
+        for f in candidates if P is not None else ():
+            if val.hit(C, lambda i: T[i] - P[i] + P[i] * val.known(f, i)):
                 return {"kind": "extra_factor", "message": f"extra factor {show(f)}"}
     if several:
         for label, t in parts:
-            if _matches(C, val, truth - t):
+            P = values[t]
+            if P is not None and val.hit(C, lambda i: T[i] - P[i]):
                 return {"kind": "missing_term",
                         "message": f"{label + ' is missing' if label else 'missing term'}: {show(t)}"}
     for label, t in parts:
-        for f in _factors(t):
+        P = values[t]
+        for f in _factors(t) if P is not None else ():
             for u in (sympy.Add.make_args(f) if f.is_Add else ()):
-                if _matches(C, val, truth - t + t / f * (f - u)):
+                if val.hit(C, lambda i: T[i] - P[i] + _without(val, t, f, i) * (val.known(f, i) - val.known(u, i))):
                     return {"kind": "missing_term", "message": f"missing term {show(u)} in {show(f)}"}
     D = [c - t for c, t in zip(C, T)]
-    for g in _extra_terms(case, parts, candidates):
-        g0 = val.first(g)
-        if g0 is None or not (_close(D[0], g0) or _close(D[0], -g0)):
+    for g, G in _extra_terms(case, parts, candidates, val):
+        val.spend()
+        if G is None or not (_close(D[0], G[0]) or _close(D[0], -G[0])):
             continue
-        G = val(g)
-        if G is not None and any(abs(x) > TINY for x in G) \
-                and (_same(D, G) or _same(D, [-x for x in G])):
-            return {"kind": "extra_term", "message": f"extra term {show(g)}"}
-    swap = _wrong_variable(C, val, truth, names, envs, case)
+        if any(abs(x) > TINY for x in G) and (_same(D, G) or _same(D, [-x for x in G])):
+            return {"kind": "extra_term", "message": f"extra term {show(g())}"}
+    swap = _wrong_variable(C, val, truth, names, case)
     if swap is not None:
         return {"kind": "wrong_variable", "message": f"uses {show(swap[1])} where {show(swap[0])} belongs"}
-    return {"kind": "other", "message": "differs from the true value"}
+    return dict(OTHER)
 
 
 def _which(label, t):
@@ -216,47 +349,92 @@ def _candidates(parts, names):
     return uniq
 
 
-def _extra_terms(case, parts, candidates):
-    """Terms a student may have added: other paths, the truth's own parts, and small products
-    of names and factors (`λ·b` added to w̄)."""
-    yield from candidates
-    yield from case.pool
-    for _, t in parts:
-        yield t
-    for i, a in enumerate(candidates):
-        for b in candidates[i:]:
-            yield a * b
+def _extra_terms(case, parts, candidates, val):
+    """(expression maker, values) of terms a student may have added: other paths, the truth's
+    own parts, and small products of names and factors (`λ·b` added to w̄)."""
+    singles = [(f, val(f)) for f in candidates]
+    for g, G in singles:
+        yield (lambda g=g: g), G
+    for g in list(case.pool) + [t for _, t in parts]:
+        yield (lambda g=g: g), val(g)
+    for i, (a, A) in enumerate(singles):
+        for b, B in singles[i:]:
+            yield (lambda a=a, b=b: a * b), (None if A is None or B is None else [x * y for x, y in zip(A, B)])
 
 
-def _wrong_variable(C, val, truth, names, envs, case):
+def _wrong_variable(C, val, truth, names, case):
     """(a, b): the claim is the truth with b written for a — everywhere, swapped, or in one place."""
     forms = [truth]
-    folded = _fold(truth, val, names, case, envs)
-    if folded != truth:
+    folded = _fold(truth, val, names, case)
+    if folded != truth and val(folded) is not None:
         forms.append(folded)
+    env = lambda s: lambda i: val.envs[i][s]
     for form in forms:
-        syms = sorted(form.free_symbols, key=str)
+        syms = sorted((s for s in val.dependencies(form)[form] if s.is_Symbol), key=str)
         for a in syms:
             for b in names:
-                if a != b and (_matches(C, val, form.xreplace({a: b}))
-                               or (b in syms and _matches(C, val, form.xreplace({a: b, b: a})))):
+                if a != b and (val.hit(C, lambda i: val.rewritten(form, {a: env(b)}, i))
+                               or (b in syms and val.hit(C, lambda i: val.rewritten(form, {a: env(b), b: env(a)}, i)))):
                     return a, b
     for form in forms:
-        spots = list(_symbol_spots(form))
-        counts = {}
-        for _, a in spots:
-            counts[a] = counts.get(a, 0) + 1
-        spots = [(path, a) for path, a in spots if counts[a] > 1]   # once: tried above
-        if len(spots) * len(names) > MAX_SWAPS:
+        counts = _occurrences(form, val)
+        spots = sum(n for n in counts.values() if n > 1)       # a symbol met once: tried above
+        if spots * len(names) > MAX_SWAPS:
             continue
-        for path, a in spots:
+        for path, a in _symbol_spots(form):
+            if counts[a] < 2:
+                continue
+            chain = _chain(form, path)
             for b in names:
-                if a != b and _matches(C, val, _replace_at(form, path, b)):
+                if a != b and val.hit(C, lambda i: _at_spot(val, chain, path, val.envs[i][b], i)):
                     return a, b
     return None
 
 
-def _fold(truth, val, names, case, envs):
+def _occurrences(form, val):
+    """{symbol: how many times it occurs in `form`'s tree}, counted over the DAG."""
+    counts = {}
+    for e in _postorder(form):
+        val.spend()
+        if e.is_Symbol:
+            counts[e] = {e: 1}
+        else:
+            total = {}
+            for a in e.args:
+                for s, n in counts[a].items():
+                    total[s] = total.get(s, 0) + n
+            counts[e] = total
+    return counts[form]
+
+
+def _chain(form, path):
+    """The nodes from `form` down to the parent of the spot at `path`."""
+    out, e = [], form
+    for k in path:
+        out.append(e)
+        e = e.args[k]
+    return out
+
+
+def _at_spot(val, chain, path, value, i):
+    """The value at point i of the form whose node at `path` is replaced by `value`: only the
+    nodes on the path are recomputed, each from its other arguments' values."""
+    env = val.envs[i]
+    for node, k in zip(reversed(chain), reversed(path)):
+        args = node.args
+        memo = {a: val.known(a, i) for j, a in enumerate(args) if j != k}
+        if args[k] in memo:              # x^x: the replaced argument's twin keeps its value
+            spot = sympy.Dummy()
+            node = node.func(*(spot if j == k else a for j, a in enumerate(args)))
+            memo[spot] = value
+        else:
+            memo[args[k]] = value
+        value = _plain.evaluate(node, env, memo)
+        val.spend()
+    return value
+
+
+def _fold(truth, val, names, case):
     """The truth with each subexpression that equals a forward name (at every point) folded
     into that name, largest first: x·(σ(w·x + b) − t)·σ′(w·x + b) -> x·(y − t)·σ′(z)."""
     leaves = set(case.leaves[0]) if case.leaves else set()
@@ -264,16 +442,23 @@ def _fold(truth, val, names, case, envs):
     if not forward:
         return truth
     values = [(s, val(s)) for s in forward]
+    done = {}
 
     def fold(e):
         if not e.args or e.is_Number:
             return e
+        if e in done:
+            return done[e]
         v = val(e)
+        out = None
         if v is not None and any(abs(x) > TINY for x in v):
-            for s, sv in values:
-                if _same(v, sv):
-                    return s
-        return e.func(*(fold(a) for a in e.args))
+            val.spend(len(values))
+            out = next((s for s, sv in values if _same(v, sv)), None)
+        if out is None:
+            val.spend()
+            out = e.func(*(fold(a) for a in e.args))
+        done[e] = out
+        return out
     try:
         return fold(truth)
     except (TypeError, ValueError):

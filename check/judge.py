@@ -88,7 +88,7 @@ def judge(target, claim, case, deadline=1.0, line=None):
             counter = {"at": {k: float(v) for k, v in case.leaves[bad].items()},
                        "expected": float(t), "got": None if c is None else float(c)}
             ok_envs = [case.envs[i] for i, r in enumerate(rows) if r and r[3]][:6]
-            diagnosis = diagnose(claim, case, ok_envs)
+            diagnosis = diagnose(claim, case, ok_envs, deadline)
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start)
 

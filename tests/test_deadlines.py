@@ -188,3 +188,25 @@ def test_a_worker_that_dies_takes_only_its_own_student(folder, expected, monkeyp
     assert by["killer.txt"]["score"] == 0.0 and "process failed" in by["killer.txt"]["error"]
     for n in NORMAL:
         assert by[n] == expected[n], n
+
+
+# --- diagnosis: a deep but valid network with a wrong claim ----------------------------------------
+
+DEEP = 25
+DEEP_CHAIN = "h0 = x\n" + "".join(f"h{k} = sigma(w{k}*h{k - 1} + b{k})\n" for k in range(1, DEEP + 1)) \
+    + f"L = 1/2*(h{DEEP} - t)^2\n"
+# ∂L/∂w1 in forward names with x written w1 at the end: a wrong variable far down the search
+DEEP_WRONG = f"(h{DEEP} - t)*h{DEEP}*(1 - h{DEEP})*" \
+    + "*".join(f"w{k + 1}*h{k}*(1 - h{k})" for k in range(DEEP - 1, 0, -1)) + "*w1"
+
+
+@pytest.mark.parametrize("deadline", [0, 1.0])
+def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_main_thread(deadline):
+    import check.diagnose as diagnosis
+    check_claim(DEEP_CHAIN, "w1", "x", deadline=0)          # truth and points: not the claim's cost
+    v, seconds = _in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
+    assert v.verdict == "incorrect" and v.counterexample is not None
+    assert v.diagnosis["kind"] in ("wrong_variable", "other")
+    assert seconds < diagnosis.WALL_FACTOR * max(deadline, diagnosis.MIN_SECONDS) + SLACK
+    again, _ = _in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
+    assert again.to_dict() == v.to_dict()

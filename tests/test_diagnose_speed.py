@@ -1,0 +1,93 @@
+"""Diagnosis works by numbers within a counted budget (issue #8): rewrites of the truth are
+never built as SymPy expressions, deep networks get a diagnosis or `other` in bounded time, and
+the budget is work done, so the same claim gets the same diagnosis on every machine."""
+import time
+
+import pytest
+import sympy
+
+import check.diagnose as diagnose_mod
+from check import check_claim
+from check.evidence import _cheap_zero
+from derive import parse_spec
+from derive.functions import Sigma, SigmaPrime, TanhPrime
+from derive.printing import Text
+
+
+def chain(depth):
+    lines = ["h0 = x"] + [f"h{i} = sigma(w{i}*h{i - 1} + b{i})" for i in range(1, depth + 1)]
+    return "\n".join(lines + [f"L = 1/2*(h{depth} - t)^2"]) + "\n"
+
+
+def printed(spec, wrt, edit):
+    g = parse_spec(spec)
+    return Text(ascii=True).doprint(edit(g.backprop().gradients[wrt], g))
+
+
+def test_a_deep_chain_gets_every_simple_kind_quickly():
+    spec = chain(12)
+    w1, b1, x = sympy.symbols("w1 b1 x", real=True)
+    z1 = lambda g: g.full["h1"].args[0]
+    cases = [(lambda e, g: -e, "sign"), (lambda e, g: 2 * e, "constant_factor"),
+             (lambda e, g: e.xreplace({SigmaPrime(z1(g)): Sigma(z1(g))}), "derivative_of_wrong_function"),
+             (lambda e, g: e / x, "missing_factor"), (lambda e, g: e + w1, "extra_term"),
+             (lambda e, g: e.xreplace({w1: b1, b1: w1}), "wrong_variable")]
+    check_claim(spec, "w1", "w1", deadline=0)               # truth and points: not the diagnosis
+    for edit, kind in cases:
+        start = time.perf_counter()
+        v = check_claim(spec, "w1", printed(spec, "w1", edit))
+        assert v.verdict == "incorrect" and v.diagnosis["kind"] == kind
+        assert time.perf_counter() - start < 2.0
+
+
+def test_a_claim_matching_no_rewrite_stops_at_the_budget():
+    spec = chain(20)
+    claim = printed(spec, "w1", lambda e, g: e + 1)
+    check_claim(spec, "w1", "w1", deadline=0)
+    start = time.perf_counter()
+    v = check_claim(spec, "w1", claim, deadline=0)
+    assert v.verdict == "incorrect" and v.diagnosis["kind"] == "other"
+    assert time.perf_counter() - start < 0.5 * diagnose_mod.WALL_FACTOR + 2.0
+
+
+def test_the_wall_clock_is_only_a_safety_net(monkeypatch):
+    """Past the net (a clock that jumps an hour) the diagnosis is `other`; short of it the
+    clock plays no part, so the kind is the work budget's."""
+    spec = chain(3)
+    claim = printed(spec, "w1", lambda e, g: e.xreplace({sympy.Symbol("w1", real=True): sympy.Symbol("b1", real=True)}))
+    assert check_claim(spec, "w1", claim, deadline=0).diagnosis["kind"] == "wrong_variable"
+    real, calls = time.monotonic, []
+
+    def jumping():
+        calls.append(1)
+        return real() + (3600 if len(calls) > 1 else 0)
+    monkeypatch.setattr(diagnose_mod.time, "monotonic", jumping)
+    assert check_claim(spec, "w1", claim, deadline=0).diagnosis["kind"] == "other"
+
+
+def test_an_exhausted_budget_is_other(monkeypatch):
+    monkeypatch.setattr(diagnose_mod, "UNITS_PER_SECOND", 10)
+    spec = chain(3)
+    claim = printed(spec, "w1", lambda e, g: e.xreplace({sympy.Symbol("w1", real=True): sympy.Symbol("b1", real=True)}))
+    assert check_claim(spec, "w1", claim, deadline=0).diagnosis["kind"] == "other"
+
+
+@pytest.mark.parametrize("claim,kind", [
+    ("(y-t)*sigma'(z)*b + lambda*w", "wrong_variable"),         # one spot of x written b
+    ("(y-t)*sigma'(w)*x + lambda*w", "wrong_variable"),         # σ′(w) for σ′(z), the folded form
+    ("(y-t)*sigma'(z)*x*w + lambda*w", "extra_factor"),
+    ("y*sigma'(z)*x + lambda*w", "missing_term"),
+])
+def test_rewrites_evaluated_by_numbers_name_the_same_mistakes(claim, kind):
+    reglog = "z = w*x + b\ny = sigma(z)\nL = 1/2*(y - t)^2\nR = 1/2*w^2\nL_reg = L + lambda*R\n"
+    assert check_claim(reglog, "w", claim).diagnosis["kind"] == kind
+
+
+def test_sigma_written_through_exp_reduces_to_zero_cheaply():
+    x, w = sympy.symbols("x w", real=True)
+    u = w * Sigma(x) + 1
+    exp_form = sympy.exp(-u) / (1 + sympy.exp(-u)) ** 2
+    assert _cheap_zero(SigmaPrime(u) * SigmaPrime(x) - exp_form * Sigma(x) * (1 - Sigma(x)))
+    assert _cheap_zero(Sigma(-u) + Sigma(u) - 1)
+    assert _cheap_zero(TanhPrime(u) - 1 + sympy.tanh(u) ** 2)
+    assert not _cheap_zero(Sigma(u) - sympy.tanh(u))          # σ and tanh of one argument differ
