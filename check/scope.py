@@ -2,7 +2,7 @@
 from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
-from derive.parse import Scope, error, parse_expression
+from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
 from derive.rules import SPELLINGS, derivative
 
 MAX_SPLIT = 12
@@ -11,6 +11,7 @@ MAX_SPLIT = 12
 class ClaimScope(Scope):
     """Names of a graph. Forward names stay symbols (they stand for their definitions);
     `v_bar`, `vbar`, `v̄` are adjoints; `yx` is y·x when only that reading exists."""
+    max_terms = MAX_CLAIM_TERMS
 
     def __init__(self, graph, free=False):
         self.graph = graph

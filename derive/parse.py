@@ -22,8 +22,12 @@ MAX_DEPTH = 64
 MAX_TOKENS = 5_000
 MAX_EXPONENT = 1_000
 MAX_DIGITS = 100
-MAX_TERMS = 800     # operands (names, numbers, calls) in one expression: SymPy builds a sum or
-                    # product of n distinct operands one operand at a time, in O(n^2 log n)
+MAX_TERMS = 800     # operands (names, numbers, calls) in one expression of a spec or under d/dw:
+                    # differentiating a product of n distinct factors builds n products of n - 1
+MAX_CLAIM_TERMS = 2_500   # a claim is only evaluated (an expanded depth-4 gradient has 1300);
+                          # scopes opt in with `max_terms`; long sums and products are built at once
+FLAT = 8            # a chain of + and − (or * and /) longer than this is one Add (one Mul): built
+                    # an operand at a time, SymPy re-sorts the whole sum each time, O(n^2 log n)
 VULGAR = {"½": sympy.Rational(1, 2), "⅓": sympy.Rational(1, 3), "⅔": sympy.Rational(2, 3),
           "¼": sympy.Rational(1, 4), "¾": sympy.Rational(3, 4)}
 TOKEN = re.compile(r"\w+|\S")
@@ -31,12 +35,9 @@ TOKEN = re.compile(r"\w+|\S")
 GRAMMAR = r"""
 ?start: sum
 ?sum: product
-    | sum "+" product            -> add
-    | sum MINUS product          -> sub
+    | product ("+" product | MINUS product)+     -> terms
 ?product: unary
-    | product MUL unary          -> mul
-    | product DIV unary          -> div
-    | product power              -> juxt
+    | unary (MUL unary | DIV unary | power)+    -> factors
     | product sum_over           -> juxt
 ?unary: power
     | sum_over
@@ -87,6 +88,7 @@ class Keyword:
 
 class Scope:
     """What names mean. Subclasses override `name`; calls and operators are shared."""
+    max_terms = MAX_TERMS
 
     def name(self, tok):
         return sympy.Symbol(str(tok), real=True)
@@ -178,8 +180,9 @@ class Build(Transformer):
         if n is None:
             return
         self.state.operands = n + 1
-        if n + 1 > MAX_TERMS:
-            raise error(f"more than {MAX_TERMS} terms and factors in one expression", tok)
+        cap = getattr(self.state.scope, "max_terms", MAX_TERMS)
+        if n + 1 > cap:
+            raise error(f"more than {cap} terms and factors in one expression", tok)
 
     def number(self, c):
         self.operand(c[0])
@@ -202,6 +205,8 @@ class Build(Transformer):
         return self.state.scope.prime_call(c[0], c[2])
 
     def deriv(self, c):
+        if (getattr(self.state, "operands", None) or 0) > MAX_TERMS:
+            raise error(f"more than {MAX_TERMS} terms and factors in front of or under a derivative", c[0])
         return self.state.scope.deriv(c[0], c[1])
 
     def kwarg(self, c):
@@ -212,6 +217,48 @@ class Build(Transformer):
 
     def add(self, c):
         return c[0] + c[1]
+
+    def terms(self, c):
+        """`a + b − c ...`: one Add for a long chain of plain expressions, else one at a time."""
+        items, negate = [], False
+        for x in c:
+            if isinstance(x, Token):
+                negate = True
+            else:
+                items.append(-x if negate else x)
+                negate = False
+        if len(items) > FLAT and all(isinstance(x, sympy.Expr) for x in items):
+            return sympy.Add(*items)
+        out = items[0]
+        for x in items[1:]:
+            out = out + x
+        return out
+
+    def factors(self, c):
+        """`a * b / c d ...` left to right: each `@` and juxtaposition as before; runs of plain
+        `*` and `/` longer than FLAT as one Mul."""
+        out, run, i = c[0], [], 1
+        while i < len(c):
+            op = c[i] if isinstance(c[i], Token) and c[i].type in ("MUL", "DIV") else None
+            b = c[i + 1] if op is not None else c[i]
+            i += 2 if op is not None else 1
+            if op is not None and str(op) != "@" and isinstance(b, sympy.Expr) and isinstance(out, sympy.Expr):
+                if op.type == "DIV" and b == 0:
+                    raise error("division by zero", op)
+                run.append(b if op.type == "MUL" else 1 / b)
+                continue
+            out = self._fold(out, run)
+            run = []
+            out = self.juxt([out, b]) if op is None else (self.mul if op.type == "MUL" else self.div)([out, op, b])
+        return self._fold(out, run)
+
+    @staticmethod
+    def _fold(out, run):
+        if len(run) > FLAT:
+            return sympy.Mul(out, *run)
+        for x in run:
+            out = out * x
+        return out
 
     def sub(self, c):
         return c[0] - c[2]
