@@ -266,7 +266,10 @@ def _preorder(e):
 
 
 def _rational_zero(r):
-    """Is the rational function r identically 0? Its numerator over one denominator, expanded."""
+    """Is the rational function r identically 0? Expanded when it is a polynomial, else its
+    numerator over one denominator, expanded (three times the work on a polynomial)."""
+    if not any(p.exp.is_negative and not p.base.is_Number for p in r.atoms(sympy.Pow)):
+        return sympy.expand(r) == 0
     return sympy.expand(sympy.together(r).as_numer_denom()[0]) == 0
 
 
