@@ -1,5 +1,7 @@
 """Shared helpers: the lecture specs, exact points, the CLI run in-process."""
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,23 @@ def run_audited(folder, warm, jobs, needles, cwd):
                           cwd=cwd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc, json.loads(paths[2].read_text(encoding="utf-8"))
+
+
+def in_thread(fn, timeout=60):
+    """Run fn off the main thread (as a web server or notebook would); its value and seconds."""
+    box = {}
+
+    def run():
+        start = time.perf_counter()
+        try:
+            box["value"] = fn()
+        except BaseException as e:          # pragma: no cover - re-raised below
+            box["error"] = e
+        box["seconds"] = time.perf_counter() - start
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), "the call did not return"
+    if "error" in box:
+        raise box["error"]
+    return box["value"], box["seconds"]

@@ -15,7 +15,7 @@ import pytest
 import check.grade as grading
 from check import check_claim
 from check.evidence import symbolic_status
-from conftest import ROOT
+from conftest import ROOT, in_thread
 
 # The sigmoid chain of depth 6 and its gradient written out with exp only: correct, and far too
 # much for SymPy to reduce to 0 in half a second.
@@ -30,23 +30,6 @@ EXPANDED = "*".join(f"exp(-({_s(k)}))/(1 + exp(-({_s(k)})))^2" for k in range(6)
 SLACK = 2.0
 
 
-def _in_thread(fn, timeout=60):
-    box = {}
-
-    def run():
-        start = time.perf_counter()
-        try:
-            box["value"] = fn()
-        except BaseException as e:          # pragma: no cover - reported below
-            box["error"] = e
-        box["seconds"] = time.perf_counter() - start
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(timeout)
-    assert not t.is_alive(), "the call did not return"
-    if "error" in box:
-        raise box["error"]
-    return box["value"], box["seconds"]
 
 
 def _zombies():
@@ -68,7 +51,7 @@ def _zombies():
 @pytest.mark.parametrize("deadline", [0.5, 1.0])
 def test_a_hard_but_correct_claim_in_a_thread_is_correct_within_the_deadline(deadline):
     check_claim(CHAIN, "x", "x", deadline=0)            # truth and points: not the claim's cost
-    v, seconds = _in_thread(lambda: check_claim(CHAIN, "x", EXPANDED, deadline=deadline))
+    v, seconds = in_thread(lambda: check_claim(CHAIN, "x", EXPANDED, deadline=deadline))
     assert seconds < deadline + SLACK
     assert v.verdict == "correct"
     assert v.evidence["symbolic"]["status"] in ("timeout", "zero")
@@ -77,7 +60,7 @@ def test_a_hard_but_correct_claim_in_a_thread_is_correct_within_the_deadline(dea
 
 def test_a_wrong_claim_in_a_thread_is_incorrect_whatever_the_symbolic_status():
     wrong = EXPANDED + "*(1 + x/1000)"
-    v, seconds = _in_thread(lambda: check_claim(CHAIN, "x", wrong, deadline=0.5))
+    v, seconds = in_thread(lambda: check_claim(CHAIN, "x", wrong, deadline=0.5))
     assert seconds < 0.5 + SLACK
     assert v.verdict == "incorrect" and v.counterexample is not None
     assert v.evidence["symbolic"]["status"] in ("timeout", "different")
@@ -89,7 +72,7 @@ def test_symbolic_status_is_killed_at_its_deadline_off_the_main_thread():
     g = parse_spec(CHAIN)
     scope = ClaimScope(g)
     diff = g.backprop().gradients["x"] - scope.expand(read_expression(EXPANDED, scope, 1, 1, "plain"))
-    status, seconds = _in_thread(lambda: symbolic_status(diff, 0.3))
+    status, seconds = in_thread(lambda: symbolic_status(diff, 0.3))
     assert status in ("timeout", "zero") and seconds < 0.3 + SLACK
     assert _zombies() == []
 
@@ -204,9 +187,9 @@ DEEP_WRONG = f"(h{DEEP} - t)*h{DEEP}*(1 - h{DEEP})*" \
 def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_main_thread(deadline):
     import check.diagnose as diagnosis
     check_claim(DEEP_CHAIN, "w1", "x", deadline=0)          # truth and points: not the claim's cost
-    v, seconds = _in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
+    v, seconds = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert v.verdict == "incorrect" and v.counterexample is not None
     assert v.diagnosis["kind"] in ("wrong_variable", "other")
     assert seconds < diagnosis.WALL_FACTOR * max(deadline, diagnosis.MIN_SECONDS) + SLACK
-    again, _ = _in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
+    again, _ = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert again.to_dict() == v.to_dict()

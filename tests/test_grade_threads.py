@@ -8,7 +8,7 @@ import time
 import pytest
 
 import check.grade as grading
-from conftest import ROOT
+from conftest import ROOT, in_thread
 
 SAMPLES = ROOT / "exercises" / "samples" / "csc321-reg-logistic"
 NORMAL = ["ok_plain.txt", "wrong_sigma.txt", "adjoints_only_crlf.txt"]
@@ -21,21 +21,6 @@ def _slow_submission():
     return "# part: adjoints\n" + "".join(line(i) for i in range(1999))
 
 
-def _in_thread(fn, timeout=60):
-    box = {}
-
-    def run():
-        try:
-            box["value"] = fn()
-        except BaseException as e:          # pragma: no cover - re-raised below
-            box["error"] = e
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(timeout)
-    assert not t.is_alive(), "grade() did not return"
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 @pytest.fixture
@@ -49,7 +34,7 @@ def test_grade_in_a_thread_keeps_the_time_limit_of_a_slow_student(folder, monkey
     (folder / "slow.txt").write_text(_slow_submission(), encoding="utf-8")
     monkeypatch.setattr(grading, "STUDENT_SECONDS", 1.0)          # inherited by the forked worker
     start = time.perf_counter()
-    doc = _in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), jobs=1))
+    doc, _ = in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), jobs=1))
     assert time.perf_counter() - start < 1.0 + 8
     by = {s["student"]: s for s in doc["students"]}
     assert sorted(by) == sorted(NORMAL + ["slow.txt"])
@@ -63,13 +48,13 @@ def test_grade_in_a_thread_keeps_the_time_limit_of_a_slow_student(folder, monkey
 def test_grade_in_a_thread_gives_the_same_bytes_as_on_the_main_thread(folder, jobs):
     (folder / "broken.txt").write_bytes(b"\xff w_bar = (")
     here = grading.to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4))
-    there = _in_thread(lambda: grading.to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4, jobs=jobs)))
+    there, _ = in_thread(lambda: grading.to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4, jobs=jobs)))
     assert here == there and json.loads(here)["summary"]["graded"] == len(NORMAL) + 1
 
 
 def test_grade_in_a_thread_shows_progress_for_every_student(folder):
     seen = []
-    _in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), progress=seen.append))
+    in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), progress=seen.append))
     assert sorted(seen) == sorted(NORMAL)
 
 
