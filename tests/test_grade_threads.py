@@ -2,7 +2,6 @@
 limit a student: students go to a worker process, and the results are the same bytes."""
 import json
 import shutil
-import threading
 import time
 
 import pytest
