@@ -112,9 +112,10 @@ class Truth:
         exprs = [node.expr for node in self.graph.nodes] + locals_
         for leaves in self._candidates(rng):
             try:
-                vals, adj = self._values(leaves)
+                memo = {}       # one point: every node, local and σ(·) is evaluated once
+                vals, adj = self._values(leaves, memo)
                 env = {sym(k): v for k, v in vals.items()}
-                if any(kink_distance(e, env) < KINK_MARGIN for e in exprs):
+                if any(kink_distance(e, env, memo) < KINK_MARGIN for e in exprs):
                     continue
                 for k, v in adj.items():
                     if not mpmath.isfinite(v):
@@ -139,17 +140,18 @@ class Truth:
                 env[sym(node.name)] = evaluate(node.expr, env)
         return env[sym(self.graph.output)]
 
-    def _values(self, leaves):
+    def _values(self, leaves, memo=None):
         """Forward and adjoint values at the working precision (Derivation.values pins 30 digits;
         points keep REFINE_DIGITS so that a disagreement can be re-checked with more digits)."""
+        memo = {} if memo is None else memo
         env = {sym(k): v for k, v in leaves.items()}
         vals = {k: env[sym(k)] for k in self.graph.inputs if sym(k) in env}
         for node in self.graph.nodes:
-            env[sym(node.name)] = vals[node.name] = evaluate(node.expr, env)
+            env[sym(node.name)] = vals[node.name] = evaluate(node.expr, env, memo)
         adj = {}
         for a in self.derivation.order:
             adj[a.name] = mpmath.mpf(1) if a.output else mpmath.fsum(
-                adj[t.upstream] * evaluate(t.chain, env) for t in a.terms)
+                adj[t.upstream] * evaluate(t.chain, env, memo) for t in a.terms)
         return vals, adj
 
     def fd_error(self, i, name):

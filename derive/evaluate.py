@@ -1,4 +1,6 @@
 """Numbers for SymPy trees without lambdify: a walk over the tree with mpmath, reading the table."""
+from functools import lru_cache
+
 import mpmath
 import sympy
 
@@ -55,16 +57,30 @@ def evaluate(expr, env, memo=None):
     return out
 
 
+@lru_cache(maxsize=4096)
+def _kinked(expr):
+    """The distinct subexpressions of `expr` whose primitive has a kink (relu, max, |·|, ...)."""
+    out, seen, stack = [], set(), [expr]
+    while stack:
+        sub = stack.pop()
+        if sub in seen:
+            continue
+        seen.add(sub)
+        p = primitive(sub)
+        if p is not None and p.kink is not None:
+            out.append(sub)
+        stack.extend(sub.args)
+    return tuple(out)
+
+
 def kink_distance(expr, env, memo=None):
     """How close (relative) any kink in `expr` is at this point: min |kink| / (1 + |args|)."""
     memo = {} if memo is None else memo
     best = mpmath.inf
-    for sub in sympy.preorder_traversal(expr):
-        p = primitive(sub)
-        if p is not None and p.kink is not None:
-            args = [evaluate(a, env, memo) for a in sub.args]
-            scale = 1 + max(abs(a) for a in args)
-            best = min(best, abs(p.kink(*args)) / scale)
+    for sub in _kinked(expr):
+        args = [evaluate(a, env, memo) for a in sub.args]
+        scale = 1 + max(abs(a) for a in args)
+        best = min(best, abs(primitive(sub).kink(*args)) / scale)
     return best
 
 
