@@ -135,7 +135,7 @@ def backend(spec, seed, deadline, fmt):
     graph = as_graph(spec)
     if getattr(graph, "is_matrix", False):
         from .mcheck import Matrix
-        return Matrix(graph, seed, fmt)
+        return Matrix(graph, seed, fmt, deadline)
     return Scalar(graph, seed, deadline, fmt)
 
 

@@ -21,6 +21,7 @@ from derive.names import canonical, spelled
 from derive.printing import Text
 from derive.rules import SPELLINGS, DomainError
 
+from .diagnose import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR
 from .evidence import FD_TOL, REL_TOL, cached_truth
 from .mindex import IndexClaim, IndexMismatch, Indices, Lhs, index_value, indexed, ranks, split
 from .submission import target
@@ -30,6 +31,7 @@ _text = Text(ascii=False)
 SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
 PER_SETTING = (6, 5, 5)
 FLOAT_ENTRIES = 4_000
+PROBE_UNITS = 200      # a candidate's value at one point, in the budget's units (characters reread)
 
 
 class MatrixClaimScope(MatrixOps):
@@ -267,7 +269,7 @@ class MatrixCase:
     lhs: Lhs = None         # the line's left-hand side (its indices, for rereads)
 
 
-def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=1, why=None):
+def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=1, why=None, deadline=1.0):
     """The verdict on one matrix claim; `claim` is None when the claim does not fit its shapes
     (`why` then says how its indices do not fit, for an index-form claim)."""
     start = time.perf_counter()
@@ -309,7 +311,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
         t, c = rows[bad]
         counter = {"at": {k: _plain(env[k]) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
                    "expected": _plain(t), "got": _plain(c)}
-        diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why)
+        diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why, deadline)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,
                    seconds=time.perf_counter() - start)
 
@@ -340,10 +342,30 @@ def _probes(truth, n):
     return out
 
 
-def _same_at(truth, claim, expr_or_values, n=4):
+class _Spent(Exception):
+    pass
+
+
+class _Work:
+    """The counted budget of one matrix diagnosis: characters reread and points evaluated, so
+    the answer does not depend on the machine's speed; the wall clock is only a safety net."""
+
+    def __init__(self, seconds):
+        seconds = max(seconds or 0, MIN_SECONDS)
+        self.left = int(UNITS_PER_SECOND * seconds)
+        self.stop = time.monotonic() + WALL_FACTOR * seconds
+
+    def spend(self, units):
+        self.left -= units
+        if self.left < 0 or time.monotonic() > self.stop:
+            raise _Spent
+
+
+def _same_at(work, truth, claim, expr_or_values, n=4):
     """Does `claim` equal the candidate (an MExpr, or a function env -> array) at the first points
     and at every size setting?"""
     for env in _probes(truth, n):
+        work.spend(PROBE_UNITS)
         c = _value(claim, env)
         t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
         if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
@@ -351,7 +373,8 @@ def _same_at(truth, claim, expr_or_values, n=4):
     return True
 
 
-def _reread(text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
+def _reread(work, text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
+    work.spend(len(text))
     if swap is not None:
         text = text[:swap[0]] + swap[1] + text[swap[0] + 1:]
     try:
@@ -361,9 +384,17 @@ def _reread(text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
         return None
 
 
-def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
+def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None, seconds=MIN_SECONDS):
     """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
-    wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘."""
+    wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘; 'other' when
+    the budget of about `seconds` (never less than MIN_SECONDS) runs out first."""
+    try:
+        return _diagnose_matrix(_Work(seconds), truth, case, text, claim, fmt, line, col, why)
+    except (_Spent, RecursionError):
+        return dict(OTHER)
+
+
+def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
     g = truth.graph
     want = g.shape_of(case.name)
     target = lambda env: env[case.name + BAR]
@@ -373,28 +404,28 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
     except ParseError:
         leaves = _names_in(text, g)
     if claim is not None and claim.shape == want:
-        if _same_at(truth, claim, lambda env: -target(env)):
+        if _same_at(work, truth, claim, lambda env: -target(env)):
             return {"kind": "sign", "message": "off by a factor of -1 (sign)"}
         env = truth.points[0]
         c, t = _value(claim, env), target(env)
         k = _ratio(c, t)
-        if k is not None and _same_at(truth, claim, lambda env: k * target(env)):
+        if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
             return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
         for base in (case.truth, _written_out(truth.derivation, case.truth)):
             wrong = _wrong_function(base)
-            if wrong is not None and _same_at(truth, claim, wrong[0]):
+            if wrong is not None and _same_at(work, truth, claim, wrong[0]):
                 return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
     for flip in _subsets(sorted(set(leaves))):
-        e = _reread(text, truth, fmt, line, col, flip, lhs=case.lhs)
-        if e is not None and e.shape == want and _same_at(truth, e, target):
+        e = _reread(work, text, truth, fmt, line, col, flip, lhs=case.lhs)
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
             if index_form:
                 return {"kind": "transpose", "message": "swap the indices of " + " and ".join(
                     _text.name(n) for n in flip) + " (a transpose)"}
             return {"kind": "transpose", "message": "transpose " + " and ".join(flip) + " (ᵀ)"}
     if index_form and case.lhs and len(case.lhs.letters) == 2:
         swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
-        e = _reread(text, truth, fmt, line, col, lhs=swapped)
-        if e is not None and e.shape == want and _same_at(truth, e, target):
+        e = _reread(work, text, truth, fmt, line, col, lhs=swapped)
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
             return {"kind": "transpose", "message": f"the whole result is transposed: the right-hand side is "
                                                     f"the entry ({case.lhs.letters[1]}, {case.lhs.letters[0]})"}
     if isinstance(claim, IndexClaim) and claim.shape != want:
@@ -403,25 +434,25 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
                                                   f"{_text.name(case.name + BAR)} is {show_shape(want)}: write the "
                                                   f"left-hand side with its indices ({case.name}_bar_{letters} = ...)"}
     if claim is not None and claim.shape != want:
-        if transpose(claim).shape == want and _same_at(truth, transpose(claim), target):
+        if transpose(claim).shape == want and _same_at(work, truth, transpose(claim), target):
             return {"kind": "transpose", "message": "the whole result is transposed"}
         for axis in (0, 1):
             s = lift(claim)
             from derive.matrix import reduce
             summed = reduce("sum", s, axis)
-            if summed.shape == want and _same_at(truth, summed, target):
+            if summed.shape == want and _same_at(work, truth, summed, target):
                 return {"kind": "missing_batch_sum",
                         "message": f"sum over axis {axis} (the batch) is missing: got {show_shape(claim.shape)}, "
                                    f"{case.name}̄ is {show_shape(want)}"}
         return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
                                                   f"but {case.name}̄ must be {show_shape(want)}"}
     if claim is not None:
-        size = _size_factor(truth, case, claim, target)
+        size = _size_factor(work, truth, case, claim, target)
         if size is not None:
             return size
     for m in re.finditer(r"[*@]", "" if index_form else text):
-        e = _reread(text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
-        if e is not None and e.shape == want and _same_at(truth, e, target):
+        e = _reread(work, text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
             return {"kind": "elementwise_vs_matmul",
                     "message": "elementwise product and matrix product are confused"}
     if claim is None and why is not None:
@@ -432,10 +463,10 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None):
     if len(terms) > 1:
         for i, t in enumerate(terms):
             rest = _sum([u for j, u in enumerate(terms) if j != i])
-            if rest.shape == want and _same_at(truth, claim, rest):
+            if rest.shape == want and _same_at(work, truth, claim, rest):
                 return {"kind": "missing_term", "message": "a term is missing (a fan-out path?)"}
     for f in _factor_drops(case.truth):
-        if f.shape == want and _same_at(truth, claim, f):
+        if f.shape == want and _same_at(work, truth, claim, f):
             return {"kind": "missing_factor", "message": "a factor is missing"}
     return {"kind": "other", "message": "differs from the true value"}
 
@@ -491,7 +522,7 @@ def _written_out(derivation, e):
     return substitute(e, table, {})
 
 
-def _size_factor(truth, case, claim, target):
+def _size_factor(work, truth, case, claim, target):
     """A size letter as a factor of the whole or of one term (a mean's 1/N left out, or one too
     many): the ratio differs between size settings, so it is not a constant factor."""
     terms = _terms(case.truth)
@@ -505,7 +536,7 @@ def _size_factor(truth, case, claim, target):
                         return target(env) * k
                     v = _value(t, env)
                     return None if v is None else target(env) + v * (k - 1)
-                if _same_at(truth, claim, scaled):
+                if _same_at(work, truth, claim, scaled):
                     where = "" if t is None else f" in the term {_text.doprint(t)}"
                     return {"kind": kind, "message": f"{kind.split('_')[0]} factor 1/{letter}{where}"}
     return None
@@ -550,8 +581,8 @@ def _factor_drops(e):
 class Matrix:
     """Judging against a matrix graph (the same interface as api.Scalar)."""
 
-    def __init__(self, graph, seed, fmt):
-        self.graph, self.fmt = graph, fmt
+    def __init__(self, graph, seed, fmt, deadline=1.0):
+        self.graph, self.fmt, self.deadline = graph, fmt, deadline
         self.scope = MatrixClaimScope(graph)
         self.truth = matrix_truth(graph, seed)
         self.derivation = self.truth.derivation
@@ -602,7 +633,8 @@ class Matrix:
     def adjoint(self, name, parsed, row, whole):
         r, expr, lhs, why = parsed
         case = MatrixCase(name, self.derivation.by_name[name].expr, not whole, lhs)
-        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col, why)
+        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col, why,
+                            self.deadline)
 
     def forward(self, name, parsed, row):
         r, expr = parsed[:2]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sympy
 
+from check import check_claim
 from check.mcheck import read_matrix
 from conftest import SPECS, load, spec_path, spec_text
 from derive import ParseError, parse_spec
@@ -605,3 +606,15 @@ def test_a_residual_net_too_large_to_write_out_keeps_its_gradients_in_adjoints(c
     assert d.leaf_adjoints["W"] is None and d.gradients["W"] == d.by_name["W"].expr
     code, out, _ = cli("derive", spec, "--expand")
     assert code == 0 and "more than 20,000 operations" in out.split("calculus-class full expansion")[1]
+
+
+def test_a_huge_matrix_claim_is_diagnosed_within_its_budget():
+    """790 elementwise factors: every `*`-for-`@` reread costs a parse of the whole text, so the
+    diagnosis runs out of its counted budget and says 'other' (it took 40 s before it had one)."""
+    claim = "y_bar @ h^T" + " * W2" * 790
+    first = check_claim(spec_path("mlp").read_text(encoding="utf-8"), "W2", claim, deadline=0.5)
+    again = check_claim(spec_path("mlp").read_text(encoding="utf-8"), "W2", claim, deadline=0.5)
+    assert first.verdict == "incorrect"
+    assert first.diagnosis == {"kind": "other", "message": "differs from the true value"}
+    assert first.seconds < 10
+    assert again.diagnosis == first.diagnosis and again.counterexample == first.counterexample
