@@ -249,7 +249,8 @@ def parser(out=None, err=None):
     d.add_argument("--wrt", help="comma-separated variables (default: the spec's wrt: or every input)")
     d.add_argument("--at", help="values x=1,y=2 or a values.json file (default: the spec's at:)")
     d.add_argument("--lr", help="learning rate: add one gradient-descent step")
-    d.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
+    d.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text",
+                   help="output format (default: text)")
     d.add_argument("--expand", action="store_true", help="also print the calculus-class full expansion")
     d.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     d.add_argument("--graph", help="draw the graph to out.svg, out.png or out.dot")
@@ -273,32 +274,33 @@ def parser(out=None, err=None):
 
     g = cs.add_parser("grad", help="is EXPR the gradient of the output with respect to --wrt?",
                       description="Judge one formula for d out / d wrt.")
-    g.add_argument("spec")
-    g.add_argument("--wrt", required=True)
-    g.add_argument("--claim")
-    g.add_argument("--claim-file")
+    g.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
+    g.add_argument("--wrt", required=True, help="the variable the claim differentiates by")
+    g.add_argument("--claim", help="the claimed formula, plain or LaTeX")
+    g.add_argument("--claim-file", help="a file holding the claim (- for stdin)")
     common(g)
     j = cs.add_parser("adjoints", help="judge adjoint equations in bar notation",
                       description="Judge a file of adjoint equations, one per line.")
-    j.add_argument("spec")
-    j.add_argument("submission")
+    j.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
+    j.add_argument("submission", help="a file of adjoint equations, one per line")
     common(j)
     s = cs.add_parser("steps", help="judge a step-by-step derivation",
                       description="Judge each row of a derivation against the row before it.")
-    s.add_argument("derivation")
-    s.add_argument("--spec")
+    s.add_argument("derivation", help="a file of rows: dL/dw = ... starts a chain, = ... must equal the row above")
+    s.add_argument("--spec", help="the forward spec: dL/dw on a left-hand side is its true gradient, and forward names stand for their definitions")
     common(s)
 
     gr = sub.add_parser("grade", help="grade a folder of submissions",
                         description="Grade every file in SUBMISSIONS against an exercise.")
     gr.add_argument("--exercise", required=True, help="an exercise id or a path to a TOML file")
-    gr.add_argument("submissions")
-    gr.add_argument("--out")
-    gr.add_argument("--csv")
-    gr.add_argument("--gradescope")
-    gr.add_argument("--seed", default=0)
-    gr.add_argument("--jobs", default=1)
-    gr.add_argument("--feedback", choices=["full", "minimal"], default="full")
+    gr.add_argument("submissions", help="a folder of submissions (or one file)")
+    gr.add_argument("--out", help="write results.json here")
+    gr.add_argument("--csv", help="write one CSV row per student here")
+    gr.add_argument("--gradescope", help="write Gradescope's results.json here")
+    gr.add_argument("--seed", default=0, help="seed of the random points (default 0)")
+    gr.add_argument("--jobs", default=1, help="worker processes (default 1)")
+    gr.add_argument("--feedback", choices=["full", "minimal"], default="full",
+                    help="minimal: verdicts, scores and mistake kinds, no counterexamples")
     gr.set_defaults(run=cmd_grade)
 
     e = sub.add_parser("exercises", help="list, show or validate exercises",
@@ -306,10 +308,10 @@ def parser(out=None, err=None):
     es = e.add_subparsers(dest="action", required=True, parser_class=make)
     es.add_parser("list", help="list exercise ids").set_defaults(run=cmd_exercises)
     sh = es.add_parser("show", help="print one exercise")
-    sh.add_argument("id")
+    sh.add_argument("id", help="an exercise id (see exercises list)")
     sh.set_defaults(run=cmd_exercises)
     va = es.add_parser("validate", help="validate a teacher's TOML")
-    va.add_argument("path")
+    va.add_argument("path", help="a teacher's exercise TOML file")
     va.set_defaults(run=cmd_exercises)
     return p
 

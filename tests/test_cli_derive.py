@@ -23,6 +23,24 @@ def test_every_command_has_help_on_the_given_stream(command, flag, cli, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def _parsers(p, path=()):
+    yield path, p
+    for action in p._actions:
+        choices = action.choices if isinstance(action.choices, dict) else {}
+        for name, sub in choices.items():
+            if hasattr(sub, "_actions"):
+                yield from _parsers(sub, path + (name,))
+
+
+def test_every_command_and_option_says_what_it_is_for():
+    from check.cli import parser
+    found = list(_parsers(parser()))
+    assert {" ".join(path) for path, _ in found} >= {" ".join(c) for c in COMMANDS}
+    silent = [f"barprop {' '.join(path)} {a.option_strings or a.dest}" for path, p in found for a in p._actions
+              if not a.help and not hasattr(a, "_parser_class")]
+    assert silent == []
+
+
 def test_usage_error_exits_2(cli, capsys):
     code, out, err = cli("derive")
     assert (code, out) == (2, "") and err.startswith("usage: barprop derive")
