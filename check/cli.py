@@ -287,7 +287,8 @@ def parser(out=None, err=None):
     s = cs.add_parser("steps", help="judge a step-by-step derivation",
                       description="Judge each row of a derivation against the row before it.")
     s.add_argument("derivation", help="a file of rows: dL/dw = ... starts a chain, = ... must equal the row above")
-    s.add_argument("--spec", help="the forward spec: dL/dw on a left-hand side is its true gradient, and forward names stand for their definitions")
+    s.add_argument("--spec", help="the forward spec: dL/dw on a left-hand side is its true gradient, "
+                                  "and forward names stand for their definitions")
     common(s)
 
     gr = sub.add_parser("grade", help="grade a folder of submissions",
