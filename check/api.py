@@ -43,18 +43,28 @@ def _resolve(scope, name, line, col=1):
 
 
 def _full(truth, scope):
-    """Claims in the leaves only: forward names and adjoints written out."""
+    """Claims in the leaves only: forward names and adjoints written out; None (no symbolic
+    check) when the graph is too large to write out in its inputs."""
     grads = truth.derivation.leaf_adjoints
+    if truth.graph.unwritten or any(g is None for g in grads.values()):
+        return None
     adj = {bar(n): g for n, g in grads.items()}
     return lambda e: scope.expand(e.xreplace(adj))
 
 
 def _grad_case(truth, name, scope):
+    """∂output/∂name in the leaves; where that is too large to write out, in the adjoints of the
+    nodes above (their values are known at every point)."""
     d = truth.derivation
     full_map = {sym(n): truth.graph.full[n] for n in truth.graph.defs}
-    terms = tuple((f"the path through {t.upstream}", d.leaf_adjoints[t.upstream] * t.chain.xreplace(full_map))
-                  for t in d.by_name[name].terms)
-    return Case(d.leaf_adjoints[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
+    whole = d.leaf_adjoints
+
+    def path(t):
+        return (whole[t.upstream] * t.chain.xreplace(full_map) if whole[t.upstream] is not None
+                else _chained(t))
+    terms = tuple((f"the path through {t.upstream}", path(t)) for t in d.by_name[name].terms)
+    truth_expr = whole[name] if whole[name] is not None else sympy.Add(*(e for _, e in terms))
+    return Case(truth_expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms,
                 values=tuple(p.env[bar(name)] for p in truth.points))
 
@@ -79,7 +89,7 @@ def _local_case(truth, name, scope):
 
 def _forward_case(truth, name, scope):
     return Case(truth.graph.full[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
-                None, scope.expand)
+                None, None if truth.graph.unwritten else scope.expand)
 
 
 def _rhs(scope, row, fmt):
@@ -290,24 +300,25 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         try:
             expr = _rhs(scope, row, fmt)
             lhs = _steps_lhs(row, scope, given, expr, fmt)
+            written = scope.expand(expr, row.line, row.col)
             if lhs is not None and lhs[0] == "given":
-                given[sym(lhs[1])] = scope.expand(expr).xreplace(given)
+                given[sym(lhs[1])] = written.xreplace(given)
                 scope.given = given
-            parsed.append((row, lhs, expr, None))
+            parsed.append((row, lhs, written, None))
         except ParseError as e:
             parsed.append((row, None, None, e))
     if all(err is not None for *_, err in parsed):
         raise _whole((parsed[0][3], parsed[0][0].line), file)
-    exprs = [scope.expand(e).xreplace(given) for _, _, e, err in parsed if err is None]
+    exprs = [e.xreplace(given) for _, _, e, err in parsed if err is None]
     points = _points(graph, seed, exprs)
     items, prev, head = [], None, None
-    for row, lhs, expr, err in parsed:
+    for row, lhs, written, err in parsed:
         label = f"line {row.line}"
         if err is not None:
             items.append(_parse_error_item(label, err, row.line))
             prev = None
             continue
-        full = scope.expand(expr).xreplace(given)
+        full = written.xreplace(given)
         if row.lhs:
             truth_expr, fd = lhs[2], lhs[3]
             head = (_derivative_name(row), truth_expr, fd) if lhs[0] == "derivative" and fd is not None else None
@@ -367,16 +378,16 @@ def _steps_lhs(row, scope, given, rhs, fmt):
         num = scope.lookup(spelled(t.num)) or t.num
         base = given.get(sym(num))
         if base is None and scope.graph is not None and num in scope.graph.full:
-            base = scope.graph.full[num]
+            base = scope.written(scope.graph.full[num], row.line, 1)
         if base is None:
-            return ("derivative", var, scope.expand(rhs).xreplace(given), None)
+            return ("derivative", var, scope.expand(rhs, row.line, row.col).xreplace(given), None)
         base = base.xreplace(given)
         truth = derivative(base, sym(var))
         return ("derivative", var, truth, _fd_of(base, truth, var))
     if t.kind == "name":
         return ("given", spelled(t.name), None, None)
     lhs = read_expression(t.name, scope, row.line, getattr(row, "lhs_col", 1), fmt)
-    return ("expression", None, scope.expand(lhs).xreplace(given), None)
+    return ("expression", None, scope.expand(lhs, row.line, 1).xreplace(given), None)
 
 
 def _fd_of(base, truth, var):

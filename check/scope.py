@@ -1,6 +1,7 @@
 """What a name in student input means: a leaf, a forward name, an adjoint, or a product."""
 from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
+from derive.graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
 from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
 from derive.rules import SPELLINGS, derivative
@@ -96,18 +97,29 @@ class ClaimScope(Scope):
         """A name's expression in the leaves (forward names expanded)."""
         return self.graph.full[name] if self.graph is not None and name in self.graph.full else sym(name)
 
-    def expand(self, expr):
-        """`expr` with every forward name replaced by its definition in the leaves."""
+    def expand(self, expr, line=1, col=1):
+        """`expr` with every forward name replaced by its definition in the leaves; a name the
+        graph does not write out (`Graph.unwritten`) is an error at line:col, since keeping it
+        as a symbol would make it a constant to d/dw."""
         if self.graph is not None:
             expr = expr.xreplace({sym(n): self.graph.full[n] for n in self.graph.defs})
+            self.written(expr, line, col)
         return expr.xreplace(self.given) if self.given else expr
+
+    def written(self, expr, line=1, col=1):
+        kept = sorted(s.name for s in expr.free_symbols if s.name in self.graph.unwritten)
+        if kept:
+            raise ParseError(f"'{kept[0]}' is too large to write out in the inputs (more than "
+                             f"{MAX_WRITTEN_SIZE:,} operations or {MAX_WRITTEN_DEPTH} levels), so it cannot be "
+                             "expanded or differentiated here; judge adjoint equations instead", line, col)
+        return expr
 
     def deriv(self, tok, inner):
         name = _operator_variable(str(tok))
         var = self.lookup(name) or (name if self.free else None)
         if var is None:
             raise error(f"unknown variable '{name}' in derivative operator", tok)
-        return derivative(self.expand(inner), sym(var))
+        return derivative(self.expand(inner, *_where(tok)), sym(var))
 
     def local(self, a, b):
         """`\\frac{da}{db}`: the local derivative of a's definition with respect to b when b is in
@@ -119,7 +131,7 @@ class ClaimScope(Scope):
         if nb in self.graph.defs[na].parents:
             return derivative(self.graph.defs[na].expr, sym(nb))
         if nb in self.graph.inputs:
-            return derivative(self.graph.full[na], sym(nb))
+            return derivative(self.written(self.graph.full[na], *_where(a)), sym(nb))
         raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
 
     def matmul(self, a, b, tok):
@@ -150,3 +162,8 @@ def read_expression(text, scope, line=1, col=1, fmt=None):
 
 
 __all__ = ["ClaimScope", "ParseError", "read_expression", "is_latex"]
+
+
+def _where(tok):
+    """(line, col) of a Lark token, or 1:1 for a name built by hand."""
+    return getattr(tok, "line", None) or 1, getattr(tok, "column", None) or 1

@@ -7,6 +7,7 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
+from .graph import MAX_WRITTEN_SIZE
 from .rules import derivative, local_derivative
 
 
@@ -82,19 +83,29 @@ class Derivation(Printable):
 
     @cached_property
     def leaf_adjoints(self):
-        """Every adjoint in the leaves only: ∂output/∂v written out (the full expansion)."""
+        """Every adjoint in the leaves only: ∂output/∂v written out (the full expansion); None for
+        one that would pass MAX_WRITTEN_SIZE operations or needs a node the graph does not write
+        out (`Graph.unwritten`), and for every adjoint built on it."""
         full = self.graph.full
         written = {sym(n): full[n] for n in self.graph.defs}     # once, not once per edge
-        grads = {}
+        kept = {sym(n) for n in self.graph.unwritten}
+        grads, sizes = {}, {}
         for a in self.order:
-            grads[a.name] = (sympy.Integer(1) if a.output else sympy.Add(*(
-                grads[t.upstream] * t.chain.xreplace(written) for t in a.terms)))
+            if a.output:
+                grads[a.name] = sympy.Integer(1)
+                continue
+            if any(grads[t.upstream] is None for t in a.terms):
+                grads[a.name] = None
+                continue
+            e = sympy.Add(*(grads[t.upstream] * t.chain.xreplace(written) for t in a.terms))
+            grads[a.name] = None if e.free_symbols & kept or _tree_size(e, sizes) > MAX_WRITTEN_SIZE else e
         return grads
 
     @property
     def gradients(self):
-        """wrt name -> ∂output/∂name in the leaves only."""
-        return {w: self.leaf_adjoints[w] for w in self.wrt}
+        """wrt name -> ∂output/∂name in the leaves only, or in adjoints where that is too large."""
+        return {w: self.leaf_adjoints[w] if self.leaf_adjoints[w] is not None else self.by_name[w].expr
+                for w in self.wrt}
 
     def values(self, point):
         """(forward values, adjoint values) at `point`, as mpf at DIGITS digits, in backprop order."""
@@ -115,6 +126,20 @@ class Derivation(Printable):
         with with_digits():
             return {(a.name, t.upstream): (evaluate(t.chain, env), adj[t.upstream])
                     for a in self.order for t in a.terms}
+
+
+def _tree_size(e, sizes):
+    """Nodes of `e` counted as a tree (a shared subterm once per occurrence), memoized per node."""
+    stack = [e]
+    while stack:
+        x = stack[-1]
+        todo = [a for a in x.args if a not in sizes]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        sizes[x] = 1 + sum(sizes[a] for a in x.args)
+    return sizes[e]
 
 
 def _term(consumer, s):

@@ -11,6 +11,7 @@ from .names import canonical
 from .rules import primitive
 
 MAX_WRITTEN_SIZE = 20_000   # operations of one node or gradient written out in the inputs
+MAX_WRITTEN_DEPTH = 160     # its nesting (a 50-layer scalar network is about 150)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,33 @@ class Graph(GraphBase):
     order: tuple = ()     # names in the order the spec first writes them
 
     @cached_property
+    def unwritten(self):
+        """Nodes not written out in the inputs: those whose written-out form would pass
+        MAX_WRITTEN_SIZE operations or MAX_WRITTEN_DEPTH levels (40 lines of `v2 = sigma(v1) +
+        v1*v1` write out to 2^40 leaves; 300 of `v2 = sigma(v1)` nest past Python's recursion
+        limit), and every node built on one. Estimated from the node expressions alone, before
+        SymPy is asked to build anything; backprop needs none of it."""
+        info, out = {}, set()
+        for node in self.nodes:
+            if out.intersection(node.parents):
+                out.add(node.name)
+                continue
+            depth, size = _measure(node.expr, info, None)
+            e = node.expr
+            head = info[e.name][2] if e.is_Symbol and e.name in info else type(e)
+            info[node.name] = (depth, size, head)
+            if depth > MAX_WRITTEN_DEPTH or size > MAX_WRITTEN_SIZE:
+                out.add(node.name)
+        return frozenset(out)
+
+    @cached_property
     def full(self):
-        """name -> its expression in the leaves only (the calculus-class expansion)."""
+        """name -> its expression in the leaves only (the calculus-class expansion); a node in
+        `unwritten` stands for itself."""
         out = {n: sym(n) for n in self.inputs}
         for node in self.nodes:
-            out[node.name] = node.expr.xreplace({sym(p): out[p] for p in node.parents})
+            out[node.name] = (sym(node.name) if node.name in self.unwritten
+                              else node.expr.xreplace({sym(p): out[p] for p in node.parents}))
         return out
 
     def values(self, point):
@@ -132,6 +155,21 @@ class Graph(GraphBase):
                      for n in nodes]
         names = tuple(s.name for s in leaves)
         return cls(names, tuple(nodes), names)
+
+
+def _measure(e, info, outer):
+    """(depth, size) of `e` with each node name standing for its written-out form; a sum inside a
+    sum and a product inside a product flatten."""
+    if e.is_Symbol:
+        hit = info.get(e.name)
+        if hit is None:
+            return 1, 1
+        depth, size, head = hit
+        return (depth - 1 if head is outer and head in (sympy.Add, sympy.Mul) else depth), size
+    if not e.args:
+        return 1, 1
+    parts = [_measure(a, info, type(e)) for a in e.args]
+    return 1 + max(d for d, _ in parts), 1 + sum(s for _, s in parts)
 
 
 def _natural(name):

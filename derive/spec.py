@@ -6,7 +6,7 @@ import sympy
 
 from .errors import ParseError
 from .functions import BAR, sym
-from .graph import MAX_WRITTEN_SIZE, Graph, Node
+from .graph import Graph, Node
 from .matrix import SCALAR, Leaf, lift
 from .mgraph import MatrixGraph, MNode
 from .mscope import Dim, MatrixOps, parse_dims
@@ -155,8 +155,6 @@ def _parse_spec(text):
                          no, col)
     if not nodes:
         raise ParseError("empty spec: no assignment", 1, 1)
-    if not matrix:
-        _written_out(nodes)
     names = scope.leaves + [n.name for n in nodes]
     wrt, at, latex = (), {}, {}
     for no, line in headers:
@@ -197,42 +195,6 @@ def _check_shapes(graph, values, point, line):
         raise ParseError(f"the values disagree on a size: {e}", line, 1) from None
 
 
-MAX_WRITTEN_DEPTH = 160     # a 50-layer scalar network is about 150
-
-
-def _written_out(nodes):
-    """Each node written out in the inputs (what checking and `gradients` need) must stay a
-    formula SymPy can build and walk: at most MAX_WRITTEN_DEPTH levels deep and MAX_WRITTEN_SIZE
-    operations. Estimated from the spec alone, before SymPy is asked to build it: 40 lines of
-    `v2 = sigma(v1) + v1*v1` would write out to 2^40 leaves, 300 lines of `v2 = sigma(v1)` nest
-    past Python's recursion limit."""
-    info = {}
-    for node in nodes:
-        depth, size = _measure(node.expr, info, None)
-        e = node.expr
-        head = info[e.name][2] if e.is_Symbol and e.name in info else type(e)
-        info[node.name] = (depth, size, head)
-        if depth > MAX_WRITTEN_DEPTH:
-            raise ParseError(f"written out in the inputs, '{node.name}' is nested more than {MAX_WRITTEN_DEPTH} "
-                             "levels deep", node.line, 1)
-        if size > MAX_WRITTEN_SIZE:
-            raise ParseError(f"written out in the inputs, '{node.name}' has more than {MAX_WRITTEN_SIZE:,} "
-                             "operations", node.line, 1)
-
-
-def _measure(e, info, outer):
-    """(depth, size) of `e` with each node name standing for its written-out form; a sum inside a
-    sum and a product inside a product flatten."""
-    if e.is_Symbol:
-        hit = info.get(e.name)
-        if hit is None:
-            return 1, 1
-        depth, size, head = hit
-        return (depth - 1 if head is outer and head in (sympy.Add, sympy.Mul) else depth), size
-    if not e.args:
-        return 1, 1
-    parts = [_measure(a, info, type(e)) for a in e.args]
-    return 1 + max(d for d, _ in parts), 1 + sum(s for _, s in parts)
 
 
 def _declarations(lines):

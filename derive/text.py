@@ -3,7 +3,7 @@ import mpmath
 import sympy
 
 from .functions import sym
-from .graph import MAX_WRITTEN_SIZE
+from .graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .matrix import Const, Leaf, MExpr, count_ops, preorder
 from .printing import Text, ranked
 
@@ -88,8 +88,8 @@ def lines(d, printer, point=None, lr=None, expand=False):
     too_big = {w for w in d.wrt if d.leaf_adjoints[w] is None}
     out.append(("gradients", [f"{sy['d']}{printer.name(g.output)}/{sy['d']}{printer.name(w)} = {printer.doprint(grads[w])}"
                               + (f"   = {fmt(adj[w])}" if adj else "")
-                              + (f"   (in adjoints: written out in the inputs it has more than "
-                                 f"{MAX_WRITTEN_SIZE:,} operations)" if w in too_big else "") for w in d.wrt]))
+                              + ("   (in adjoints: too large to write out in the inputs)" if w in too_big else "")
+                              for w in d.wrt]))
     if lr is not None and adj:
         eta = mpmath.mpf(lr.p) / lr.q
         out.append((f"gradient step ({sy['eta']} = {printer.doprint(lr)})",
@@ -98,7 +98,7 @@ def lines(d, printer, point=None, lr=None, expand=False):
     if expand and too_big:
         out.append(("calculus-class full expansion", [
             f"not written: {', '.join(printer.name(w) for w in sorted(too_big))} would have more than "
-            f"{MAX_WRITTEN_SIZE:,} operations each in the inputs, which backprop computes in "
+            f"{MAX_WRITTEN_SIZE:,} operations (or {MAX_WRITTEN_DEPTH} levels) each in the inputs, which backprop computes in "
             f"{sum(ops(a.expr) for a in d.order)}"]))
     elif expand:
         adj_ops = sum(ops(a.expr) for a in d.order)

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from check import ParseError, check_adjoints, check_claim, check_steps
+from derive import parse_spec
 from conftest import ROOT, load, run_cli, spec_path
 
 CONTRACT = ROOT / "tests" / "data" / "contract"
@@ -632,3 +633,27 @@ def test_truth_evaluates_each_sigmoid_once_per_point(monkeypatch):
     truth = Truth(graph, seed=0)
     assert len(truth.points) == POINTS
     assert calls[0] <= 3 * n * POINTS          # σ(x_k) once, σ′(x_k) = σ(x)σ(−x) once: 3n exps
+
+
+def test_a_network_too_large_to_write_out_is_judged_through_its_adjoints():
+    from test_derive_graph import wide_net
+    spec = wide_net(8, 3)
+    right = check_claim(spec, "w1_0_0", "h1_0_bar*h1_0*(1 - h1_0)*x0")
+    wrong = check_claim(spec, "w1_0_0", "h1_0_bar*h1_0*x0")
+    assert right.verdict == "correct" and right.evidence["symbolic"]["status"] == "skipped"
+    assert wrong.verdict == "incorrect" and wrong.diagnosis["kind"] == "derivative_of_wrong_function"
+    lines = parse_spec(spec).backprop().to_text(ascii=True).split("backward")[1].split("gradients")[0]
+    report = check_adjoints(spec, "\n".join(l.split("   =")[0] for l in lines.splitlines()[1:] if "_bar" in l))
+    assert report.first_wrong is None and len(report.items) > 50
+
+
+def test_a_derivative_of_a_node_too_large_to_write_out_is_an_error_not_a_wrong_truth():
+    from test_derive_graph import wide_net
+    spec = wide_net(8, 3)
+    with pytest.raises(ParseError, match="too large to write out"):
+        check_claim(spec, "x0", "d/dx0 [ L ]")
+    with pytest.raises(ParseError, match="^<input>:1:1: 'L' is too large to write out"):
+        check_steps("dL/dx0 = x0\n", spec=spec)
+    report = check_steps("dL/dx0 = x0\n = 2*x0\n = x0 + x0\n", spec=spec)
+    assert report.items[0].diagnosis["kind"] == "parse_error" and "too large" in report.items[0].diagnosis["message"]
+    assert report.first_wrong == 1

@@ -127,3 +127,42 @@ def test_values_are_exact_to_thirty_digits():
     g = load("reglog")
     vals, adj = g.backprop().values(g.at)
     assert float(vals["z"]) == -0.71 and float(adj["R"]) == 0.1
+
+
+def wide_net(layers, units):
+    """A scalar network `units` wide and `layers` deep: each unit reads every unit below."""
+    lines = [f"x{i}: scalar" for i in range(units)]
+    below = [f"x{i}" for i in range(units)]
+    for layer in range(1, layers + 1):
+        here = []
+        for u in range(units):
+            lines.append(f"h{layer}_{u} = sigma(" + " + ".join(f"w{layer}_{u}_{k}*{b}" for k, b in enumerate(below))
+                         + f" + b{layer}_{u})")
+            here.append(f"h{layer}_{u}")
+        below = here
+    lines.append("L = 1/2*(" + " + ".join(below) + " - t)^2")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_wide_deep_network_is_derived_with_its_gradients_left_in_adjoints():
+    """8 layers of 3 units write out to 3^8-fold copies in the inputs; backprop does not care:
+    the top layer and the loss stay names, the gradients stay in adjoints, and the numbers agree
+    with finite differences of the forward pass."""
+    import mpmath
+    g = parse_spec(wide_net(8, 3))
+    assert {"h8_0", "h8_1", "h8_2", "L"} <= g.unwritten and "h1_0" not in g.unwritten
+    d = g.backprop()
+    assert d.leaf_adjoints["w1_0_0"] is None and d.gradients["w1_0_0"] == d.by_name["w1_0_0"].expr
+    point = {n: sympy.Rational(k % 7 - 3, 10) for k, n in enumerate(g.inputs)}
+    _, adj = d.values(point)
+    h = sympy.Rational(1, 10**8)
+    up, down = (g.values({**point, "w1_0_0": point["w1_0_0"] + s})["L"] for s in (h, -h))
+    fd = (up - down) / (2 * mpmath.mpf(h))
+    assert adj["w1_0_0"] != 0 and abs(fd - adj["w1_0_0"]) <= mpmath.mpf("1e-6") * abs(fd)
+
+
+def test_a_small_network_is_still_written_out_in_its_inputs():
+    g = parse_spec(wide_net(2, 2))
+    d = g.backprop()
+    assert g.unwritten == frozenset()
+    assert not (d.gradients["w1_0_0"].free_symbols & {S(n.name) for n in g.nodes})
