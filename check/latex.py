@@ -49,14 +49,15 @@ from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TOKENS, Keyword, error, number, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, number, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
 _ZERO = sympy.S.Zero
 MAX_BLOCK = 1_000_000
-MAX_TERMS = 800     # operands (names, numbers, calls) in one expression: SymPy's sums and products
-                    # of n operands cost O(n^2), and no derivation line comes near this
+# Operands (names, numbers, calls) in one expression: the scope's `max_terms`, as in the plain
+# reader (2,500 for a claim, MAX_TERMS = 800 otherwise), and MAX_TERMS in front of or under a
+# derivative operator; long sums and products are built at once (derive.parse.FLAT)
 DIGITS = frozenset("0123456789")
 
 GREEK_CMDS = frozenset(GREEK_NAMES | {"varpi", "varsigma", "varkappa", "Upsilon", "ell"})
@@ -523,9 +524,10 @@ _token = getattr(Token, "_future_new", None) or (lambda *a: Token(*a[:5], end_po
 class _Lexer:
     """LaTeX text -> grammar tokens, names already in their plain spelling."""
 
-    def __init__(self, text, known):
-        self.text, self.known = text, known
+    def __init__(self, text, known, cap=MAX_TERMS):
+        self.text, self.known, self.cap = text, known, cap
         self.out, self.braces, self.open_abs, self.open_norm = [], [], 0, 0
+        self.derivs = False             # a derivative operator was read (its operand keeps MAX_TERMS)
         self.oneline = "\n" not in text
         self.starts = [0] if self.oneline else [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
@@ -553,11 +555,12 @@ class _Lexer:
             if pos >= n:
                 break
             pos = self.step(pos)
-        if len(self.out) > MAX_TERMS:
+        cap = self.cap
+        if len(self.out) > cap:
             operands = [t for t in self.out if t.type in _OPERANDS]
-            if len(operands) > MAX_TERMS:
-                raise self.fail(f"more than {MAX_TERMS} terms and factors in one expression",
-                                operands[MAX_TERMS].start_pos)
+            if len(operands) > cap:
+                raise self.fail(f"more than {cap} terms and factors in one expression",
+                                operands[cap].start_pos)
         _ambiguities(self.out, self.text, self.fail)
         return self.out
 
@@ -830,6 +833,7 @@ class _Lexer:
         else:
             grouped = _OPENER.match(self.text, _skip(self.text, d.end))
             self.emit("DERIVG" if grouped else "DERIV", d.var.plain, d.var_pos, d.var.end)
+            self.derivs = True
         return d.end
 
     def sum(self, pos, end):
@@ -908,13 +912,9 @@ class _Lexer:
 GRAMMAR = r"""
 ?start: sum
 ?sum: product
-    | sum _PLUS product                  -> add
-    | sum MINUS product                  -> sub
+    | product (_PLUS product | MINUS product)+      -> terms
 ?product: unary
-    | product MUL unary                  -> mul
-    | product DIV unary                  -> div
-    | product power                      -> juxt
-    | product opapp                      -> juxt
+    | unary (MUL unary | DIV unary | power | opapp)+ -> factors
 ?unary: power
     | opapp
     | MINUS unary                        -> neg
@@ -964,6 +964,12 @@ args: sum (_COMMA sum)*
 """
 
 
+def _plain_product(scope):
+    """Is the scope's product of two factors (side by side or `\\cdot`) plain multiplication?"""
+    f = getattr(scope, "product", None)
+    return f is None or getattr(f, "__func__", None) is Scope.product
+
+
 def _hook(scope, method, tok, what):
     f = getattr(scope, method, None)
     if f is None:
@@ -972,12 +978,17 @@ def _hook(scope, method, tok, what):
 
 
 class _Build(PlainBuild):
-    """LALR callbacks of the LaTeX grammar: the plain reader's, plus LaTeX's own forms."""
+    """LALR callbacks of the LaTeX grammar: the plain reader's, plus LaTeX's own forms. Each
+    operand's callback calls `operand` (the plain reader's count, kept only when the expression
+    has a derivative operator)."""
 
     def euler(self, c):
+        self.operand(c[0])
         return sympy.E
 
     def local(self, c):
+        self.operand(c[0])
+        self.operand(c[1])
         return _hook(self.state.scope, "local", c[0], "a local derivative d a/d b")(c[0], c[1])
 
     def sum_all(self, c):
@@ -989,29 +1000,35 @@ class _Build(PlainBuild):
         return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
 
     def call_axis(self, c):
+        self.operand(c[0])
         return self.state.scope.call(c[0], c[2] + [Keyword("axis", sympy.Integer(int(c[1])), c[1])])
 
     def call1(self, c):
+        self.operand(c[0])
         return self.state.scope.call(c[0], [c[1]])
 
     sqrt = call1
 
     def abs(self, c):
+        self.operand(c[0])
         return self.state.scope.call(c[0].update("FUNC", "abs"), [c[1]])
 
     def norm(self, c):
         return self.state.scope.call(c[0].update("FUNC", "sqrt"), [self.norm2(c)])
 
     def norm2(self, c):
+        self.operand(c[0])
         scope = self.state.scope
         if hasattr(scope, "reduction"):        # matrix scopes: the reduction norm2(...)
             return scope.call(c[0].update("FUNC", "norm2"), [c[1]])
         return power(c[1], sympy.Integer(2), c[0])   # a scalar's squared norm is its square
 
     def prime_call(self, c):
+        self.operand(c[0])
         return self.state.scope.prime_call(c[0], c[1])
 
     def call_pow(self, c):
+        self.operand(c[0])
         if c[2].is_Number and c[2] < 0:
             raise error(f"ambiguous '{c[0]}^{{{c[2]}}}(...)': the inverse function, or a power of "
                         f"{c[0]}(...)? write ({c[0]}(...))^{{{c[2]}}} or 1/{c[0]}(...)", c[0])
@@ -1025,6 +1042,8 @@ class _Build(PlainBuild):
 
     def _argname(self, func, tok):
         """A bare argument `\\log xy` that the scope reads as a product is ambiguous."""
+        self.operand(func)
+        self.operand(tok)
         value = self.state.scope.name(tok)
         if isinstance(value, sympy.Mul) and sum(1 for a in value.args if not a.is_Number) > 1:
             raise error(f"ambiguous '{func} {tok}': {func}({tok}) or {func}(...) times the rest? "
@@ -1041,6 +1060,30 @@ class _Build(PlainBuild):
 
     def juxt(self, c):
         return self._product(c[0], c[1], None)
+
+    def factors(self, c):
+        r"""`a b \cdot c / d ...` left to right, as `juxt`, `mul` and `div` one at a time; a run
+        longer than FLAT of expressions multiplied plainly (`\circ`, `/`, and side by side or
+        `\cdot` when the scope's `product` is plain multiplication) is one Mul (`Build._fold`):
+        built a factor at a time, SymPy re-sorts the whole product each time."""
+        plain = _plain_product(self.state.scope)
+        out, run, i, n = c[0], [], 1, len(c)
+        while i < n:
+            op = c[i] if isinstance(c[i], Token) else None
+            b = c[i + 1] if op is not None else c[i]
+            i += 2 if op is not None else 1
+            if (isinstance(b, sympy.Expr) and isinstance(out, sympy.Expr)
+                    and (plain and op != "@" or op is not None and (op.type == "DIV" or op in ELEMENTWISE))):
+                if op is not None and op.type == "DIV":
+                    if b is _ZERO:
+                        raise error("division by zero", op)
+                    b = 1 / b
+                run.append(b)
+                continue
+            out = self._fold(out, run)
+            run = []
+            out = self.juxt([out, b]) if op is None else (self.mul if op.type == "MUL" else self.div)([out, op, b])
+        return self._fold(out, run)
 
     def _product(self, a, b, tok):
         f = getattr(self.state.scope, "product", None)
@@ -1173,14 +1216,18 @@ def _unexpected_token(tok, text):
 
 
 def parse_latex_expression(text, scope, line=1, col=1):
-    """One LaTeX expression into SymPy through `scope`; errors point into the input."""
-    previous = getattr(_state, "scope", None)
+    """One LaTeX expression into SymPy through `scope`; errors point into the input. At most
+    `scope.max_terms` operands, as in the plain reader; with a derivative operator, the plain
+    reader's running count (`Build.operand`) keeps MAX_TERMS in front of or under it."""
+    previous = getattr(_state, "scope", None), getattr(_state, "operands", None)
     _state.scope = scope
     try:
         _caps(text)
-        tokens = _Lexer(text, _known(scope)).run()
+        lexer = _Lexer(text, _known(scope), getattr(scope, "max_terms", MAX_TERMS))
+        tokens = lexer.run()
         if not tokens:
             raise ParseError("empty expression", 1, 1)
+        _state.operands = 0 if lexer.derivs else None
         return _parse(tokens, text)
     except ParseError as e:
         raise _placed(e, line, col) from None
@@ -1196,7 +1243,7 @@ def parse_latex_expression(text, scope, line=1, col=1):
     except (TypeError, ValueError, ArithmeticError) as e:
         raise ParseError(f"cannot read expression: {e}", line, col) from None
     finally:
-        _state.scope = previous
+        _state.scope, _state.operands = previous
 
 
 def _lead(text):

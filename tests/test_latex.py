@@ -1276,3 +1276,166 @@ def test_parse_speed_is_well_above_a_class_worth_of_lines():
         latex(tex)
     rate = len(lines) / (time.perf_counter() - start)
     assert rate > 500, f"{rate:.0f} lines/s"
+
+
+# --- long claims: the plain reader's operand cap, sums and products built at once
+
+REGLOG_SPEC = (pathlib.Path(__file__).resolve().parents[1] / "exercises" / "specs" / "reglog.bp").read_text()
+
+
+def _sigmoid_chain(depth):
+    lines = ["h0 = x"] + [f"h{i} = sigma(w{i}*h{i - 1} + b{i})" for i in range(1, depth + 1)]
+    return "\n".join(lines + [f"L = 1/2*(h{depth} - t)^2"]) + "\n"
+
+
+def _expanded_gradient(spec, wrt):
+    """The true gradient with every σ' written σ(1 − σ) and multiplied out."""
+    from derive import parse_spec
+    from derive.functions import Sigma, SigmaPrime
+    truth = parse_spec(spec).backprop().gradients[wrt]
+    return sympy.expand(truth.replace(lambda e: isinstance(e, SigmaPrime),
+                                      lambda e: Sigma(e.args[0]) * (1 - Sigma(e.args[0]))))
+
+
+def _operands(text):
+    from check.latex import _OPERANDS, _Lexer
+    return sum(t.type in _OPERANDS for t in _Lexer(text, lambda n: False, 10 ** 6).run())
+
+
+def test_a_latex_claim_of_the_expanded_depth_4_gradient_is_judged_correct():
+    from check import check_claim
+    from derive.printing import Latex, Text
+    spec = _sigmoid_chain(4)
+    expanded = _expanded_gradient(spec, "w1")
+    tex = Latex().doprint(expanded)
+    assert _operands(tex) > 1000                   # more than the 800 the LaTeX reader once kept
+    assert check_claim(spec, "w1", tex, fmt="latex").verdict == "correct"
+    assert check_claim(spec, "w1", tex + " + x", fmt="latex").verdict == "incorrect"
+    scope = _spec_scope(spec)
+    assert latex(tex, scope) == parse_expression(Text(ascii=True).doprint(expanded), scope)
+
+
+def test_a_latex_claim_beyond_the_claim_cap_is_an_error_at_the_first_operand_too_many():
+    from check.scope import ClaimScope
+    scope = _spec_scope(REGLOG_SPEC)
+    cap = ClaimScope.max_terms
+    tex = r"w \cdot " + " ".join(["x"] * 2599)             # 2,600 operands
+    with pytest.raises(ParseError) as got:
+        latex(tex, scope, line=3, col=5)
+    with pytest.raises(ParseError) as want:
+        plain("w*" + " ".join(["x"] * 2599), scope)
+    assert got.value.message == want.value.message == f"more than {cap} terms and factors in one expression"
+    assert got.value.line == 3
+    col = got.value.col - 5 + 1                            # the column in `tex`
+    assert tex[col - 1] == "x" and tex[:col - 1].count("x") == cap - 1    # operand cap + 1
+    assert str(got.value).endswith(f":3:{got.value.col}: {got.value.message}")
+
+
+def test_a_latex_claim_at_the_claim_cap_is_read_but_other_scopes_keep_800():
+    letters = ["w", "x", "b", "t", "y", "z", "h", "m", "p", "q"]
+    tex = " + ".join(letters[i % 10] for i in range(2500))
+    scope = LatexScope()
+    scope.max_terms = 2500
+    assert latex(tex, scope) == 250 * sympy.Add(*map(sym, letters))
+    with pytest.raises(ParseError, match="more than 2500 terms") as info:
+        latex(tex + " s", scope)                    # `+ s` would be one token too many
+    assert info.value.col == len(tex + " s")
+    with pytest.raises(ParseError, match="more than 800 terms and factors in one expression") as info:
+        latex(tex, Scope())
+    assert info.value.col == 1 + 4 * 800
+
+
+@pytest.mark.parametrize("shape", ["sum", "product", "mixed"])
+def test_plain_and_latex_spellings_of_a_1500_operand_claim_read_and_judge_alike(shape):
+    from check import check_claim
+    from check.scope import read_expression
+    if shape == "sum":          # 300 terms of 5 operands: j, w, sigma, j, x
+        p = " + ".join(f"{j}*w*sigma({j}*x)" for j in range(1, 301))
+        t = " + ".join(f"{j} w \\sigma({j} x)" for j in range(1, 301))
+    elif shape == "product":    # 500 factors of 3 operands
+        p = "*".join(f"sigma({j}*x)" for j in range(1, 501))
+        t = " ".join(f"\\sigma({j} x)" for j in range(1, 501))
+    else:                       # 150 terms of 10 operands, with - and /
+        p = " - ".join(f"w/{j}*x*sigma(x)*(x - t)*b*y*lambda" for j in range(1, 151))
+        t = " - ".join(f"\\frac{{w}}{{{j}}} x \\sigma(x) \\cdot (x - t) \\, b \\, y \\lambda" for j in range(1, 151))
+    scope = _spec_scope(REGLOG_SPEC)
+    assert _operands(t) == 1500
+    assert read_expression(t, scope, fmt="latex") == read_expression(p, scope, fmt="plain")
+    assert check_claim(REGLOG_SPEC, "w", t, fmt="latex").verdict == check_claim(REGLOG_SPEC, "w", p).verdict
+
+
+def test_long_latex_sums_and_products_are_built_at_once():
+    """2,400 operands: an operand-at-a-time fold took 0.2-0.25 s for a sum or product of names
+    and 1.9 s for 800 distinct σ factors; one Add or Mul takes a few hundredths."""
+    scope = _spec_scope(REGLOG_SPEC)
+    x, w = sym("x"), sym("w")
+    cases = [
+        (" + ".join(["w + x"] * 1200), 1200 * w + 1200 * x),
+        (r" \cdot ".join(["x"] * 2400), x ** 2400),
+        (" ".join(["w x"] * 1200), w ** 1200 * x ** 1200),
+    ]
+    for tex, expected in cases:
+        start = time.perf_counter()
+        assert latex(tex, scope) == expected
+        assert time.perf_counter() - start < 0.5
+    tex = " ".join(f"\\sigma({j} x)" for j in range(1, 801))
+    start = time.perf_counter()
+    got = latex(tex, scope)
+    assert time.perf_counter() - start < 0.5
+    from derive.functions import Sigma
+    assert got == sympy.Mul(*(Sigma(j * x) for j in range(1, 801)))
+    assert len(got.args) == 800
+
+
+@pytest.mark.parametrize("tex, text", [
+    (r"x^{2} + 3 w - \frac{b}{2} + " + " + ".join(f"x_{{{i}}} w" for i in range(20)) + " - t",
+     "x^2 + 3*w - b/2 + " + " + ".join(f"x_{i}*w" for i in range(20)) + " - t"),
+    (r"2 \cdot " + " ".join(f"(x + {j})" for j in range(1, 20)) + r" / y \circ w \cdot \frac{1}{2}",
+     "2*" + "*".join(f"(x + {j})" for j in range(1, 20)) + " / y * w * 1/2"),
+    (" ".join(f"\\sigma({j} x)" for j in range(1, 15)) + r" \frac{d}{dw} w^2 x",
+     "*".join(f"sigma({j}*x)" for j in range(1, 15)) + "* d/dw [w^2 x]"),
+])
+def test_a_long_latex_chain_reads_as_its_plain_twin_by_either_loop(tex, text, monkeypatch):
+    import check.latex as reader
+    fast = latex(tex)
+    assert fast == plain(text)
+    monkeypatch.setattr(reader, "_table", False)        # lark's own loop builds the same
+    assert latex(tex) == fast
+
+
+def test_the_scope_product_hook_sees_every_factor_of_a_long_product():
+    calls = []
+
+    class Matrices(LatexScope):
+        def product(self, a, b, tok):
+            calls.append(None if tok is None else str(tok))
+            return MM(a, b)
+
+    names = ["w", "x", "b", "t", "y", "z", "h", "m", "p", "q", "s", "f"]
+    got = latex(" ".join(names) + r" \cdot a \circ c / d", Matrices())
+    assert calls == [None] * (len(names) - 1) + [r"\cdot"]
+    expected = sym("w")
+    for n in names[1:] + ["a"]:
+        expected = MM(expected, sym(n))
+    assert got == expected * sym("c") / sym("d")
+
+
+def test_a_latex_derivative_operator_keeps_the_800_operand_cap():
+    from check.scope import read_expression
+    scope = _spec_scope(REGLOG_SPEC)
+    factors = [f"(x+{j})" for j in range(1, 500)]                       # 998 operands
+    tex = r"\frac{d}{dw}\left[ " + r" \cdot ".join(factors) + r" \right]"
+    start = time.perf_counter()
+    with pytest.raises(ParseError) as got:
+        read_expression(tex, scope, 2, 4, fmt="latex")
+    assert time.perf_counter() - start < 2.0
+    with pytest.raises(ParseError) as want:
+        read_expression("d/dw [ " + "*".join(factors) + " ]", scope, fmt="plain")
+    assert got.value.message == want.value.message == \
+        "more than 800 terms and factors in front of or under a derivative"
+    assert (got.value.line, got.value.col) == (2, 4 + tex.index("w}"))   # at the operator's variable
+    ok = " + ".join(["x"] * 900) + r" + \frac{d}{dw}\left[ w^{2} \right]"  # 901 in front: refused,
+    with pytest.raises(ParseError, match="under a derivative"):          # as in plain text
+        read_expression(ok, scope, fmt="latex")
+    after = r"\frac{d}{dw}\left[ w^{2} \right] + " + " + ".join(["x"] * 900)
+    assert read_expression(after, scope, fmt="latex") == 2 * sym("w") + 900 * sym("x")
