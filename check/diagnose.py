@@ -13,7 +13,13 @@ truth's own subexpressions already have (a part dropped, a factor divided out), 
 recomputing only the subexpressions it changes (a variable swapped), first at one point and
 at the others only when that one agrees. The work is counted, one unit a value computed, and
 capped: past the cap the diagnosis is `other`, the same on every machine. A wall clock (a
-multiple of the time the cap takes) is the last resort."""
+multiple of the time the cap takes) is the last resort.
+
+Work saved is not work uncounted: the truth's values at a point, kept from the last claim about
+the same gradient, and a rewrite computed from a plan made once (the changed nodes in the order the
+walk would visit them), or looked up when the same values meet it again, cost the units the
+evaluation would have, so every diagnosis, `other` past the cap included, is what it would be
+without them. Most comparisons fail by far, and a float pre-check settles those without mpmath."""
 import time
 
 import mpmath
@@ -22,7 +28,7 @@ import sympy
 import derive.evaluate as _plain
 from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, unbar
 from derive.printing import Text
-from derive.rules import DomainError
+from derive.rules import DomainError, primitive
 
 from .evidence import evaluate
 
@@ -105,6 +111,27 @@ class _Values:
         except ERRORS:
             return None
 
+    def truth(self, expr):
+        """self(expr) for an expression met again and again on the same points (the truth of every
+        claim about one gradient): the values of its subexpressions are kept across diagnoses, and
+        each one a point's memo gains from them costs the unit its evaluation would have."""
+        prec, out = mpmath.mp.prec, []
+        try:
+            for env, memo in zip(self.envs, self.memo):
+                kept = _kept(expr, env, prec)
+                if kept is None:
+                    out.append(evaluate(expr, env, memo))
+                    _keep(expr, env, prec, memo)
+                    continue
+                new = [k for k in kept if k not in memo]
+                self.spend(len(new))
+                for k in new:
+                    dict.__setitem__(memo, k, kept[k])
+                out.append(kept[expr])
+        except ERRORS:
+            return None
+        return out
+
     def known(self, expr, i):
         """The value of a subexpression of something already evaluated at point i."""
         hit = self.memo[i].get(expr)
@@ -125,10 +152,18 @@ class _Values:
     def rewritten(self, form, over, i):
         """`form`'s value at point i with the nodes in `over` ({node: function of i}) replaced."""
         deps = self.dependencies(form)
-        keys = set(over)
+        keys = frozenset(over)
         changed = lambda e: not keys.isdisjoint(deps.get(e, ()))
-        memo = _Overlay(self.memo[i], {k: f(i) for k, f in over.items()}, changed, self)
-        return _plain.evaluate(form, self.envs[i], memo)
+        values = {k: f(i) for k, f in over.items()}
+        plan = _PLANS.get((form, keys), False)
+        if plan is False:
+            if len(_PLANS) >= 4096:
+                _PLANS.clear()
+            plan = _PLANS[form, keys] = _plan(form, keys, changed)
+        base = self.memo[i]
+        if plan is not None and all(n in base for n in plan.reads):
+            return plan.run(self, base, values)
+        return _plain.evaluate(form, self.envs[i], _Overlay(base, values, changed, self))
 
     def dependencies(self, form):
         """{node: the symbols and derivative functions inside it} for every node of `form`."""
@@ -140,6 +175,155 @@ class _Values:
                 own = {e} if e.is_Symbol or type(e) in WRONG_FUNCTION else set()
                 hit[e] = frozenset(own.union(*(hit[a] for a in e.args)))
         return hit
+
+
+_KEPT = {}                # (id(env), expr, precision) -> (env, expr's leaves, {node: value})
+_KEPT_SIZE = [0]
+KEPT_VALUES = 200_000     # values kept at most (then forgotten, all at once)
+
+
+def _nodes(expr):
+    hit = _NODES.get(expr)
+    if hit is None:
+        if len(_NODES) >= 4096:
+            _NODES.clear()
+        hit = _NODES[expr] = tuple(_postorder(expr))
+    return hit
+
+
+_NODES = {}
+
+
+def _kept(expr, env, prec):
+    """{node: value} of every node of `expr` at `env`, as an earlier evaluation left them, when the
+    leaves it read still hold the very same values; else None."""
+    hit = _KEPT.get((id(env), expr, prec))
+    if hit is None or hit[0] is not env or any(env.get(s) is not v for s, v in hit[1]):
+        return None
+    return hit[2]
+
+
+def _keep(expr, env, prec, memo):
+    """Keep the values of every node of `expr` from a memo that evaluated it."""
+    nodes = _nodes(expr)
+    if not all(n in memo for n in nodes):
+        return
+    if _KEPT_SIZE[0] + len(nodes) > KEPT_VALUES:
+        _KEPT.clear()
+        _KEPT_SIZE[0] = 0
+    kept = {n: dict.__getitem__(memo, n) for n in nodes}
+    leaves = tuple((n, kept[n]) for n in nodes if n.is_Symbol)
+    _KEPT[id(env), expr, prec] = (env, leaves, kept)
+    _KEPT_SIZE[0] += len(nodes)
+
+
+class _Plan:
+    """How `_plain.evaluate` computes a form through an `_Overlay` whose point memo already holds
+    every node the rewrite leaves alone: the same nodes recomputed in the same order from the same
+    values, and the same units spent by the time of each step (one a node visited), without the
+    walk. `reads`: the untouched nodes it reads from the point's memo, `keys`: the replaced ones.
+    What it computes is a function of those values (and the precision) alone, so the outcome of a
+    rewrite met again (the same swap in the truth of the next claim) is looked up, and costs the
+    units computing it did."""
+    __slots__ = ("steps", "units", "root", "reads", "keys")
+
+    def __init__(self, steps, units, root, reads, keys):
+        self.steps, self.units, self.root, self.reads, self.keys = steps, units, root, reads, keys
+
+    def run(self, val, base, over):
+        key = (self, mpmath.mp.prec, tuple(over[k] for k in self.keys), tuple(base[n] for n in self.reads))
+        hit = _RESULTS.get(key)
+        if hit is None:
+            hit = self.compute(base, over)
+            if len(_RESULTS) >= RESULTS_KEPT:
+                _RESULTS.clear()
+            _RESULTS[key] = hit
+        units, value, error = hit
+        val.spend(units)                 # the walk's units up to its end or the step that fails
+        if error is not None:
+            raise error[0](*error[1])
+        return value
+
+    def compute(self, base, over):
+        """(units spent by the walk, value, None) or (units by the failing step, None, error)."""
+        fresh = {}
+        try:
+            for node, refs, at, p, guard, skip in self.steps:
+                if p is None:
+                    raise DomainError(f"cannot evaluate {type(node).__name__}")
+                args = [(over if k == 0 else base if k == 1 else fresh)[a] for k, a in refs]
+                if guard and any(abs(a) > _plain.HUGE for a in args[skip:]):
+                    raise DomainError(f"{p.ascii or type(node).__name__} of a number beyond 10^100")
+                out = p.value(*args)
+                if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
+                    raise DomainError(f"{p.ascii or type(node).__name__} is undefined here")
+                fresh[node] = out
+        except ERRORS as e:
+            return at, None, (type(e), e.args)
+        k, a = self.root
+        return self.units, (over if k == 0 else base if k == 1 else fresh)[a], None
+
+
+_RESULTS = {}             # (plan, precision, replaced values, read values) -> outcome
+RESULTS_KEPT = 65536
+
+_PLANS = {}               # (form, replaced nodes) -> _Plan or None; a plan is the form's alone
+PLAN_DEPTH = 150          # deeper rewrites take the walk itself (its recursion limit included)
+
+
+def _plan(form, keys, changed):
+    """The `_Plan` of `form` with the nodes `keys` replaced, or None (an unusual form: the walk)."""
+    steps, reads, done, units = [], {}, set(), 0
+    # simulate the walk: visit(e) = one memo read; a changed node not yet computed visits its
+    # arguments, then is computed; an untouched node is read from the point's memo
+
+    def visit(e, depth):
+        nonlocal units
+        units += 1
+        if e in keys:
+            return (0, e), None
+        if not changed(e):
+            reads[e] = None
+            return (1, e), None
+        if e in done:
+            return (2, e), None
+        if e.is_Symbol or e.is_Number or e.is_NumberSymbol or depth > PLAN_DEPTH:
+            raise _Unplanned
+        p = primitive(e)
+        if p is None:                  # the walk raises before visiting the arguments
+            steps.append((e, (), units, None, False, 0))
+            raise _Stop
+        return (2, e), [e, [], 0, depth, p]
+    try:
+        ref, frame = visit(form, 0)
+        frames = [frame] if frame else []
+        while frames:
+            f = frames[-1]
+            e, refs, k, depth, p = f
+            if k < len(e.args):
+                f[2] = k + 1
+                r, sub = visit(e.args[k], depth + 1)
+                refs.append(r)
+                if sub:
+                    frames.append(sub)
+                continue
+            frames.pop()
+            guard = not isinstance(e, _plain._TAME) and not (e.is_Pow and e.exp.is_Number)
+            steps.append((e, tuple(refs), units, p, guard, 1 if e.is_Pow else 0))
+            done.add(e)
+    except _Unplanned:
+        return None
+    except _Stop:
+        return _Plan(steps, units, None, tuple(reads), tuple(keys))
+    return _Plan(steps, units, ref, tuple(reads), tuple(keys))
+
+
+class _Unplanned(Exception):
+    pass
+
+
+class _Stop(Exception):
+    pass
 
 
 def _postorder(expr):
@@ -168,7 +352,28 @@ def _preorder(expr):
     return out
 
 
+def _far(fx, fy):
+    """Floats within a relative 1e-15 of two values say those values are certainly not `_close`:
+    the scale is well inside the float range and far above TINY, and the relative difference is
+    1000 times TOL (rounding moves it by ~1e-15). False means "ask mpmath", never "close"."""
+    s = max(abs(fx), abs(fy))
+    return 1e-29 < s < 1e300 and abs(fx - fy) > 1e-9 * s
+
+
+def _float(x):
+    """x as a float for `_far`, or None."""
+    try:
+        return float(x)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def _close(x, y):
+    try:
+        if _far(float(x), float(y)):         # most comparisons fail by far: no mpmath needed
+            return False
+    except (TypeError, ValueError, OverflowError):
+        pass
     scale = max(abs(x), abs(y))
     return scale <= TINY or abs(x - y) / scale <= TOL
 
@@ -201,7 +406,7 @@ def diagnose(claim, case, envs, seconds=MIN_SECONDS):
 
 
 def _diagnose(claim, case, val):
-    C, T = val(claim), val(case.truth)
+    C, T = val(claim), val.truth(case.truth)
     if C is None or T is None:
         return {"kind": "other", "message": "undefined where the true value is defined"}
     truth = case.truth
@@ -259,10 +464,24 @@ def _diagnose(claim, case, val):
                 if val.hit(C, lambda i: T[i] - P[i] + _without(val, t, f, i) * (val.known(f, i) - val.known(u, i))):
                     return {"kind": "missing_term", "message": f"missing term {show(u)} in {show(f)}"}
     D = [c - t for c, t in zip(C, T)]
-    for g, G in _extra_terms(case, parts, candidates, val):
+    d0 = _float(D[0])
+    for g, G, pair in _extra_terms(case, parts, candidates, val):
         val.spend()
-        if G is None or not (_close(D[0], G[0]) or _close(D[0], -G[0])):
+        if pair is not None:               # a product: its values only once point 0 agrees
+            (A, fa), (B, fb) = pair
+            if A is None or B is None:
+                continue
+            if d0 is not None and fa is not None and fb is not None and _far(d0, fa * fb) and _far(d0, -fa * fb):
+                continue
+            G0 = A[0] * B[0]
+        elif G is None:
             continue
+        else:
+            G0 = G[0]
+        if not (_close(D[0], G0) or _close(D[0], -G0)):
+            continue
+        if pair is not None:
+            G = [x * y for x, y in zip(A, B)]
         if any(abs(x) > TINY for x in G) and (_same(D, G) or _same(D, [-x for x in G])):
             return {"kind": "extra_term", "message": f"extra term {show(g())}"}
     swap = _wrong_variable(C, val, truth, names, case)
@@ -350,16 +569,18 @@ def _candidates(parts, names):
 
 
 def _extra_terms(case, parts, candidates, val):
-    """(expression maker, values) of terms a student may have added: other paths, the truth's
-    own parts, and small products of names and factors (`λ·b` added to w̄)."""
+    """(expression maker, values, None) of terms a student may have added: other paths, the
+    truth's own parts, and (maker, None, ((A, float A[0]), (B, float B[0]))) for small products of
+    names and factors (`λ·b` added to w̄), whose values are multiplied out only when needed."""
     singles = [(f, val(f)) for f in candidates]
     for g, G in singles:
-        yield (lambda g=g: g), G
+        yield (lambda g=g: g), G, None
     for g in list(case.pool) + [t for _, t in parts]:
-        yield (lambda g=g: g), val(g)
-    for i, (a, A) in enumerate(singles):
-        for b, B in singles[i:]:
-            yield (lambda a=a, b=b: a * b), (None if A is None or B is None else [x * y for x, y in zip(A, B)])
+        yield (lambda g=g: g), val(g), None
+    first = [(G, None if G is None else _float(G[0])) for _, G in singles]
+    for i, (a, _) in enumerate(singles):
+        for j in range(i, len(singles)):
+            yield (lambda a=a, b=singles[j][0]: a * b), None, (first[i], first[j])
 
 
 def _wrong_variable(C, val, truth, names, case):

@@ -91,3 +91,84 @@ def test_sigma_written_through_exp_reduces_to_zero_cheaply():
     assert _cheap_zero(Sigma(-u) + Sigma(u) - 1)
     assert _cheap_zero(TanhPrime(u) - 1 + sympy.tanh(u) ** 2)
     assert not _cheap_zero(Sigma(u) - sympy.tanh(u))          # σ and tanh of one argument differ
+
+
+REGLOG = "z = w*x + b\ny = sigma(z)\nL = 1/2*(y - t)^2\nR = 1/2*w^2\nL_reg = L + lambda*R\n"
+
+
+def _diagnosed(monkeypatch, text, wrt="w"):
+    """check_claim's diagnosis of `text`, with the truth and the work units it used."""
+    seen, real = {}, diagnose_mod._diagnose
+
+    def spy(claim, case, val):
+        try:
+            return real(claim, case, val)
+        finally:
+            seen.update(truth=case.truth, used=val.used)
+    monkeypatch.setattr(diagnose_mod, "_diagnose", spy)
+    diagnosis = check_claim(REGLOG, wrt, text).diagnosis
+    monkeypatch.setattr(diagnose_mod, "_diagnose", real)
+    return diagnosis, seen["truth"], seen["used"]
+
+
+def test_the_truths_values_are_kept_across_diagnoses_at_the_same_cost(monkeypatch):
+    """The truth of every claim about w̄ is evaluated once per point, not once per wrong claim;
+    taking its values from what was kept costs the units evaluating it would have."""
+    claim = "(y-t)*sigma'(z)*b + lambda*w"
+    first, truth, _ = _diagnosed(monkeypatch, claim)
+    computed, real = [], diagnose_mod._plain.evaluate
+
+    def counting(expr, env, memo=None):
+        if isinstance(memo, diagnose_mod._Memo) and memo.get(expr) is None:   # computed in diagnosis
+            computed.append(expr)
+        return real(expr, env, memo)
+    monkeypatch.setattr(diagnose_mod._plain, "evaluate", counting)
+    kept, _, used = _diagnosed(monkeypatch, f"(3*({claim}))/3")
+    assert kept == first and kept["kind"] == "wrong_variable"
+    assert computed and truth not in computed                   # the claim's values are computed
+    monkeypatch.setattr(diagnose_mod, "_KEPT", {})
+    afresh, _, used_afresh = _diagnosed(monkeypatch, f"(5*({claim}))/5")
+    assert computed.count(truth) == 6                            # once a point
+    assert afresh == kept and used_afresh == used
+
+
+@pytest.mark.parametrize("claim", ["(y-t)*sigma'(z)*b + lambda*w", "(y-t)*sigma'(w)*x + lambda*w",
+                                   "(y-t)*sigma(z)*x + lambda*w"])
+def test_rewrites_are_computed_without_walking_the_form(monkeypatch, claim):
+    """A rewrite (a variable swapped, σ for σ′) recomputes only the nodes it changes, from a plan
+    made once per form and rewrite: no walk of the form through an overlay of the point's memo.
+    The walk (forced back) gives the same diagnosis for the same units."""
+    walks, real = [], diagnose_mod._plain.evaluate
+
+    def counting(expr, env, memo=None):
+        if isinstance(memo, diagnose_mod._Overlay):
+            walks.append(expr)
+        return real(expr, env, memo)
+    monkeypatch.setattr(diagnose_mod._plain, "evaluate", counting)
+    planned, _, used = _diagnosed(monkeypatch, f"(7*({claim}))/7")
+    assert walks == []
+    computed, compute = [], diagnose_mod._Plan.compute
+    monkeypatch.setattr(diagnose_mod._Plan, "compute", lambda *a: computed.append(1) or compute(*a))
+    again, _, used_again = _diagnosed(monkeypatch, f"(9*({claim}))/9")
+    assert computed == [] and again == planned and used_again == used   # met again: looked up
+    monkeypatch.setattr(diagnose_mod, "PLAN_DEPTH", -1)
+    monkeypatch.setattr(diagnose_mod, "_PLANS", {})
+    walked, _, used_walking = _diagnosed(monkeypatch, f"(11*({claim}))/11")
+    assert walks
+    assert walked == planned and used_walking == used
+
+
+def test_the_float_precheck_of_close_never_decides_a_close_pair():
+    """`_far` answers only when mpmath would say "not close"; near the tolerance it defers."""
+    import mpmath
+    with mpmath.workdps(30):
+        for scale in ["1e-40", "1e-31", "3e-30", "1e-12", "0.7", "1", "1e20", "1e299", "1e310"]:
+            for rel in ["0", "1e-16", "1e-13", "9.9e-13", "1e-12", "1.01e-12", "1e-11", "1e-9", "1e-6", "0.5", "3"]:
+                for sign in (1, -1):
+                    x = mpmath.mpf(scale)
+                    y = sign * x * (1 + mpmath.mpf(rel))
+                    scale_ = max(abs(x), abs(y))
+                    exact = scale_ <= diagnose_mod.TINY or abs(x - y) / scale_ <= diagnose_mod.TOL
+                    assert diagnose_mod._close(x, y) == exact, (scale, rel, sign)
+                    if exact:
+                        assert not diagnose_mod._far(float(x), float(y))
