@@ -86,3 +86,11 @@ def in_thread(fn, timeout=60):
     if "error" in box:
         raise box["error"]
     return box["value"], box["seconds"]
+
+
+def pathological_submission():
+    """1,999 distinct adjoint lines of 15 σ terms each (csc321-reg-logistic): tens of seconds of
+    honest work, for the per-student time limit."""
+    def line(i):
+        return f"w_bar = z_bar*x*{i} + R_bar*w + " + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n"
+    return "# part: adjoints\n" + "".join(line(i) for i in range(1999))

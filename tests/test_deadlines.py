@@ -15,7 +15,7 @@ import pytest
 import check.grade as grading
 from check import check_claim
 from check.evidence import symbolic_status
-from conftest import ROOT, in_thread
+from conftest import ROOT, in_thread, pathological_submission
 
 # The sigmoid chain of depth 6 and its gradient written out with exp only: correct, and far too
 # much for SymPy to reduce to 0 in half a second.
@@ -104,18 +104,13 @@ SAMPLES = ROOT / "exercises" / "samples" / "csc321-reg-logistic"
 NORMAL = ["ok_plain.txt", "wrong_sign.txt", "wrong_fanout.txt", "adjoints_only_crlf.txt"]
 
 
-def _pathological():
-    """1,999 distinct adjoint lines of 15 σ terms each: about 40 s of honest work."""
-    def line(i):
-        return f"w_bar = z_bar*x*{i} + R_bar*w + " + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n"
-    return "# part: adjoints\n" + "".join(line(i) for i in range(1999))
 
 
 @pytest.fixture
 def folder(tmp_path):
     for n in NORMAL:
         shutil.copy(SAMPLES / n, tmp_path / n)
-    (tmp_path / "slow.txt").write_text(_pathological(), encoding="utf-8")
+    (tmp_path / "slow.txt").write_text(pathological_submission(), encoding="utf-8")
     return tmp_path
 
 

@@ -7,19 +7,10 @@ import time
 import pytest
 
 import check.grade as grading
-from conftest import ROOT, in_thread
+from conftest import ROOT, in_thread, pathological_submission
 
 SAMPLES = ROOT / "exercises" / "samples" / "csc321-reg-logistic"
 NORMAL = ["ok_plain.txt", "wrong_sigma.txt", "adjoints_only_crlf.txt"]
-
-
-def _slow_submission():
-    """Many distinct adjoint lines of many σ terms: tens of seconds of honest work."""
-    def line(i):
-        return f"w_bar = z_bar*x*{i} + R_bar*w + " + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n"
-    return "# part: adjoints\n" + "".join(line(i) for i in range(1999))
-
-
 
 
 @pytest.fixture
@@ -30,7 +21,7 @@ def folder(tmp_path):
 
 
 def test_grade_in_a_thread_keeps_the_time_limit_of_a_slow_student(folder, monkeypatch):
-    (folder / "slow.txt").write_text(_slow_submission(), encoding="utf-8")
+    (folder / "slow.txt").write_text(pathological_submission(), encoding="utf-8")
     monkeypatch.setattr(grading, "STUDENT_SECONDS", 1.0)          # inherited by the forked worker
     start = time.perf_counter()
     doc, _ = in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), jobs=1))
