@@ -248,16 +248,11 @@ class _Plan:
         """(units spent by the walk, value, None) or (units by the failing step, None, error)."""
         fresh = {}
         try:
-            for node, refs, at, p, guard, skip in self.steps:
+            for node, refs, at, p in self.steps:
                 if p is None:
                     raise DomainError(f"cannot evaluate {type(node).__name__}")
-                args = [(over if k == 0 else base if k == 1 else fresh)[a] for k, a in refs]
-                if guard and any(abs(a) > _plain.HUGE for a in args[skip:]):
-                    raise DomainError(f"{p.ascii or type(node).__name__} of a number beyond 10^100")
-                out = p.value(*args)
-                if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
-                    raise DomainError(f"{p.ascii or type(node).__name__} is undefined here")
-                fresh[node] = out
+                fresh[node] = _plain.apply(node, p, [(over if k == 0 else base if k == 1 else fresh)[a]
+                                                     for k, a in refs])
         except ERRORS as e:
             return at, None, (type(e), e.args)
         k, a = self.root
@@ -291,7 +286,7 @@ def _plan(form, keys, changed):
             raise _Unplanned
         p = primitive(e)
         if p is None:                  # the walk raises before visiting the arguments
-            steps.append((e, (), units, None, False, 0))
+            steps.append((e, (), units, None))
             raise _Stop
         return (2, e), [e, [], 0, depth, p]
     try:
@@ -308,8 +303,7 @@ def _plan(form, keys, changed):
                     frames.append(sub)
                 continue
             frames.pop()
-            guard = not isinstance(e, _plain._TAME) and not (e.is_Pow and e.exp.is_Number)
-            steps.append((e, tuple(refs), units, p, guard, 1 if e.is_Pow else 0))
+            steps.append((e, tuple(refs), units, p))
             done.add(e)
     except _Unplanned:
         return None
@@ -369,11 +363,9 @@ def _float(x):
 
 
 def _close(x, y):
-    try:
-        if _far(float(x), float(y)):         # most comparisons fail by far: no mpmath needed
-            return False
-    except (TypeError, ValueError, OverflowError):
-        pass
+    fx, fy = _float(x), _float(y)
+    if fx is not None and fy is not None and _far(fx, fy):    # most fail by far: no mpmath needed
+        return False
     scale = max(abs(x), abs(y))
     return scale <= TINY or abs(x - y) / scale <= TOL
 

@@ -21,7 +21,7 @@ from derive.names import canonical, spelled
 from derive.printing import Text
 from derive.rules import SPELLINGS, DomainError
 
-from .diagnose import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR
+from .diagnose import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from .evidence import FD_TOL, REL_TOL, cached_truth
 from .mindex import IndexClaim, IndexMismatch, Indices, Lhs, index_value, indexed, ranks, split
 from .submission import target
@@ -340,10 +340,6 @@ def _probes(truth, n):
         if sizes not in seen:
             seen.append(sizes)
     return out
-
-
-class _Spent(Exception):
-    pass
 
 
 class _Work:

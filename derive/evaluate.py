@@ -46,14 +46,21 @@ def evaluate(expr, env, memo=None):
         p = primitive(expr)
         if p is None:
             raise DomainError(f"cannot evaluate {type(expr).__name__}")
-        args = [evaluate(a, env, memo) for a in expr.args]
-        if not isinstance(expr, _TAME) and not (expr.is_Pow and expr.exp.is_Number):
-            if any(abs(a) > HUGE for a in (args[1:] if expr.is_Pow else args)):
-                raise DomainError(f"{p.ascii or type(expr).__name__} of a number beyond 10^100")
-        out = p.value(*args)
-        if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
-            raise DomainError(f"{p.ascii or type(expr).__name__} is undefined here")
+        out = apply(expr, p, [evaluate(a, env, memo) for a in expr.args])
     memo[expr] = out
+    return out
+
+
+def apply(expr, p, args):
+    """The value of `expr`'s primitive `p` at its argument values `args`, with the domain checks:
+    a transcendental function of a number beyond HUGE, or a complex or infinite result, is a
+    DomainError."""
+    if not isinstance(expr, _TAME) and not (expr.is_Pow and expr.exp.is_Number):
+        if any(abs(a) > HUGE for a in (args[1:] if expr.is_Pow else args)):
+            raise DomainError(f"{p.ascii or type(expr).__name__} of a number beyond 10^100")
+    out = p.value(*args)
+    if isinstance(out, mpmath.mpc) or not mpmath.isfinite(out):
+        raise DomainError(f"{p.ascii or type(expr).__name__} is undefined here")
     return out
 
 
