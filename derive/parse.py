@@ -10,10 +10,11 @@ import unicodedata
 from fractions import Fraction
 
 import sympy
-from lark import Lark, Transformer, Token
+from lark import Transformer, Token
 from lark.exceptions import UnexpectedInput, VisitError
 
 from .errors import ParseError
+from .lalr_cache import lalr
 from .functions import IndGe, IndGt
 from .rules import SPELLINGS, PRIMES
 
@@ -312,7 +313,7 @@ _parser = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", transformer=Build(_state), maybe_placeholders=False)
+        _parser = lalr(GRAMMAR, "plain", transformer=Build(_state), maybe_placeholders=False)
     return _parser
 
 

@@ -41,11 +41,12 @@ from dataclasses import dataclass
 from typing import Optional
 
 import sympy
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
 
 from derive.errors import ParseError
+from derive.lalr_cache import lalr
 from derive.functions import IndGe, IndGt
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
@@ -1132,8 +1133,7 @@ _table = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", lexer=_Tokens, transformer=_Build(_state),
-                       maybe_placeholders=False)
+        _parser = lalr(GRAMMAR, "latex", lexer=_Tokens, transformer=_Build(_state), maybe_placeholders=False)
     return _parser
 
 
