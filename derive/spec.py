@@ -1,7 +1,7 @@
 """The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
 import re
 
-import numpy as np
+from .lazy import numpy as np
 import sympy
 
 from .errors import ParseError

@@ -7,10 +7,8 @@ import os
 import re
 import sys
 
-from derive import ParseError, files, parse_spec
-from derive.draw import DrawError
-from derive.rules import DomainError
-from derive.spec import parse_values
+from derive import files
+from derive.errors import ParseError
 
 MAX_FILE = 20_000_000
 
@@ -103,6 +101,7 @@ def read_text(path, what="file"):
 def load_spec(arg, scalar=False):
     """A spec from a path, `-`, or the spec text itself; every command backpropagates, so its
     output must be a scalar (and `scalar=True` asks for a spec without matrices)."""
+    from derive.spec import parse_spec
     if arg != "-" and not os.path.exists(arg) and ("=" in arg or "\n" in arg):
         graph, file = parse_spec(arg, file="<spec>"), "<spec>"
     else:
@@ -118,6 +117,7 @@ def load_spec(arg, scalar=False):
 
 
 def point_of(graph, at):
+    from derive.spec import parse_values
     if at is None:
         return dict(graph.at) or None
     text = read_text(at, "values") if at.endswith(".json") else at
@@ -129,6 +129,7 @@ def point_of(graph, at):
 
 
 def cmd_derive(a, out):
+    from derive.rules import DomainError
     graph = load_spec(a.spec)
     d = graph.backprop(wrt_names(graph, a.wrt) if a.wrt is not None else None)
     point = point_of(graph, a.at)
@@ -324,6 +325,8 @@ def main(argv=None, out=None, err=None):
     except _Exit as e:
         return e.status
     as_json = getattr(a, "json", False)
+    from derive.draw import DrawError          # here, not at the top: `--help` needs no SymPy
+    from derive.rules import DomainError
     try:
         _numbers(a)
         return a.run(a, out)
