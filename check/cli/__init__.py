@@ -195,7 +195,8 @@ def _derive_output(a, d, graph, point, lr, out):
 
 
 def _common(a):
-    return {"seed": a.seed, "deadline": a.deadline, "fmt": "latex" if a.latex else "plain" if a.plain else None}
+    return {"seed": a.seed, "deadline": a.deadline, "fmt": "latex" if a.latex else "plain" if a.plain else None,
+            "prove": a.prove}
 
 
 def _report(result, a, out):
@@ -267,6 +268,8 @@ def parser(out=None, err=None):
         q.add_argument("--json", action="store_true", help="print one JSON document")
         q.add_argument("--seed", default=0, help="seed of the random points")
         q.add_argument("--deadline", default=1.0, help="seconds for symbolic work")
+        q.add_argument("--prove", action="store_true",
+                       help="reduce truth − claim symbolically until --deadline (default: a small fixed budget)")
         q.add_argument("--latex", action="store_true", help="read the input as LaTeX")
         q.add_argument("--plain", action="store_true", help="read the input as plain text")
         q.add_argument("--timings", action="store_true", help="report seconds spent")
