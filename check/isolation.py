@@ -104,24 +104,23 @@ def run(fn, *args, deadline, memory=None, cpu=None, group=False):
                 break
     finally:
         recv.close()
-        _stop(pid, group and status == "timeout")
+        _stop(pid, group and status != "ok")
     return Outcome(status, tuple(items), error, time.monotonic() - start)
 
 
 def _stop(pid, group):
-    """Kill the child (and its group, when it leads one) unless it has exited; reap it."""
-    try:
-        if group:
+    """Kill the child (and the process group it leads, with `group`) unless it has exited; reap it."""
+    if group:
+        try:
             os.killpg(pid, signal.SIGKILL)
-        elif os.waitpid(pid, os.WNOHANG) == (0, 0):
-            os.kill(pid, signal.SIGKILL)
-        else:
-            return
-    except (ProcessLookupError, PermissionError, ChildProcessError):
-        pass
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return
+        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    except ChildProcessError:
+    except (ProcessLookupError, ChildProcessError):
         pass
 
 
