@@ -1,5 +1,4 @@
 """The scalar backend: SymPy expressions over a scalar graph, mpmath points, symbolic evidence."""
-import copy
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -144,7 +143,7 @@ def _remembered(truth, key, line, work):
             memo.popitem(last=False)
         return v
     memo.move_to_end(key)
-    return copy.deepcopy(replace(hit, line=line))
+    return replace(hit, line=line)
 
 
 def _global(truth, chains, wanted):

@@ -44,7 +44,6 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
-import copy
 import re
 import threading
 from collections import OrderedDict
@@ -215,7 +214,8 @@ def _judged(exercise, part, text, seed, name):
             _ANSWERS[key] = hit
             if len(_ANSWERS) > ANSWERS:
                 _ANSWERS.popitem(last=False)
-    return copy.deepcopy(hit)
+    items, score, notes, extra = hit          # Verdicts are frozen; the containers are copied
+    return list(items), score, list(notes), dict(extra)
 
 
 def _part_verdict(items, score, max_score, extra):
