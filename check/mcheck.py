@@ -16,6 +16,7 @@ from derive.functions import BAR
 from derive.graph import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, SCALAR, Elem, Fill, Leaf, MatMul, MExpr, ShapeError, elem, lift, mevaluate,
                            rebuild, show_shape, substitute, transpose, written_size)
+from derive.labels import LabelRef
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.printing import Text
@@ -86,6 +87,10 @@ class MatrixClaimScope(MatrixOps):
     def leaf(self, hit, adjoint):
         leaf = Leaf(hit + BAR if adjoint else hit, self.graph.shape_of(hit))
         self.seen.append(leaf.name)
+        if hit in self.graph.labels:
+            if adjoint:
+                raise ParseError(f"{hit} is a class label: it has no adjoint")
+            return LabelRef(leaf, self.graph.labels[hit])
         return transpose(leaf) if leaf.name in self.flip else leaf
 
     def entry(self, n, tok):
@@ -155,7 +160,7 @@ class MatrixTruth:
 
     def __init__(self, graph, seed=0):
         self.graph = graph
-        self.derivation = graph.backprop(wrt=graph.inputs)
+        self.derivation = graph.backprop(wrt=graph.differentiable)
         rng = random.Random(seed)
         self.points = []
         with mpmath.workdps(DIGITS):
@@ -178,6 +183,11 @@ class MatrixTruth:
         scale = rng.choice([0.5, 1.0, 2.0])
         for name in self.graph.inputs:
             shape = [int(d) if d.is_Integer else sizes[d.name] for d in self.graph.shapes[name]]
+            if name in self.graph.labels:     # every point its own true classes
+                c = self.graph.labels[name]
+                c = int(c) if c.is_Integer else sizes[c.name]
+                out[name] = np.array([[rng.randrange(c)] for _ in range(shape[0])], dtype=object)
+                continue
             out[name] = np.array([[mpmath.mpf(rng.choice((-1, 1)) * scale * rng.uniform(0.25, 1.0))
                                    for _ in range(shape[1])] for _ in range(shape[0])], dtype=object)
         return out
@@ -251,9 +261,12 @@ def _value(expr, env):
         return None
 
 
-def _plain(a):
+def _plain(a, whole=False):
+    """An array for JSON: a number, a list, or a list of rows (class labels as whole numbers)."""
     if a is None:
         return None
+    if whole:
+        return int(a[0, 0]) if a.shape == (1, 1) else [int(x) for x in a[:, 0]]
     if a.shape == (1, 1):
         return float(a[0, 0])
     if a.shape[1] == 1:
@@ -309,7 +322,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
     if verdict == "incorrect":
         env = truth.points[bad]
         t, c = rows[bad]
-        counter = {"at": {k: _plain(env[k]) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
+        counter = {"at": {k: _plain(env[k], k in g.labels) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
                    "expected": _plain(t), "got": _plain(c)}
         diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why, deadline)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,

@@ -1,6 +1,7 @@
 """Names and calls in matrix specs: shapes declared up front, `@`, `.T`, sum/mean/norm2."""
 import sympy
 
+from . import labels
 from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
@@ -57,6 +58,10 @@ class MatrixOps(Scope):
         kwargs = {a.name: a for a in args if isinstance(a, Keyword)}
         args = [a for a in args if not isinstance(a, Keyword)]
         try:
+            if name in labels.FUNCTIONS:
+                return labels.call(name, lambda m: error(m, tok), args, kwargs)
+            if any(isinstance(a, labels.LabelRef) for a in args):
+                raise error(f"{name} does not take a class label; onehot, pick and cross_entropy do", tok)
             if name in REDUCTIONS:
                 return self.reduction(name, tok, args, kwargs)
             if name == "ones" and len(args) == 2 and all(_size(a) is not None for a in args):
