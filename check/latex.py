@@ -47,9 +47,9 @@ from lark.lexer import Lexer
 
 from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
-from derive.matrix import Fill
+from derive.matrix import Elem, Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, number, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, iverson, number, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
@@ -1106,12 +1106,17 @@ class _Build(PlainBuild):
 
     def iverson(self, c):
         a, op, b = c
-        return {">=": IndGe(a, b), ">": IndGt(a, b), "<=": IndGe(b, a), "<": IndGt(b, a)}[str(op)]
+        return iverson(self.state.scope, a, str(op), b, op)
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)):
+        if not isinstance(c[1], (IndGe, IndGt)) and not _bracketed(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
+
+
+def _bracketed(e):
+    """An Iverson bracket over matrices: [S − s_y + 1 > 0] entry by entry."""
+    return isinstance(e, Elem) and isinstance(e.template, (IndGe, IndGt))
 
 
 class _Tokens(Lexer):

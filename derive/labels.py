@@ -25,12 +25,12 @@ class LabelRef:
     def __init__(self, leaf, classes):
         self.leaf, self.classes = leaf, classes
 
-    def _refuse(self, *_):
+    def refuse(self, *_):
         raise ParseError(f"'{self.leaf.name}' is a class label: use it in onehot({self.leaf.name}), "
                          f"pick(v, {self.leaf.name}) or cross_entropy(S, {self.leaf.name})")
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __matmul__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = refuse
+    __truediv__ = __rtruediv__ = __pow__ = __rpow__ = __neg__ = __matmul__ = refuse
 
 
 def _mpf_array(rows):
@@ -241,7 +241,7 @@ def default_axis(a, name):
         return 0
     if a.shape[0] == ONE:
         return 1
-    raise ShapeError(f"{name} of a {show_shape(a.shape)} matrix needs its class axis: {name}(..., axis=1) "
+    raise ShapeError(f"{name} of a matrix ({show_shape(a.shape)}) needs its class axis: {name}(..., axis=1) "
                      f"for one row of scores per example")
 
 

@@ -179,6 +179,8 @@ def is_size(s):
 def lift(x):
     if isinstance(x, MExpr):
         return x
+    if hasattr(x, "refuse"):        # a class label outside onehot/pick/cross_entropy
+        x.refuse()
     x = sympy.Integer(x) if isinstance(x, int) else x
     x = x._sympy_() if hasattr(x, "_sympy_") else x      # a size letter (mscope.Dim)
     if not isinstance(x, sympy.Expr) or not all(is_size(s) for s in x.free_symbols):

@@ -103,6 +103,15 @@ class MatrixOps(Scope):
             return elem(head(slot(0)), args[0])
         return super().prime_call(tok, args)
 
+    def bracket(self, head, a, b, tok):
+        """`[S - pick(S, y) + 1 > 0]`: an Iverson bracket entry by entry."""
+        if not isinstance(a, MExpr) and not isinstance(b, MExpr):
+            return head(a, b)
+        try:
+            return elem(head(slot(0), slot(1)), a, b)
+        except ShapeError as e:
+            raise _shape_error(e, tok) from None
+
     def matmul(self, a, b, tok):
         try:
             return matmul(a, b)

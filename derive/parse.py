@@ -300,9 +300,15 @@ class Build(Transformer):
         return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
-        a, op, b = c[0], str(c[1]), c[2]
-        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
-                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+        return iverson(self.state.scope, c[0], str(c[1]), c[2], c[1])
+
+
+def iverson(scope, a, op, b, tok):
+    """`[a > b]` and friends: an Iverson bracket, entry by entry in a matrix scope."""
+    head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
+                  "<=": (IndGe, b, a), "≤": (IndGe, b, a), "<": (IndGt, b, a)}[op]
+    hook = getattr(scope, "bracket", None)
+    return hook(head, x, y, tok) if hook is not None else head(x, y)
 
 
 _state = threading.local()

@@ -177,7 +177,8 @@ class Printer:
 
     def _print_MatMul(self, e):
         left = self._print(e.a) if isinstance(e.a, MatMul) else self.paren(e.a, MUL + 1)
-        return left + self.matmul + self.paren(e.b, MUL + 1)
+        right = self.paren(e.b, MUL + 1)
+        return left + self.matmul + (self.wrap(right) if right.startswith("-") else right)
 
     def _print_Transpose(self, e):
         base = self.paren(e.a, ATOM)
