@@ -68,6 +68,25 @@ class IndexForm:
     def _idx_Fill(self, e, r, c):
         return self.at(e.a, r if e.a.shape[0] != ONE else "", c if e.a.shape[1] != ONE else "")
 
+    def _idx_OneHot(self, e, r, c):
+        """𝟙[k = y] of one label, 𝟙[j = y_i] of a batch."""
+        y = self.name(e.label.name)
+        if e.label.shape == (ONE, ONE):
+            return self.indicator(r, y)
+        return self.indicator(c, self.entry(y, r))
+
+    def _idx_Pick(self, e, r, c):
+        """p_y: the true class's entry of a column (a batch's stays whole, pick(S, y)_i)."""
+        if e.label.shape == (ONE, ONE) and isinstance(e.a, Leaf):
+            return self.entry(self.name(e.a.name), self.name(e.label.name))
+        return self._idx_Op(e, r, c)
+
+    def _idx_Op(self, e, r, c):
+        """A class-label op other than these: its value, entry (r, c)."""
+        return self.entry(self.wrap(self._print(e)), self.sub(e.shape, r, c))
+
+    _idx_Softmax = _idx_LogSoftmax = _idx_LogSumExp = _idx_CrossEntropy = _idx_Op
+
     def bracket(self, s):
         """A factor of a product: bracketed when it is more than one term or factor (a sum sign
         takes the rest of the product, so Σ stays bare)."""
@@ -88,6 +107,9 @@ class Index(IndexForm, Text):
 
     def squared(self, s):
         return f"({s})²"
+
+    def indicator(self, k, y):
+        return f"𝟙[{k} = {y}]"
 
     def over(self, s, count):
         return f"{self.bracket(s)}/{self.paren(count, ATOM)}"
@@ -114,6 +136,9 @@ class LatexIndex(IndexForm, Latex):
 
     def squared(self, s):
         return rf"\left({s}\right)^{{2}}"
+
+    def indicator(self, k, y):
+        return rf"\mathbb{{1}}\left[{k} = {y}\right]"
 
     def over(self, s, count):
         return rf"\frac{{{s}}}{{{self._print(count)}}}"
