@@ -57,7 +57,10 @@ sum_over: SUM product            -> sum_index
     | DERIV "[" sum "]"          -> deriv
     | DERIV "(" sum ")"          -> deriv
     | "(" sum ")"
-    | "[" sum CMP sum "]"        -> iverson
+    | IND? "[" sum CMP sum "]"   -> iverson
+    | IND "(" sum CMP sum ")"    -> iverson
+    | IND? "[" NAME EQ NAME "]"  -> label_test
+    | IND "(" NAME EQ NAME ")"   -> label_test
 args: arg ("," arg)*
 ?arg: sum
     | NAME "=" sum               -> kwarg
@@ -75,6 +78,8 @@ POW: /\^|\*\*/
 SUP: /[²³]/
 TRANSPOSE: /\.T\b|\^T\b|ᵀ/
 CMP: />=|<=|>|<|≥|≤/
+EQ: /==|=|≠|!=/
+IND: /𝟙/
 %ignore /[ \t\f\r]+/
 """
 
@@ -300,7 +305,17 @@ class Build(Transformer):
         return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
+        c = [x for x in c if not (isinstance(x, Token) and x.type == "IND")]
         return iverson(self.state.scope, c[0], str(c[1]), c[2], c[1])
+
+    def label_test(self, c):
+        """`[k = y]`, `𝟙[j ≠ y_i]`, `𝟙(y_i = j)`: an index compared with a class label."""
+        a, op, b = [x for x in c if x.type != "IND"]
+        test = getattr(self.state.scope, "label_test", None)
+        if test is None:
+            raise error(f"[{a} {op} {b}] compares an index with a class label: it needs a spec with "
+                        "labels (y: label(C))", a)
+        return test(a, str(op) in ("=", "=="), b)
 
 
 def iverson(scope, a, op, b, tok):

@@ -16,7 +16,7 @@ from derive.functions import BAR
 from derive.graph import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, SCALAR, Elem, Fill, Leaf, MatMul, MExpr, ShapeError, elem, lift, mevaluate,
                            rebuild, show_shape, substitute, transpose, written_size)
-from derive.labels import LabelRef
+from derive.labels import LabelRef, onehot
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.printing import Text
@@ -106,10 +106,39 @@ class MatrixClaimScope(MatrixOps):
                                 + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
             raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
         hit, letters, adjoint = found
+        if hit in self.graph.labels:
+            raise error(f"'{str(tok)}' is a class label: compare it with an index, 𝟙[j = {str(tok)}]", tok)
         try:
             return self.indices.entry(self.leaf(hit, adjoint), letters, str(tok))
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+    def label_test(self, a, equal, b):
+        """`[k = y]` (an index letter and a label): entry k of onehot(y); `[j = y_i]` entry (i, j)
+        of a batch's onehot(y); with ≠, one minus it."""
+        for idx, lab in ((a, b), (b, a)):
+            found = self.label_index(str(lab))
+            if found and re.fullmatch(r"[a-z]", str(idx)) and not self.lookup(str(idx)):
+                name, row = found
+                ref = LabelRef(Leaf(name, self.graph.shape_of(name)), self.graph.labels[name])
+                try:
+                    e = self.indices.entry(onehot(ref), row + str(idx), f"[{a} = {b}]")
+                except IndexMismatch as x:
+                    raise IndexMismatch(x.message, a.line, a.column) from None
+                return e if equal else 1 - e
+        raise error(f"[{a} = {b}]: write an index letter and a class label, as in 𝟙[k = y] or 𝟙[j = y_i]", a)
+
+    def label_index(self, text):
+        """(label name, its index letter or '') of `y` or `y_i`; None for anything else."""
+        n = spelled(text)
+        hit = self.lookup(n)
+        if hit in self.graph.labels:
+            return (hit, "") if self.graph.shape_of(hit) == SCALAR else None
+        parts = split(n)
+        hit = parts and self.lookup(parts[0])
+        if hit in self.graph.labels and len(parts[1]) == 1 and self.graph.shape_of(hit) != SCALAR:
+            return hit, parts[1]
+        return None
 
     def call(self, tok, args):
         """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
@@ -456,7 +485,7 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
                                                   f"but {case.name}̄ must be {show_shape(want)}"}
     if claim is not None:
-        size = _size_factor(work, truth, case, claim, target)
+        size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
         if size is not None:
             return size
     for m in re.finditer(r"[*@]", "" if index_form else text):
@@ -478,6 +507,42 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         if f.shape == want and _same_at(work, truth, claim, f):
             return {"kind": "missing_factor", "message": "a factor is missing"}
     return {"kind": "other", "message": "differs from the true value"}
+
+
+def _true_class(work, truth, want, claim, target):
+    """Wrong only where onehot(y) is 1, at every probe (each with its own labels): the −1 of
+    softmax's p − onehot(y) forgotten (the claim too large there), or one −1 too many (the
+    true class's own margin counted in a hinge's row sum)."""
+    hints = []
+    for name, classes in truth.graph.labels.items():
+        mask = onehot(LabelRef(Leaf(name, truth.graph.shape_of(name)), classes))
+        if mask.shape != want:
+            continue
+        signs = set()
+        for env in _probes(truth, 4):
+            work.spend(PROBE_UNITS)
+            c, t, m = _value(claim, env), target(env), _value(mask, env)
+            if c is None or m is None or c.shape != t.shape:
+                return None
+            scale = max(max(abs(x) for x in t.flat), mpmath.mpf("1e-30"))
+            for ci, ti, mi in zip(c.flat, t.flat, m.flat):
+                off = abs(ci - ti) > mpmath.mpf("1e-12") * scale
+                if off and not mi:
+                    break
+                if off:
+                    signs.add(ci > ti)
+            else:
+                continue
+            signs = None
+            break
+        if signs == {True}:
+            hints.append({"kind": "missing_term", "message": f"wrong only at the true class (where onehot({name}) "
+                                                             f"is 1), too large there: is the −𝟙[k = {name}] term (− onehot({name})) missing?"})
+        elif signs == {False}:
+            hints.append({"kind": "extra_term", "message": f"wrong only at the true class (where onehot({name}) "
+                                                           f"is 1), too small there: is the true class counted with the "
+                                                           f"others (one −𝟙[k = {name}] too many)?"})
+    return hints[0] if hints else None
 
 
 def _names_in(text, g):
