@@ -58,6 +58,8 @@ class IndexForm:
         cc = self.fresh() if e.axis in (None, 1) and e.a.shape[1] != ONE else c
         sums = "".join(self.summed(x) for x, y in ((rr, r), (cc, c)) if x != y)
         inner = self.at(e.a, rr, cc)
+        if sums and inner.startswith("-"):      # Σ_k (-x_k): a sum sign needs a term after it
+            inner = self.wrap(inner)
         if e.kind == "norm2":
             return sums + self.squared(inner)
         if e.kind == "mean":
@@ -76,10 +78,14 @@ class IndexForm:
         return self.indicator(c, self.entry(y, r))
 
     def _idx_Pick(self, e, r, c):
-        """p_y: the true class's entry of a column (a batch's stays whole, pick(S, y)_i)."""
-        if e.label.shape == (ONE, ONE) and isinstance(e.a, Leaf):
-            return self.entry(self.name(e.a.name), self.name(e.label.name))
-        return self._idx_Op(e, r, c)
+        """p_y: the true class's entry of a column; S_{i y_i} of a batch as Σ_k S_ik 𝟙[k = y_i]."""
+        y = self.name(e.label.name)
+        if e.label.shape == (ONE, ONE):
+            if isinstance(e.a, Leaf):
+                return self.entry(self.name(e.a.name), y)
+            return self._idx_Op(e, r, c)
+        k = self.fresh()
+        return self.summed(k) + self.bracket(self.at(e.a, r, k)) + self.SPACE + self.indicator(k, self.entry(y, r))
 
     def _idx_Op(self, e, r, c):
         """A class-label op other than these: its value, entry (r, c)."""

@@ -8,7 +8,7 @@ from derive.errors import ParseError
 from derive.parse import Keyword, error
 from derive.functions import BAR
 from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, show_shape, transpose)
-from derive.labels import LabelRef, onehot
+from derive.labels import LabelRef, onehot, pick
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.rules import SPELLINGS
@@ -88,6 +88,8 @@ class MatrixClaimScope(MatrixOps):
                                 + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
             raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
         hit, letters, adjoint = found
+        if letters in self.graph.labels and self.graph.shape_of(letters) == SCALAR and not adjoint:
+            return pick(self.leaf(hit, adjoint), LabelRef(Leaf(letters, SCALAR), self.graph.labels[letters]))
         if hit in self.graph.labels:
             raise error(f"'{str(tok)}' is a class label: compare it with an index, 𝟙[j = {str(tok)}]", tok)
         try:
