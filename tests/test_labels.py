@@ -194,6 +194,46 @@ def test_svm_regularization_factor_lambda_for_two_lambda_is_incorrect():
     assert verdict(SVM, "W", claim)["verdict"] == "incorrect"
 
 
+# CS231n notes' single-example SVM: L_i = Σ_{j≠y_i} max(0, s_j − s_{y_i} + Δ), Δ = 1
+HINGE = """\
+s: vector(C)
+y: label(C)
+L = sum((1 - onehot(y)) * max(0, s - pick(s, y) + 1))
+"""
+HINGE_BATCH = """\
+S: matrix(N, C)
+y: labels(N, C)
+L = sum((1 - onehot(y)) * max(0, S - pick(S, y) + 1))/N
+"""
+
+
+@pytest.mark.parametrize("claim", [
+    "s_bar_j = [j ≠ y]*[s_j - s_y + 1 > 0] - [j = y]*Σ_k [k ≠ y]*[s_k - s_y + 1 > 0]",
+    "s_bar_j = [j ≠ y]*[s_j - s_y + 1 > 0] - [j = y]*Σ_k 𝟙[k ≠ y]*[s_k - s_y + 1 > 0]",
+    r"\bar{s}_j = \mathbb{1}[j \ne y]\,\mathbb{1}(s_j - s_y + 1 > 0) - \mathbb{1}[j = y]\sum_{k \ne y} \mathbb{1}(s_k - s_y + 1 > 0)",
+    r"\bar{s}_j = \mathbb{1}[j \neq y]\,\mathbb{1}(s_j - s_{y} + 1 > 0) - \mathbb{1}[j = y]\sum_{k} \mathbb{1}[k \neq y]\,\mathbb{1}(s_k - s_{y} + 1 > 0)",
+    "(1 - onehot(y))*[s - pick(s, y) + 1 > 0] - onehot(y)*sum((1 - onehot(y))*[s - pick(s, y) + 1 > 0])",
+])
+def test_hinge_gradient_of_the_notes_in_every_spelling(claim):
+    assert verdict(HINGE, "s", claim)["verdict"] == "correct"
+
+
+def test_hinge_sum_over_every_class_counts_the_true_class():
+    v = verdict(HINGE, "s", r"\bar{s}_j = \mathbb{1}[j \ne y]\,\mathbb{1}(s_j - s_y + 1 > 0) - \mathbb{1}[j = y]\sum_{k} "
+                            r"\mathbb{1}(s_k - s_y + 1 > 0)")
+    assert v["verdict"] == "incorrect" and v["diagnosis"]["kind"] == "extra_term"
+
+
+@pytest.mark.parametrize("claim, want", [
+    (r"\bar{S}_{ij} = \frac{1}{N}\left(\mathbb{1}[j \ne y_i]\,\mathbb{1}(S_{ij} - S_{i y_i} + 1 > 0) - "
+     r"\mathbb{1}[j = y_i]\sum_{k \ne y_i}\mathbb{1}(S_{ik} - S_{i,y_i} + 1 > 0)\right)", "correct"),
+    ("S_bar_ij = ([j ≠ y_i]*[S_ij - S_iy_i + 1 > 0] - [j = y_i]*Σ_k [k ≠ y_i]*[S_ik - S_iy_i + 1 > 0])/N", "correct"),
+    ("S_bar_ij = ([j ≠ y_i]*[S_ij - S_iy_i + 1 > 0] - [j = y_i]*Σ_k [S_ik - S_iy_i + 1 > 0])/N", "incorrect"),
+])
+def test_batch_hinge_in_index_form_with_the_true_class_score(claim, want):
+    assert verdict(HINGE_BATCH, "S", claim)["verdict"] == want
+
+
 # --- an independent numpy finite-difference check -------------------------------------------
 
 def _np_log_softmax(S, axis):

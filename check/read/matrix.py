@@ -78,6 +78,9 @@ class MatrixClaimScope(MatrixOps):
     def entry(self, n, tok):
         """An indexed name, `W2_ki`: one entry of a known matrix."""
         found = self.split_index(n)
+        picked = self.true_score(n, tok) if found is None else None
+        if picked is not None:
+            return picked
         if found is None:
             for text in [n] + self.unbarred(n):
                 parts = split(text)
@@ -96,6 +99,20 @@ class MatrixClaimScope(MatrixOps):
             return self.indices.entry(self.leaf(hit, adjoint), letters, str(tok))
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+    def true_score(self, n, tok):
+        """`S_iy_i` (LaTeX `S_{i y_i}`, `S_{i,y_i}`): row i's entry at its true class, pick(S, y)_i."""
+        m = re.fullmatch(r"(.+?)_([a-z])_?([^_]+)_([a-z])", n)
+        if not m or m.group(2) != m.group(4):
+            return None
+        hit, label = self.lookup(m.group(1)), self.lookup(m.group(3))
+        if hit is None or label not in self.graph.labels or self.graph.shape_of(label) == SCALAR:
+            return None
+        ref = LabelRef(Leaf(label, self.graph.shape_of(label)), self.graph.labels[label])
+        try:
+            return self.indices.entry(pick(self.leaf(hit, False), ref), m.group(2), str(tok))
+        except ShapeError as e:
+            raise error(f"'{str(tok)}': {e.message}", tok) from None
 
     def label_test(self, a, equal, b):
         """`[k = y]` (an index letter and a label): entry k of onehot(y); `[j = y_i]` entry (i, j)
