@@ -22,6 +22,8 @@ AXIS_FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
 class LabelRef:
     """A class label as read from a spec or a claim: only the label functions take it."""
 
+    is_Number = False
+
     def __init__(self, leaf, classes):
         self.leaf, self.classes = leaf, classes
 

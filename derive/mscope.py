@@ -96,6 +96,8 @@ class MatrixOps(Scope):
         return reduce(name, lift(args[0]), axis)
 
     def prime_call(self, tok, args):
+        if any(isinstance(a, labels.LabelRef) for a in args):
+            raise error(f"{tok}' does not take a class label; onehot, pick and cross_entropy do", tok)
         if len(args) == 1 and isinstance(args[0], MExpr):
             head = PRIMES.get(str(tok))
             if head is None:
@@ -105,6 +107,8 @@ class MatrixOps(Scope):
 
     def bracket(self, head, a, b, tok):
         """`[S - pick(S, y) + 1 > 0]`: an Iverson bracket entry by entry."""
+        if isinstance(a, labels.LabelRef) or isinstance(b, labels.LabelRef):
+            raise error("a class label is compared with an index letter, [k = y], not with '<' or '>'", tok)
         if not isinstance(a, MExpr) and not isinstance(b, MExpr):
             return head(a, b)
         try:

@@ -9,7 +9,7 @@ from .functions import BAR, sym
 from .graph import Graph, Node
 from .matrix import SCALAR, Leaf, lift
 from .mgraph import MatrixGraph, MNode
-from .labels import LabelRef
+from .labels import FUNCTIONS as LABEL_FUNCTIONS, LabelRef
 from .mscope import Dim, MatrixOps, parse_dims
 from .names import canonical, spelled
 from .parse import Scope, error, parse_expression
@@ -59,6 +59,9 @@ class SpecScope(Scope):
         return sym(self.resolve(tok))
 
     def call(self, tok, args):
+        if str(tok) in LABEL_FUNCTIONS:
+            raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
+                        "y: label(C))", tok)
         if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
             raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
                         f" (write '{tok}*(...)' for a product)", tok)

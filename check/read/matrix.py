@@ -91,7 +91,7 @@ class MatrixClaimScope(MatrixOps):
                                 + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
             raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
         hit, letters, adjoint = found
-        if letters in self.graph.labels and self.graph.shape_of(letters) == SCALAR and not adjoint:
+        if letters in self.graph.labels and self.graph.shape_of(letters) == SCALAR:
             return pick(self.leaf(hit, adjoint), LabelRef(Leaf(letters, SCALAR), self.graph.labels[letters]))
         if hit in self.graph.labels:
             raise error(f"'{str(tok)}' is a class label: compare it with an index, 𝟙[j = {str(tok)}]", tok)
