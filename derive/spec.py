@@ -178,6 +178,13 @@ def _parse_spec(text):
             raise ParseError(f"'{name}' is a class label: it has no gradient, so it cannot be in wrt:",
                              next(no for no, line in headers if HEADER.match(line).group(1) == "wrt"), 1)
     labels = {n: c for n, c in classes.items() if n in leaves}
+    sized = {d for n in leaves if n not in labels for d in shapes.get(n, SCALAR)}
+    for name, c in labels.items():
+        if not c.is_Integer and c not in sized:
+            no = next(no for no, line in enumerate(lines, 1) if DECLARE.match(line)
+                      and spelled(DECLARE.match(line).group(1)) == name and not ASSIGN.match(line))
+            raise ParseError(f"the number of classes {c} of '{name}' is the size of no input: score it "
+                             f"(s: vector({c}) or S: matrix(N, {c}))", no, 1)
     graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes),
                         wrt or tuple(n for n in leaves if n not in labels), at, latex, tuple(sorted(dims)),
                         tuple(order), labels)

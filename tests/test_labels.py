@@ -317,6 +317,7 @@ def test_softmax_of_a_matrix_without_its_axis_is_an_error_at_its_column():
     ("s: vector(C)\ny: label(C)\nL = sum([y > 0]*s)\n", 3, "class label"),
     ("s: vector(C)\ny: label(C)\nL = sum(s^y)\n", 3, "class label"),
     ("p = softmax(s)\nL = -log(p)\n", 1, "declare"),
+    ("y: label(C)\nx: vector(D)\nL = sum(onehot(y))*sum(x)\n", 1, "size of no input"),
     ("s: vector(C)\ny: label(C)\nL = cross_entropy(s.T, y)\n", 3, "C×1"),
     ("s: vector(C)\ny: labels(C)\nL = pick(s, y)\n", 2, "labels(N, C)"),
     ("s: vector(C)\ny: label(C)\nL = -log(pick(softmax(s), y))\nwrt: y\n", 4, "class label"),
