@@ -9,7 +9,7 @@ backward is the rule p ∘ (ḡ − Σ p ∘ ḡ), not a derivative of expanded 
 from dataclasses import dataclass, field
 
 import mpmath
-import numpy as np
+from .lazy import numpy as np
 
 from .errors import ParseError
 from .matrix import ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, fill, reduce, show_shape, slot
