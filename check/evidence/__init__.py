@@ -190,9 +190,15 @@ def cached_truth(kind, graph, seed, size=64):
 
 def fingerprint(graph):
     """What a graph is, independent of the object: inputs, nodes, wrt and values."""
-    at = tuple(sorted((k, str(getattr(v, "tolist", lambda: v)())) for k, v in graph.at.items()))
+    at = tuple(sorted((k, _values(v)) for k, v in graph.at.items()))
     return (tuple(graph.inputs), tuple((n.name, n.expr) for n in graph.nodes), tuple(graph.wrt), at,
             tuple(sorted(getattr(graph, "shapes", {}).items())))
+
+
+def _values(v):
+    """A value as a hashable key: its shape and its entries (not their printed form, which for a
+    128×128 point took longer than judging a claim)."""
+    return (v.shape, tuple(v.ravel().tolist())) if hasattr(v, "ravel") else v
 
 
 def truth_for(graph, seed):
