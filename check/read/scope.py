@@ -1,7 +1,7 @@
 """What a name in student input means: a leaf, a forward name, an adjoint, or a product."""
 from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
-from derive.graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
+from derive.limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
 from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
 from derive.rules import SPELLINGS, derivative
