@@ -135,7 +135,7 @@ class ClaimScope(Scope):
         raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
 
     def matmul(self, a, b, tok):
-        raise error("matrix products need matrix specs, which are not supported yet", tok)
+        raise error("a matrix product needs a matrix spec: this spec declares no shapes", tok)
 
     def sum_index(self, tok, body):
         raise error("index sums (Σ_k) are for matrix specs; in this scalar spec write the terms out", tok)
