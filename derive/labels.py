@@ -12,7 +12,7 @@ import mpmath
 from .lazy import numpy as np
 
 from .errors import ParseError
-from .matrix import ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, fill, reduce, show_shape, slot
+from .matrix import ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, reduce, show_shape, slot
 from .rules import DomainError
 
 FUNCTIONS = ("onehot", "pick", "softmax", "log_softmax", "logsumexp", "cross_entropy")
