@@ -1,5 +1,5 @@
-"""Matrix claims at D = H = 64 … 512: `check_claim` of ∂L/∂W1 on the two-layer net of bench/run.py
-section 6 (K = 10, an `at:` point of size D, H), beside a float64 numpy gradient check of the same
+"""Matrix claims at D = H = 64 … 512: `check_claim` of ∂L/∂W1 on the two-layer net of
+bench/matrix_claim.py (K = 10, an `at:` point of size D, H), beside a float64 numpy gradient check of the same
 formula at the same point.
 
 Each size runs in its own forked child (check.isolation, capped at 300 s and 8 GiB): the
@@ -37,7 +37,7 @@ def _since(start):
 
 
 def _check(emit, size):
-    from run import mlp_spec
+    from matrix_claim import mlp_spec
     from derive import parse_spec
     from check import check_claim
     text = mlp_spec(size, size, 10)
@@ -90,6 +90,10 @@ def main(sizes=SIZES):
     lines += ["", "Method: " + " ".join(__doc__.split("\n\n")[1].split()),
               f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     return lines
+
+
+def section(ctx):
+    return main()
 
 
 if __name__ == "__main__":

@@ -84,5 +84,9 @@ def main(runs=RUNS):
     return lines
 
 
+def section(ctx):
+    return main()
+
+
 if __name__ == "__main__":
     print("\n".join(main(int(sys.argv[1]) if len(sys.argv) > 1 else RUNS)))

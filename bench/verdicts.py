@@ -3,11 +3,11 @@ beside `prove=True` (the full reduction under the 1 s deadline, the behaviour be
 SymPy `simplify(truth − claim)`.
 
 Two corpora, every claim a different text:
-- lecture: the reglog spec's claims as students write them, correct and wrong (bench/run.py
-  section 5's lists, plain and LaTeX), each written twice (as is, and as (2·(claim))/2);
+- lecture: the reglog spec's claims as students write them, correct and wrong (bench/claims_per_second.py's
+  lists, plain and LaTeX), each written twice (as is, and as (2·(claim))/2);
 - held-out style: ∂L/∂w1 of the sigmoid chains of depth 1-4, printed, σ(1−σ), exp-written and
   multiplied-out forms, and mutants (sign, factor, σ for σ′ per layer, missing factor, extra term,
-  swapped names), 50 per depth (bench/run.py section 3's generator).
+  swapped names), 50 per depth (bench/check_claim.py's generator).
 Each spec's truth (points, finite differences) is built once before the timing, by one untimed
 claim: the figure is the verdict's latency, as in grading or an editor that keeps the spec.
 All in one process, one claim after another, with the verdicts remembered per truth dropped
@@ -32,14 +32,15 @@ GOAL_P99 = 0.060
 
 
 def corpora():
-    import run
-    spec = run.RL_SPEC.read_text()
+    import check_claim as cc
+    import claims_per_second as cps
+    spec = cps.RL_SPEC.read_text()
     lecture = []
-    for expected, pool in (("correct", run.RL_CORRECT), ("incorrect", run.RL_WRONG)):
+    for expected, pool in (("correct", cps.RL_CORRECT), ("incorrect", cps.RL_WRONG)):
         for form in pool:
             for k in (0, 1):
-                lecture.append((spec, form[0], run._rl_text(form, k), expected))
-    held = [(c["spec"], "w1", c["text"], c["expected"]) for c in run._claims()]
+                lecture.append((spec, form[0], cps._rl_text(form, k), expected))
+    held = [(c["spec"], "w1", c["text"], c["expected"]) for c in cc._claims()]
     return {"lecture (reglog)": lecture, "held-out style (chains, depth 1-4)": held}
 
 
@@ -69,9 +70,9 @@ def _forget_verdicts():
 
 def _simplify(emit):
     import sympy
-    import run
+    import check_claim as cc
     for depth in (1, 2):
-        truth, forms = run._forms(depth)
+        truth, forms = cc._forms(depth)
         for form, _, claim in forms:
             if form in ("printed", "σ(1−σ)"):
                 sympy.core.cache.clear_cache()
@@ -114,6 +115,10 @@ def main():
     lines += ["", "Method: " + " ".join(__doc__.split("\n\n")[1].split()),
               f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     return lines
+
+
+def section(ctx):
+    return main()
 
 
 if __name__ == "__main__":
