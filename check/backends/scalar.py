@@ -1,7 +1,4 @@
 """The scalar backend: SymPy expressions over a scalar graph, mpmath points, symbolic evidence."""
-from collections import OrderedDict
-from dataclasses import replace
-
 import mpmath
 import sympy
 
@@ -102,10 +99,8 @@ class Scalar:
                 f"circular: {name}_bar is defined through {name}_bar" if circular == [name] else
                 f"circular: uses {', '.join(c + '_bar' for c in circular if c != name)}, which backprop "
                 f"computes from {name}_bar")}, line=line)
-        key = ("adjoint", name, whole, expr, self.deadline, self.prove)
-        return _remembered(self.truth, key, line, lambda: judge(
-            f"{name}_bar", expr, (_grad_case if whole else _local_case)(self.truth, name, self.scope),
-            self.deadline, line, self.prove))
+        case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
+        return judge(f"{name}_bar", expr, case, self.deadline, line, self.prove)
 
     def _circular(self, name, expr):
         """Adjoints in `expr` of `name` itself or of the nodes it is computed from."""
@@ -119,31 +114,11 @@ class Scalar:
         return sorted({unbar(s) for s in expr.free_symbols} & upstream, key=str)
 
     def forward(self, name, expr, row):
-        key = ("forward", name, expr, self.deadline, self.prove)
-        return _remembered(self.truth, key, row.line, lambda: judge(
-            name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line, self.prove))
+        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line,
+                     self.prove)
 
     def global_values(self, chains, wanted):
         return _global(self.truth, chains, wanted)
-
-
-VERDICTS = 4096       # verdicts remembered per truth (graph and seed)
-
-
-def _remembered(truth, key, line, work):
-    """The verdict on a claim already judged against this truth (the same expression, target,
-    deadline and proof setting), placed at `line`: judging is a function of those, and a class
-    writes the same lines many times. Kept on the truth, so it goes when the truth does."""
-    memo = truth.__dict__.setdefault("_verdicts", OrderedDict())
-    hit = memo.get(key)
-    if hit is None:
-        v = work()
-        memo[key] = v
-        if len(memo) > VERDICTS:
-            memo.popitem(last=False)
-        return v
-    memo.move_to_end(key)
-    return replace(hit, line=line)
 
 
 def _global(truth, chains, wanted):
