@@ -73,12 +73,13 @@ def main(runs=RUNS):
     for name, (w, c) in m.items():
         lines.append(f"| `{name}` | {w:.3f} | {w / ref_w:.2f} | {c:.3f} | {c / ref_c:.2f} |")
     cw, cc = m["barprop check grad (reglog)"]
-    hw = m["barprop --help"][0]
+    hw, hc = m["barprop --help"]
     verdict = lambda ok: "PASS" if ok else "MISS"
     lines += ["",
               f"- goal: cold `barprop check grad` ≤ 1.3× `import sympy`: wall {cw / ref_w:.2f}× "
               f"**{verdict(cw <= 1.3 * ref_w)}**, CPU {cc / ref_c:.2f}× **{verdict(cc <= 1.3 * ref_c)}**",
-              f"- goal: `barprop --help` ≤ 0.15 s: {hw:.3f} s **{verdict(hw <= 0.15)}**",
+              f"- goal: `barprop --help` ≤ 0.15 s: wall {hw:.3f} s **{verdict(hw <= 0.15)}**, CPU {hc:.3f} s "
+              f"**{verdict(hc <= 0.15)}**",
               "", "Method: " + " ".join(__doc__.split("\n\n")[1].split()) + f" Runs per command: {runs}.",
               f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
     return lines
