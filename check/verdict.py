@@ -24,6 +24,7 @@ class Verdict:
     line: Optional[int] = None
     seconds: float = 0.0
     score: float = field(default=None)
+    as_read: Optional[dict] = None      # {'text', 'latex'}: the row as barprop understood it
 
     def __post_init__(self):
         if self.score is None:
@@ -39,7 +40,7 @@ class Verdict:
             out["line"] = self.line
         out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
                     "counterexample": self.counterexample, "diagnosis": self.diagnosis,
-                    "first_wrong": self.first_wrong, "score": self.score})
+                    "first_wrong": self.first_wrong, "score": self.score, "as_read": self.as_read})
         if timings:
             out["seconds"] = round(self.seconds, 6)
         return out

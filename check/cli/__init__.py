@@ -237,6 +237,13 @@ def cmd_exercises(a, out):
     return exercises_command(a, out)
 
 
+def cmd_hint(a, out):
+    from check.hints import hint
+    h = hint(load_spec(a.spec), read_text(a.submission, "submission"), level=a.level)
+    out.write(json.dumps(h, indent=2, ensure_ascii=False) + "\n" if a.json else h["text"] + "\n")
+    return 0
+
+
 def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
@@ -313,6 +320,15 @@ def parser(out=None, err=None):
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")
     va.set_defaults(run=cmd_exercises)
+
+    h = sub.add_parser("hint", help="a hint on a submission, one level at a time",
+                       description="A hint on the first line that does not hold: level 1 a nudge, 2 where, "
+                                   "3 which rule, 4 the fixed line.")
+    h.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
+    h.add_argument("submission", help="a file of adjoint equations or a derivation")
+    h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
+    h.add_argument("--json", action="store_true", help="print one JSON document")
+    h.set_defaults(run=cmd_hint)
     return p
 
 

@@ -96,7 +96,8 @@ def exercises_command(a, out):
         ex = _exercises.load(a.path)
     except ExerciseNotFound as e:
         raise _usage(str(e)) from None
-    out.write(f"OK: {ex.id}: {len(ex.parts)} parts, {ex.max_score:g} points\n")
+    from ..grading.validate import report
+    out.write("\n".join(report(ex)) + "\n")
     return 0
 
 
