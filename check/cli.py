@@ -12,6 +12,9 @@ from derive.draw import DrawError
 from derive.rules import DomainError
 from derive.spec import parse_values
 
+from .cli_examples import attach_examples
+from .platforms.command import Version, add_autograder
+
 MAX_FILE = 20_000_000
 
 
@@ -242,6 +245,7 @@ def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
     p = make(prog="barprop", description="Derive and check backprop in bar notation.")
+    p.add_argument("--version", action=Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=make)
     d = sub.add_parser("derive", help="adjoint equations of a forward spec",
                        description="Build the graph of SPEC, run reverse mode symbolically, print the adjoints.")
@@ -314,6 +318,8 @@ def parser(out=None, err=None):
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")
     va.set_defaults(run=cmd_exercises)
+    add_autograder(sub, make)
+    attach_examples(p)
     return p
 
 
