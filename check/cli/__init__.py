@@ -12,8 +12,9 @@ from derive.draw import DrawError
 from derive.rules import DomainError
 from derive.spec import parse_values
 
-from .cli_examples import attach_examples
-from .platforms.command import Version, add_autograder
+from .autograder import add_autograder
+from .examples import attach_examples
+from .version import Version
 
 MAX_FILE = 20_000_000
 

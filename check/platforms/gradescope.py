@@ -86,7 +86,7 @@ def write_zip(exercise, out, seed=0):
 
 def results(student, exercise, notes=()):
     """Gradescope's results.json document for one student's result."""
-    from check.grading.parts import gradescope
+    from ..grading.outputs import gradescope
     doc = gradescope(student, exercise)
     for t in doc["tests"]:
         t["visibility"] = "visible"
@@ -101,7 +101,7 @@ def run(exercise, seed=0, root=None):
     root = root or os.environ.get(ROOT_VAR) or DEFAULT_ROOT
     try:
         from .student import grade_folder
-        from check.grading.parts import load_exercise
+        from ..grading import load_exercise
         ex = load_exercise(exercise)
         student, notes = grade_folder(ex, os.path.join(root, "submission"), seed)
         doc = results(student, ex, notes)
@@ -124,7 +124,7 @@ def main(argv=None):
     p.add_argument("--check", action="store_true", help="only check that the exercise loads (setup.sh)")
     a = p.parse_args(argv)
     if a.check:
-        from check.grading.parts import load_exercise
+        from ..grading import load_exercise
         print(f"barprop {bundle.version()}: exercise {load_exercise(a.exercise).id} loads")
         return 0
     run(a.exercise, a.seed)

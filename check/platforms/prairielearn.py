@@ -64,7 +64,7 @@ FALLBACK = {"gradable": True, "score": 0.0, "message": "barprop could not grade 
 
 def write_question(exercise, out, image=None, seed=0):
     """The question folder for `exercise` (an id or a TOML path) at `out`; returns `out`."""
-    from check.grading.parts import load_exercise
+    from ..grading import load_exercise
     ex = load_exercise(exercise)
     os.makedirs(os.path.join(out, "tests"), exist_ok=True)
     kind, ref = bundle.copy_exercise(exercise, os.path.join(out, "tests", "exercise"))
@@ -172,7 +172,7 @@ def run(exercise, seed=0, root=None):
     tmp = tempfile.mkdtemp(prefix="barprop-pl-")
     try:
         from .student import grade_folder
-        from check.grading.parts import load_exercise
+        from ..grading import load_exercise
         ex = load_exercise(exercise)
         student, notes = grade_folder(ex, _student_folder(root, tmp), seed)
         doc = results(student, ex, notes)

@@ -11,7 +11,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from check.grading import parts as grading
+from derive.errors import ParseError
+from derive.files import read_text
+
+from ..grading import grade, load_exercise
+from ..grading.parts import MAX_BYTES, _failed_part, _r
+from ..read.documents import extract_math
 
 MAX_FILES = 20
 FENCE = "`" * 8
@@ -59,13 +64,13 @@ def _rel(top, name):
 
 def grade_folder(exercise, folder, seed=0):
     """(student result as in results.json, notes for the student): the folder graded as one."""
-    ex = grading.load_exercise(exercise)
+    ex = load_exercise(exercise)
     found = find_files(folder)
     notes = [f"not read: {s}" for s in found.skipped]
     if not found.files:
         return _nothing(ex, "empty submission: no file was handed in"), notes
     if len(found.files) == 1:
-        doc = grading.grade(ex, os.path.join(folder, found.files[0]), seed=seed)
+        doc = grade(ex, os.path.join(folder, found.files[0]), seed=seed)
         return doc["students"][0], notes
     text, where, problems = _joined(folder, found.files)
     notes += problems
@@ -75,7 +80,7 @@ def grade_folder(exercise, folder, seed=0):
         path = os.path.join(tmp, "submission.md")
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
-        student = grading.grade(ex, path, seed=seed)["students"][0]
+        student = grade(ex, path, seed=seed)["students"][0]
     notes.append("your files were graded together as submission.md: "
                  + "; ".join(f"{name} at lines {a}-{b}" for name, a, b in where))
     return student, notes
@@ -87,11 +92,11 @@ def _joined(folder, files):
     rows, where, problems = [], [], []
     for name in files:
         try:
-            raw = grading.read_text(os.path.join(folder, name), grading.MAX_BYTES, "submission", name)
-        except grading.ParseError as e:
+            raw = read_text(os.path.join(folder, name), MAX_BYTES, "submission", name)
+        except ParseError as e:
             problems.append(f"not read: {name}:{e.line}:{e.col}: {e.message}")
             continue
-        body = grading.extract_math(raw).strip("\n")
+        body = extract_math(raw).strip("\n")
         if not body.strip():
             continue
         lines = body.split("\n")
@@ -103,5 +108,5 @@ def _joined(folder, files):
 
 
 def _nothing(ex, message):
-    return {"student": "submission", "score": 0.0, "max_score": grading._r(ex.max_score), "error": message,
-            "needs_review": [], "parts": [grading._failed_part(p, message) for p in ex.parts]}
+    return {"student": "submission", "score": 0.0, "max_score": _r(ex.max_score), "error": message,
+            "needs_review": [], "parts": [_failed_part(p, message) for p in ex.parts]}

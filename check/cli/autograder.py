@@ -1,5 +1,4 @@
-"""`barprop autograder gradescope|prairielearn` and `barprop --version`."""
-import argparse
+"""`barprop autograder gradescope|prairielearn`: what a course platform needs to grade an exercise."""
 
 
 def add_autograder(sub, make):
@@ -30,32 +29,17 @@ def cmd_autograder(a, out):
         load(a.exercise)
     except ExerciseNotFound as e:
         raise ParseError(str(e), 1, 1, "--exercise") from None
-    from check.cli import UsageError
+    from .usage import UsageError
     try:
         if a.platform == "gradescope":
-            from .gradescope import write_zip
+            from ..platforms.gradescope import write_zip
             write_zip(a.exercise, a.out)
             out.write(f"wrote {a.out}: upload it as the autograder of a Gradescope programming assignment\n")
         else:
-            from .prairielearn import write_question
+            from ..platforms.prairielearn import write_question
             write_question(a.exercise, a.out, image=a.image)
             out.write(f"wrote {a.out}: put it under your course's questions/, build the grader image "
                       f"from its Dockerfile and name it in info.json\n")
     except OSError as e:
         raise UsageError(f"cannot write {e.filename or a.out}: {e.strerror}") from None
     return 0
-
-
-class Version(argparse.Action):
-    """`--version`: barprop's version (from the installed metadata) on the CLI's stdout."""
-
-    def __init__(self, option_strings, dest, **kw):
-        kw.setdefault("help", "print barprop's version and exit")
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        import sys
-        from .bundle import version
-        out = getattr(parser, "streams", (None,))[0]
-        (out or sys.stdout).write(f"barprop {version()}\n")
-        parser.exit(0)
