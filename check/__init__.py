@@ -11,4 +11,10 @@ def grade(exercise, paths, seed=0, jobs=1):
     return _grade(exercise, paths, seed=seed, jobs=jobs)
 
 
+def load_ipython_extension(ip):
+    """`%load_ext check`: the `%%barprop` cell magic (see check.notebook)."""
+    from .notebook import load_ipython_extension as load
+    load(ip)
+
+
 __all__ = ["ParseError", "Report", "Verdict", "check_adjoints", "check_claim", "check_steps", "grade"]

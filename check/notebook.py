@@ -23,19 +23,24 @@ def text(s):
 
 
 def name_latex(name):
-    """`w_bar` -> `\\bar{w}`, `lambda` -> `\\lambda`, `w0`/`w_0` -> `w_{0}`, `L_reg` -> `L_{reg}`;
-    None for what is not a plain name (then it is shown as text)."""
+    """`w_bar` -> `\\bar{w}`, `lambda` -> `\\lambda`, `w0`/`w_0` -> `w_{0}`, `L_reg_bar` ->
+    `\\bar{L}_{\\mathrm{reg}}`; None for what is not a plain name (then it is shown as text)."""
     name = spelled(str(name))
-    bar = name.endswith("_bar") or name.endswith("bar") and len(name) > 3 and not name.startswith("bar")
+    bar = name.endswith("_bar")
     if bar:
-        name = name[:-4] if name.endswith("_bar") else name[:-3]
-    m = re.fullmatch(r"([A-Za-z]+)(?:_?(\d+)|_([A-Za-z0-9]+))?", name)
+        name = name[:-4]
+    m = re.fullmatch(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?", name)
     if not m:
         return None
-    base, sub = m.group(1), m.group(2) or m.group(3)
+    base, digits, word = m.groups()
     base = "\\" + base if base in GREEK_NAMES else base if len(base) == 1 else f"\\mathrm{{{base}}}"
-    out = f"{base}_{{{sub}}}" if sub else base
-    return f"\\bar{{{out}}}" if bar else out
+    if bar:
+        base = f"\\bar{{{base}}}"
+    if digits:
+        return f"{base}_{{{digits}}}"
+    if word:
+        return f"{base}_{{\\mathrm{{{word}}}}}" if len(word) > 1 else f"{base}_{{{word}}}"
+    return base
 
 
 def _math(latex):
@@ -78,8 +83,17 @@ def _diagnosis(d):
 def _row(v, first_wrong=False):
     where = f"line {v.line}: " if v.line is not None and not str(v.target).startswith("line") else ""
     style = "border-left:4px solid #cf222e;padding-left:0.4em;" if first_wrong else "padding-left:0.6em;"
-    return (f'<div style="{style}margin:0.3em 0">{text(where)}{_target(v.target)} {_badge(v.verdict)}'
-            + _diagnosis(v.diagnosis) + _counterexample(v.counterexample) + "</div>")
+    return (f'<div style="{style}margin:0.3em 0">{text(where) if where else ""}{_target(v.target)} '
+            f'{_badge(v.verdict)}{_as_read(v)}' + _diagnosis(v.diagnosis) + _counterexample(v.counterexample)
+            + "</div>")
+
+
+def _as_read(v):
+    """The row as barprop read it (barprop's own LaTeX of the parsed row), when the item has it."""
+    read = getattr(v, "as_read", None)
+    if isinstance(read, dict) and read.get("latex"):
+        return f' <span style="margin-left:0.5em">{_math(read["latex"])}</span>'
+    return ""
 
 
 def verdict_html(v):

@@ -33,7 +33,8 @@ EXAMPLES = {
   barprop exercises show csc321-reg-logistic
   barprop exercises validate my_exercise.toml""",
     "exercises list": """\
-  barprop exercises list""",
+  barprop exercises list
+  barprop exercises list | grep cs231n""",
     "exercises show": """\
   barprop exercises show csc321-reg-logistic
   barprop exercises show cs231n-simple""",
