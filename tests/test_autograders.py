@@ -34,12 +34,12 @@ def _env(**extra):
     return env
 
 
-def _measured(script, env):
+def _measured(script, env, cwd):
     """Run `bash script` in a child that reports its peak RSS (KiB); (process, peak)."""
     probe = ("import resource, subprocess, sys; p = subprocess.run(['bash', sys.argv[1]]); "
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(p.returncode)")
     proc = subprocess.run([sys.executable, "-c", probe, str(script)], env=env, capture_output=True, text=True,
-                          timeout=180)
+                          timeout=180, cwd=cwd)
     return proc, int(proc.stderr.strip().splitlines()[-1])
 
 
@@ -68,7 +68,7 @@ def gs_tree(tmp, zip_path, files=None):
 
 def run_gs(root, **env):
     """The real run_autograder; (results.json, process, peak RSS in KiB)."""
-    proc, peak = _measured(root / "run_autograder", _env(AUTOGRADER_ROOT=str(root), **env))
+    proc, peak = _measured(root / "run_autograder", _env(AUTOGRADER_ROOT=str(root), **env), cwd=root)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), proc, peak
 
@@ -96,9 +96,8 @@ def pl_tree(tmp, question, files=None, data=None):
 
 
 def run_pl(root, **env):
-    info = json.loads((root.parent / "info.json").read_text()) if (root.parent / "info.json").exists() else None
     entry = root / "grade" / "tests" / "run_grader"
-    proc, peak = _measured(entry, _env(PL_ROOT=str(root), **env))
+    proc, peak = _measured(entry, _env(PL_ROOT=str(root), **env), cwd=root / "grade")
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads((root / "grade" / "results" / "results.json").read_text(encoding="utf-8")), proc, peak
 
@@ -177,6 +176,16 @@ def test_gradescope_empty_submission_scores_zero_with_the_reason(gs_zip, tmp_pat
     assert doc["score"] == 0 and "empty submission" in doc["output"]
     doc, _, _ = run_gs(gs_tree(tmp_path / "b", gs_zip, {"hw2.txt": b""}))
     assert doc["score"] == 0 and "empty submission" in doc["output"]
+
+
+def test_a_students_python_module_cannot_shadow_barprop(gs_zip, tmp_path):
+    root = gs_tree(tmp_path, gs_zip, {"hw2.txt": OK.read_bytes()})
+    for folder in (root, root / "submission"):
+        (folder / "check").mkdir()
+        (folder / "check" / "__init__.py").write_text("raise SystemExit('shadowed')\n")
+    proc, _ = _measured(root / "run_autograder", _env(AUTOGRADER_ROOT=str(root)), cwd=root)
+    doc = json.loads((root / "results" / "results.json").read_text())
+    assert doc["score"] == 13.0 and "shadowed" not in proc.stderr
 
 
 def test_gradescope_hostile_submission_scores_zero_and_runs_nothing(gs_zip, tmp_path):

@@ -21,12 +21,18 @@ SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
+def _dist():
+    """The installed distribution: an installer's .dist-info before a build's stray .egg-info
+    (which a checkout's working folder may hold, stale, ahead of site-packages)."""
+    found = list(importlib.metadata.distributions(name=DIST))
+    installed = [d for d in found if d.read_text("METADATA") is not None]
+    return (installed or found or [None])[0]
+
+
 def version():
     """barprop's version, from the installed distribution's metadata."""
-    try:
-        return importlib.metadata.version(DIST)
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
+    dist = _dist()
+    return dist.version if dist is not None else "0+unknown"
 
 
 def wheel_name():
@@ -55,7 +61,7 @@ def _package_files():
 
 def _metadata():
     """METADATA and entry_points.txt of the installed distribution."""
-    dist = importlib.metadata.distribution(DIST)
+    dist = _dist()
     meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
     entry = dist.read_text("entry_points.txt") or "[console_scripts]\nbarprop = check.cli:main\n"
     return meta, entry

@@ -49,7 +49,7 @@ if [ -z "$PY" ]; then
 fi
 mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
-"$PY" -m check.platforms.gradescope --exercise {exercise} --seed {seed}
+"$PY" -I -m check.platforms.gradescope --exercise {exercise} --seed {seed}
 if [ ! -s "$ROOT/results/results.json" ]; then
     cat > "$ROOT/results/results.json" <<'JSON'
 {fallback}

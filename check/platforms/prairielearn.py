@@ -39,7 +39,7 @@ export PL_ROOT="$ROOT"
 PY="${{BARPROP_PYTHON:-python3}}"
 mkdir -p "$ROOT/grade/results"
 rm -f "$ROOT/grade/results/results.json"
-"$PY" -m check.platforms.prairielearn --exercise {exercise} --seed {seed}
+"$PY" -I -m check.platforms.prairielearn --exercise {exercise} --seed {seed}
 if [ ! -s "$ROOT/grade/results/results.json" ]; then
     cat > "$ROOT/grade/results/results.json" <<'JSON'
 {fallback}
