@@ -214,6 +214,16 @@ def test_gradescope_files_of_one_student_are_graded_together(gs_zip, tmp_path):
     assert "1_adjoints.md at lines" in doc["output"] and "2_rest.txt at lines" in doc["output"]
 
 
+def test_a_file_without_part_lines_is_not_taken_by_another_files_last_part(gs_zip, tmp_path):
+    text = OK.read_text(encoding="utf-8")
+    adjoints = text[:text.index("# part: grad_w")]
+    files = {"a_adjoints.txt": adjoints.encode(),
+             "b_claims.txt": b"dL_reg/dw = (sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w\n"
+                             b"dL_reg/db = (sigma(w*x + b) - t)*sigma'(w*x + b)\n"}
+    doc, _, _ = run_gs(gs_tree(tmp_path, gs_zip, files))
+    assert [t["score"] for t in doc["tests"]][:3] == [7, 1, 1]
+
+
 def test_run_autograder_writes_a_zero_when_barprop_cannot_run(gs_zip, tmp_path):
     doc, _, _ = run_gs(gs_tree(tmp_path, gs_zip, {"hw2.txt": OK.read_bytes()}), BARPROP_PYTHON="/bin/false")
     assert doc["score"] == 0 and "autograder itself failed" in doc["output"]

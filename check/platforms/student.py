@@ -2,9 +2,10 @@
 
 A platform copies whatever the student uploaded into a folder. One regular file is graded
 exactly as `barprop grade FILE` grades it. Several files are graded together: each file's math
-is read as `grade` reads it (Markdown around it blanked), and the pieces are joined, in file
-name order, into one submission, each in a fenced block of its own so that one file's Markdown
-cannot blank another's plain lines. Symlinks, hidden files, special files and folders such as
+is read as `grade` reads it (Markdown around it blanked), and the pieces are joined into one
+submission, each in a fenced block of its own so that one file's Markdown cannot blank
+another's plain lines: first the files without `# part:` lines (their lines are dispatched by
+what they are), then the others, each group in file name order. Symlinks, hidden files, special files and folders such as
 `__MACOSX` are never read; they are listed in the feedback as skipped.
 """
 import os
@@ -16,7 +17,7 @@ from derive.files import read_text
 
 from ..grading import grade, load_exercise
 from ..grading.parts import MAX_BYTES, _failed_part, _r
-from ..read.documents import extract_math
+from ..read.documents import MARKER, extract_math
 
 MAX_FILES = 20
 FENCE = "`" * 8
@@ -90,8 +91,9 @@ def grade_folder(exercise, folder, seed=0):
 
 def _joined(folder, files):
     """The math of every file in a fence of its own; (file, first line, last line) of each;
-    the files that could not be read, with the reason."""
-    rows, where, problems = [], [], []
+    the files that could not be read, with the reason. Files with no `# part:` line come first,
+    so their lines are dispatched by what they are, not taken by another file's last part."""
+    pieces, problems = [], []
     for name in files:
         try:
             raw = read_text(os.path.join(folder, name), MAX_BYTES, "submission", name)
@@ -99,9 +101,11 @@ def _joined(folder, files):
             problems.append(f"not read: {name}:{e.line}:{e.col}: {e.message}")
             continue
         body = extract_math(raw).strip("\n")
-        if not body.strip():
-            continue
-        lines = body.split("\n")
+        if body.strip():
+            lines = body.split("\n")
+            pieces.append((any(MARKER.match(l) for l in lines), name, lines))
+    rows, where = [], []
+    for _, name, lines in sorted(pieces, key=lambda p: p[0]):
         rows.append(FENCE)
         where.append((name, len(rows) + 1, len(rows) + len(lines)))
         rows += lines
