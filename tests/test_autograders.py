@@ -230,18 +230,21 @@ def test_run_autograder_writes_a_zero_when_barprop_cannot_run(gs_zip, tmp_path):
 
 
 def test_a_teachers_own_exercise_travels_inside_the_zip(tmp_path):
-    own = tmp_path / "teacher" / "hw" / "mine.toml"
+    own = tmp_path / "teacher" / "hw $1 `x`" / "mine.toml"
     own.parent.mkdir(parents=True)
     (tmp_path / "teacher" / "specs").mkdir()
     shutil.copy(ROOT / "exercises" / "specs" / "reglog.bp", tmp_path / "teacher" / "specs" / "r.bp")
     own.write_text((ROOT / "exercises" / f"{REGLOG}.toml").read_text(encoding="utf-8")
                    .replace('id = "csc321-reg-logistic"', 'id = "hw1"')
                    .replace('spec_file = "specs/reglog.bp"', 'spec_file = "../specs/r.bp"'), encoding="utf-8")
-    out = tmp_path / "own.zip"
+    out, question = tmp_path / "own.zip", tmp_path / "q"
     assert run_cli("autograder", "gradescope", "--exercise", own, "--out", out)[0] == 0
-    shutil.rmtree(tmp_path / "teacher")                   # the zip must not need the original files
+    assert run_cli("autograder", "prairielearn", "--exercise", own, "--out", question)[0] == 0
+    shutil.rmtree(tmp_path / "teacher")               # neither may need the original files
     doc, _, _ = run_gs(gs_tree(tmp_path, out, {"hw.txt": OK.read_bytes()}))
     assert doc["score"] == 13.0
+    doc, _, _ = run_pl(pl_tree(tmp_path, question, {"derivation.md": WRONG.read_bytes()}))
+    assert doc["score"] == pytest.approx(grade(REGLOG, WRONG)["students"][0]["score"] / 13)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,10 +66,9 @@ def write_zip(exercise, out, seed=0):
     """The autograder zip for `exercise` (an id or a TOML path) at `out`."""
     with tempfile.TemporaryDirectory(prefix="barprop-gs-") as tmp:
         kind, ref = bundle.copy_exercise(exercise, os.path.join(tmp, "exercise"))
-        arg = ref if kind == "id" else f'"$ROOT/source/exercise/{ref}"'
-        arg = shlex.quote(arg) if kind == "id" else arg
+        arg = shlex.quote(ref) if kind == "id" else '"$ROOT/source/exercise/"' + shlex.quote(ref)
+        check = shlex.quote(ref) if kind == "id" else '"$HERE/exercise/"' + shlex.quote(ref)
         wheel = bundle.write_wheel(tmp)
-        check = shlex.quote(ref) if kind == "id" else f'"$HERE/exercise/{ref}"'
         setup = SETUP.format(version=bundle.version(), venv=VENV, wheel=os.path.basename(wheel), exercise=check)
         run = RUN.format(venv=VENV, exercise=arg, seed=int(seed), fallback=json.dumps(FALLBACK))
         files = [("setup.sh", setup.encode(), 0o755), ("run_autograder", run.encode(), 0o755)]

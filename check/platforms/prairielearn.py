@@ -68,7 +68,7 @@ def write_question(exercise, out, image=None, seed=0):
     ex = load_exercise(exercise)
     os.makedirs(os.path.join(out, "tests"), exist_ok=True)
     kind, ref = bundle.copy_exercise(exercise, os.path.join(out, "tests", "exercise"))
-    arg = shlex.quote(ref) if kind == "id" else f'"$ROOT/grade/tests/exercise/{ref}"'
+    arg = shlex.quote(ref) if kind == "id" else '"$ROOT/grade/tests/exercise/"' + shlex.quote(ref)
     wheel = os.path.basename(bundle.write_wheel(out))
     image = image or f"barprop-grader:{bundle.version()}"
     info = {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"barprop:exercise:{ex.id}")),
