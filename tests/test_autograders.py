@@ -267,8 +267,9 @@ def test_prairielearn_folder_has_info_question_entry_point_and_dockerfile(pl_que
 
 
 def test_prairielearn_correct_submission_scores_one(pl_question, tmp_path):
-    doc, _, _ = run_pl(pl_tree(tmp_path, pl_question, {"derivation.md": OK.read_bytes()}))
+    doc, _, peak = run_pl(pl_tree(tmp_path, pl_question, {"derivation.md": OK.read_bytes()}))
     assert doc["gradable"] is True and doc["score"] == 1.0 and doc["format_errors"] == []
+    assert peak < 768 * 1024, f"{peak / 1024:.0f} MB"
     assert [t["points"] for t in doc["tests"]] == [t["max_points"] for t in doc["tests"]] == [7, 1, 1, 4]
     assert {"name", "points", "max_points", "message", "output"} <= set(doc["tests"][0])
 
