@@ -114,6 +114,11 @@ def report_html(r):
         rows.append(f"<div>missing: {', '.join(_target(m) for m in r.missing)}</div>")
     if r.extra:
         rows.append(f"<div>extra: {', '.join(_target(m) for m in r.extra)}</div>")
+    if r.global_values:
+        wrong = [k for k, v in r.global_values.items() if not v["correct"]]
+        rows.append("<div>final gradients from your own lines: "
+                    + ("all right" if not wrong else "wrong for " + ", ".join(_target(k) for k in wrong))
+                    + "</div>")
     rows.append(f'<div style="margin-top:0.4em">verdict: {_badge(r.verdict)} '
                 f'({r.score:g}/{len(r.items)})</div>')
     return f'<div class="barprop-report">{"".join(rows)}</div>'

@@ -44,6 +44,7 @@ def test_cell_magic_adjoints_marks_the_lecture_mistake_first_wrong(ip):
     html = html_of(ip, r)
     marked = html.split("border-left:4px solid")[1]
     assert marked.index("\\bar{z}") < marked.index("incorrect") < marked.index("counterexample")
+    assert "final gradients from your own lines: wrong for $\\bar{b}$, $\\bar{w}$" in html
 
 
 def test_cell_magic_steps_reads_a_spec_from_a_notebook_variable(ip):
