@@ -68,10 +68,19 @@ def commands(parser, path=()):
                 yield from commands(sub, path + (name,))
 
 
+class ExamplesFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; the examples epilog kept line by line, as typed."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith("examples:\n"):
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 def attach_examples(parser):
-    """Each command's examples as its help's epilog (kept as written, line by line)."""
+    """Each command's examples as its help's epilog."""
     for path, p in commands(parser):
         text = EXAMPLES.get(" ".join(path) or "barprop")
         if text:
             p.epilog = "examples:\n" + text
-            p.formatter_class = argparse.RawDescriptionHelpFormatter
+            p.formatter_class = ExamplesFormatter
