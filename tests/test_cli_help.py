@@ -48,3 +48,9 @@ def test_autograder_for_an_unknown_exercise_is_an_error_at_the_option(tmp_path):
     code, out, err = run_cli("autograder", "gradescope", "--exercise", "no-such", "--out", tmp_path / "a.zip")
     assert code == 2 and err.startswith("--exercise:1:1: unknown exercise 'no-such'")
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_autograder_into_a_missing_folder_is_an_error_not_a_traceback(tmp_path):
+    code, out, err = run_cli("autograder", "gradescope", "--exercise", "cs231n-simple",
+                             "--out", tmp_path / "no" / "a.zip")
+    assert code == 2 and err.startswith("barprop: cannot write ") and "No such file or directory" in err

@@ -1,4 +1,9 @@
 """`barprop autograder gradescope|prairielearn`: what a course platform needs to grade an exercise."""
+from derive.errors import ParseError
+from exercises import ExerciseNotFound, load
+
+from ..platforms.bundle import BundleError
+from .usage import UsageError
 
 
 def add_autograder(sub, make):
@@ -23,13 +28,10 @@ def add_autograder(sub, make):
 
 
 def cmd_autograder(a, out):
-    from derive.errors import ParseError
-    from exercises import ExerciseNotFound, load
     try:
         load(a.exercise)
     except ExerciseNotFound as e:
         raise ParseError(str(e), 1, 1, "--exercise") from None
-    from .usage import UsageError
     try:
         if a.platform == "gradescope":
             from ..platforms.gradescope import write_zip
@@ -42,4 +44,6 @@ def cmd_autograder(a, out):
                       f"from its Dockerfile and name it in info.json\n")
     except OSError as e:
         raise UsageError(f"cannot write {e.filename or a.out}: {e.strerror}") from None
+    except BundleError as e:
+        raise UsageError(str(e)) from None
     return 0

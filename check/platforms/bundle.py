@@ -17,6 +17,10 @@ import exercises as _exercises
 DIST = "barprop"
 PACKAGES = ("derive", "check", "exercises")
 EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class BundleError(Exception):
+    """barprop cannot be packed (not installed as a distribution), or the exercise not copied."""
 SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 
@@ -62,6 +66,9 @@ def _package_files():
 def _metadata():
     """METADATA and entry_points.txt of the installed distribution."""
     dist = _dist()
+    if dist is None:
+        raise BundleError("barprop is not installed as a package (pip install barprop), so it cannot be "
+                          "put into the bundle")
     meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
     entry = dist.read_text("entry_points.txt") or "[console_scripts]\nbarprop = check.cli:main\n"
     return meta, entry
@@ -116,5 +123,5 @@ def copy_exercise(exercise_arg, folder):
     rel_toml = os.path.normpath(rel_toml)
     copied = _exercises.load(os.path.join(folder, rel_toml))
     if (copied.spec, copied.parts, copied.id) != (ex.spec, ex.parts, ex.id):
-        raise ValueError(f"the copied exercise differs from {ex.path}")
+        raise BundleError(f"the exercise copied into the bundle does not read as {ex.path} does")
     return "file", rel_toml.replace(os.sep, "/")
