@@ -17,4 +17,10 @@ def hint(spec, submission, level=1, lang="en"):
     return _hint(spec, submission, level=level, lang=lang)
 
 
+def load_ipython_extension(ip):
+    """`%load_ext check`: the `%%barprop` cell magic (see check.notebook)."""
+    from .notebook import load_ipython_extension as load
+    load(ip)
+
+
 __all__ = ["ParseError", "Report", "Verdict", "check_adjoints", "check_claim", "check_steps", "grade", "hint"]

@@ -68,6 +68,10 @@ class Verdict:
                 + f"  evidence: {num.get('points', 0)} points at {num.get('digits', 0)} digits, "
                 + f"finite differences {fd.get('status', 'n/a')}, symbolic {sym.get('status', 'n/a')}\n")
 
+    def _repr_html_(self):
+        from .notebook import verdict_html
+        return verdict_html(self)
+
 
 @dataclass(frozen=True)
 class Report:
@@ -120,3 +124,7 @@ class Report:
             rows.append(f"first wrong: {self.first_wrong}")
         rows.append(f"verdict: {SHOWN[self.verdict]} ({self.score:g}/{len(self.items)})")
         return "\n".join(rows) + "\n"
+
+    def _repr_html_(self):
+        from .notebook import report_html
+        return report_html(self)

@@ -26,9 +26,13 @@ bundled ids. Loading checks the spec parses and every `wrt` is a variable the ou
 """
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Optional
+
+try:
+    import tomllib
+except ImportError:            # Python 3.10 (Gradescope's Ubuntu 22.04 image)
+    import tomli as tomllib
 
 from derive.errors import ParseError
 from derive.files import read_text

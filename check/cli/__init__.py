@@ -12,6 +12,10 @@ from derive.draw import DrawError
 from derive.rules import DomainError
 from derive.spec import parse_values
 
+from .autograder import add_autograder
+from .examples import attach_examples
+from .version import Version
+
 MAX_FILE = 20_000_000
 
 
@@ -248,6 +252,7 @@ def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
     p = make(prog="barprop", description="Derive and check backprop in bar notation.")
+    p.add_argument("--version", action=Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=make)
     d = sub.add_parser("derive", help="adjoint equations of a forward spec",
                        description="Build the graph of SPEC, run reverse mode symbolically, print the adjoints.")
@@ -329,6 +334,8 @@ def parser(out=None, err=None):
     h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
     h.add_argument("--json", action="store_true", help="print one JSON document")
     h.set_defaults(run=cmd_hint)
+    add_autograder(sub, make)
+    attach_examples(p)
     return p
 
 
