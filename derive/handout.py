@@ -56,6 +56,35 @@ def tex_escape(text):
     return "".join(_ESCAPES.get(c, c) for c in text)
 
 
+# Unicode that lecture notes and prompts use, as math (pdflatex's utf8 does not know them)
+_MATH_CHARS = {"½": r"\tfrac{1}{2}", "²": "^{2}", "×": r"\times", "ᵀ": r"^{\top}", "′": "'", "∂": r"\partial",
+               "∇": r"\nabla", "−": "-", "∘": r"\circ", "·": r"\cdot", "≤": r"\leq", "≥": r"\geq",
+               "≠": r"\neq", "←": r"\leftarrow", "→": r"\to", "∑": r"\sum", "√": r"\surd"}
+
+
+def tex_text(text):
+    """Prose with Unicode math (σ′, ∂, w̄, ½) as LaTeX text: specials escaped, symbols in math,
+    a combining macron as a bar over its letter. Other characters pass through (Hangul: kotex)."""
+    import unicodedata
+    from .names import GREEK_UNICODE
+    greek = {v: "\\" + k for k, v in GREEK_UNICODE.items()}
+    out = []
+    chars = []
+    for c in unicodedata.normalize("NFC", text):      # Hangul stays syllables; ȳ becomes y + macron
+        parts = unicodedata.normalize("NFD", c)
+        chars += parts if "\u0304" in parts else [c]
+    for c in chars:
+        if c == "\u0304" and out:
+            out[-1] = rf"\ensuremath{{\bar{{{out[-1]}}}}}"
+        elif c in greek or c in _MATH_CHARS:
+            out.append(rf"\ensuremath{{{greek.get(c) or _MATH_CHARS[c]}}}")
+        elif unicodedata.combining(c):
+            continue
+        else:
+            out.append(_ESCAPES.get(c, c))
+    return "".join(out)
+
+
 def spec_title(text):
     """The spec's first comment line, without its `#`; None when it has none."""
     for line in text.split("\n"):
@@ -122,7 +151,7 @@ def handout_latex(d, point=None, lr=None, expand=False, standalone=False, title=
     p = ranked(Latex(g.latex_names), g)
     vals, adj = d.values(point) if point is not None else ({}, {})
     out_name = p.name(g.output)
-    head = tex_escape(title) if title else rf"{w['title']} \ensuremath{{{out_name}}}"
+    head = tex_text(title) if title else rf"{w['title']} \ensuremath{{{out_name}}}"
     parts = [rf"\section*{{{head}}}" + "\n"]
 
     parts.append(rf"\subsection*{{{w['graph']}}}" + "\n")
@@ -218,4 +247,4 @@ def _expansion(d, p, w, too_big, grads):
     return out
 
 
-__all__ = ["LANGS", "handout_latex", "spec_title", "tex_escape"]
+__all__ = ["LANGS", "handout_latex", "spec_title", "tex_escape", "tex_text"]

@@ -101,8 +101,9 @@ def _shape(p, shape):
     return rf"{p.doprint(shape[0])}{{\times}}{p.doprint(shape[1])}"
 
 
-def graph_tikz(d, point=None):
-    """A `tikzpicture` of the derivation's graph; values and gradients when `point` is given."""
+def graph_tikz(d, point=None, gradients=True):
+    """A `tikzpicture` of the derivation's graph; values and gradients when `point` is given;
+    `gradients=False` (an exercise sheet) leaves out everything that flows back."""
     g = d.graph
     p = ranked(Latex(g.latex_names), g)
     matrix = getattr(g, "is_matrix", False)
@@ -116,6 +117,9 @@ def graph_tikz(d, point=None):
              for node in g.nodes for parent in node.parents]
     edges.append((g.output, None, _above(p, g, g.output, vals, matrix),
                   tex_value(adj[g.output]) if g.output in adj else "1"))
+    if not gradients:
+        edges = [(a, b, above, "") for a, b, above, _ in edges]
+        adj = {}
     fanout = {n for n, cs in g.consumers.items() if len(cs) > 1}
     totals = {n: rf"{p.name(n + '_bar')} = {tex_value(adj[n])}" for n in g.names
               if n in fanout and n in adj and _small(adj[n])}

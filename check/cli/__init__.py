@@ -186,12 +186,22 @@ def _derive_output(a, d, graph, point, lr, out):
     elif a.format == "json":
         out.write(json.dumps(d.to_json(point=point, lr=lr), indent=2) + "\n")
     elif a.format == "latex":
-        out.write(d.to_latex(standalone=a.standalone))
+        from derive.handout import handout_latex, spec_title
+        title = a.title if a.title is not None else spec_title(_spec_text(a.spec))
+        out.write(handout_latex(d, point=point, lr=lr, expand=a.expand, standalone=a.standalone,
+                                title=title, lang=a.lang))
     elif a.format == "markdown":
         out.write(d.to_markdown(point=point, lr=lr, expand=a.expand))
     else:
         out.write(d.to_text(ascii=a.ascii, point=point, lr=lr, expand=a.expand))
     return 0
+
+
+def _spec_text(arg):
+    """The spec's text again (for its title); stdin, already read, gives none."""
+    if arg == "-":
+        return ""
+    return read_text(arg, "spec") if os.path.exists(arg) else arg
 
 
 def _common(a):
@@ -257,6 +267,8 @@ def parser(out=None, err=None):
     d.add_argument("--index-form", action="store_true", help="index form of matrix adjoints")
     d.add_argument("--emit", choices=["numpy"], help="emit code for the forward and backward pass")
     d.add_argument("--ascii", action="store_true", help="plain ASCII text (z_bar, sigma')")
+    d.add_argument("--title", help="with --format latex: the handout's title (default: the spec's first comment)")
+    d.add_argument("--lang", choices=["en", "ko"], default="en", help="language of the handout's headings")
     d.set_defaults(run=cmd_derive)
 
     c = sub.add_parser("check", help="judge a claim, adjoint equations or a derivation",
@@ -302,6 +314,7 @@ def parser(out=None, err=None):
     gr.add_argument("--jobs", default=1, help="worker processes (default 1)")
     gr.add_argument("--feedback", choices=["full", "minimal"], default="full",
                     help="minimal: verdicts, scores and mistake kinds, no counterexamples")
+    gr.add_argument("--report", help="write the class report (one self-contained HTML file) here")
     gr.set_defaults(run=cmd_grade)
 
     e = sub.add_parser("exercises", help="list, show or validate exercises",

@@ -879,6 +879,9 @@ def grade_command(a, out):
         if a.out == "-":
             out.write(to_json(doc))
         write_outputs(doc, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
+        if getattr(a, "report", None):
+            from .report import write_report
+            write_report(doc, a.report, ex.title, files)
     except GradeError as e:
         raise _usage(str(e)) from None
     except OSError as e:
