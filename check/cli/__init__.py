@@ -15,8 +15,7 @@ from derive.spec import parse_values
 MAX_FILE = 20_000_000
 
 
-class UsageError(Exception):
-    pass
+from .usage import UsageError
 
 
 class _Exit(Exception):
@@ -239,12 +238,12 @@ def cmd_check(a, out):
 
 
 def cmd_grade(a, out):
-    from check.grade import grade_command
+    from .grading import grade_command
     return grade_command(a, out)
 
 
 def cmd_exercises(a, out):
-    from check.grade import exercises_command
+    from .grading import exercises_command
     return exercises_command(a, out)
 
 
@@ -323,6 +322,10 @@ def parser(out=None, err=None):
     es.add_parser("list", help="list exercise ids").set_defaults(run=cmd_exercises)
     sh = es.add_parser("show", help="print one exercise")
     sh.add_argument("id", help="an exercise id (see exercises list)")
+    sh.add_argument("--format", choices=["text", "latex", "markdown"], default="text",
+                    help="text: the listing; latex or markdown: the exercise sheet")
+    sh.add_argument("--solution", action="store_true", help="add the reference derivation")
+    sh.add_argument("--lang", choices=["en", "ko"], default="en", help="language of the sheet's headings")
     sh.set_defaults(run=cmd_exercises)
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")
