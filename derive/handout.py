@@ -106,12 +106,13 @@ def tex_number(v):
 
 
 def tex_value(v):
-    """A number, or a matrix value as a bmatrix (a column vector as a column)."""
+    """A number, or a matrix value as a bmatrix (a column vector as a column); rows end in `\cr`,
+    not `\\`, which an adjoint reader takes for the end of an equation."""
     v = plain(v)
     if not isinstance(v, list):
         return tex_number(v)
     rows = v if isinstance(v[0], list) else [[x] for x in v]
-    return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(tex_number(x) for x in r) for r in rows) \
+    return r"\begin{bmatrix}" + r" \cr ".join(" & ".join(tex_number(x) for x in r) for r in rows) \
         + r"\end{bmatrix}"
 
 
@@ -169,7 +170,7 @@ def handout_latex(d, point=None, lr=None, expand=False, standalone=False, title=
         row = f"{p.name(a.name + '_bar')} &= {p.adjoint(a)}"
         if adj:
             row += f" && = {tex_value(adj[a.name])}"
-            if a.output:
+            if a.output and hasattr(d, "local_values"):
                 row += f" && {w['local']}"
             else:
                 edges = _edges(d, p, a, vals, adj, w)

@@ -15,7 +15,7 @@ from .printing import Latex, ranked
 
 ROW_CM = 1.7        # least vertical distance between two nodes of one layer
 WIDTH_CM = 16.0     # wider pictures are scaled down to this
-MAX_ENTRIES = 4     # matrix values with more entries show their shape instead
+MAX_ENTRIES = 2     # matrix values with more entries show their shape instead
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def tex_value(v, digits=number):
     if v.shape == (1, 1):
         return tex_number(v[0, 0])
     rows = [" & ".join(tex_number(x) for x in row) for row in v.tolist()]
-    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return r"\begin{bmatrix}" + r" \cr ".join(rows) + r"\end{bmatrix}"
 
 
 def _small(v):
