@@ -106,7 +106,7 @@ def tex_number(v):
 
 
 def tex_value(v):
-    """A number, or a matrix value as a bmatrix (a column vector as a column); rows end in `\cr`,
+    r"""A number, or a matrix value as a bmatrix (a column vector as a column); rows end in `\cr`,
     not `\\`, which an adjoint reader takes for the end of an equation."""
     v = plain(v)
     if not isinstance(v, list):
