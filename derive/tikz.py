@@ -15,6 +15,8 @@ from .printing import Latex, ranked
 
 ROW_CM = 1.7        # least vertical distance between two nodes of one layer
 WIDTH_CM = 16.0     # wider pictures are scaled down to this
+MIN_SCALE = 0.6     # ... but no further: a longer chain of layers goes on in a band below
+HEIGHT_CM = 17.0    # and bands that would not fit on a page with its title are scaled down to this
 MAX_ENTRIES = 2     # matrix values with more entries show their shape instead
 
 
@@ -23,11 +25,13 @@ class Place:
     name: str
     x: float
     y: float
+    band: int = 0
 
 
-def layout(graph, widths, gap, margins=None, sweeps=4):
+def layout(graph, widths, gap, margins=None, sweeps=4, band_cm=WIDTH_CM / MIN_SCALE):
     """name -> Place: a node one layer right of its deepest parent, an input one layer left of its
-    first consumer, layers `gap` apart between their widest labels; within a layer, nodes ordered by the mean height of their neighbours (a few
+    first consumer, layers `gap` apart between their widest labels, a new band below when a row
+    of layers would be wider than `band_cm`; within a layer, nodes ordered by the mean height of their neighbours (a few
     sweeps left to right and back), at least ROW_CM apart."""
     layer = {}
     for node in graph.nodes:
@@ -58,8 +62,23 @@ def layout(graph, widths, gap, margins=None, sweeps=4):
         if k:
             x += prev / 2 + gap + wide / 2 + max(margins.get(n, 0) for n in names)
         xs[k], prev = x, wide
+    band, origin, b = {}, xs[0], 0
+    for k, names in enumerate(layers):
+        if k and xs[k] - origin + max(widths[n] for n in names) / 2 > band_cm:
+            b, origin = b + 1, xs[k] - max(widths[n] for n in names) / 2 - margins_of(names, margins)
+        band[k] = (b, origin)
     index = {n: k for k, names in enumerate(layers) for n in names}
-    return {n: Place(n, xs[index[n]], height[n]) for n in graph.names}
+    offset, bottom = {}, None
+    for b in sorted({v[0] for v in band.values()}):
+        ys = [height[n] for n in graph.names if band[index[n]][0] == b]
+        offset[b] = 0.0 if bottom is None else bottom - 2.5 * ROW_CM - max(ys)
+        bottom = offset[b] + min(ys)
+    return {n: Place(n, round(xs[index[n]] - band[index[n]][1], 3), round(height[n] + offset[band[index[n]][0]], 3),
+                     band[index[n]][0]) for n in graph.names}
+
+
+def margins_of(names, margins):
+    return max(margins.get(n, 0) for n in names)
 
 
 def _spread(names, want, height):
@@ -129,9 +148,11 @@ def graph_tikz(d, point=None, gradients=True):
     ids = {n: f"n{i}" for i, n in enumerate(g.names)}
     gap = max(1.2, max(tex_width(e[2]) for e in edges if e[1] is None) + 0.6)
     last = places[g.output]
-    right = last.x + tex_width(labels[g.output]) / 2 + gap
-    left = min(pl.x - tex_width(labels[n]) / 2 - tex_width(totals.get(n, "")) for n, pl in places.items())
-    scale = min(1.0, WIDTH_CM / (right - left))
+    right = max([last.x + tex_width(labels[g.output]) / 2 + gap]
+                + [pl.x + tex_width(labels[n]) / 2 + 0.6 for n, pl in places.items()])
+    left = min(pl.x - tex_width(labels[n]) / 2 - tex_width(totals.get(n, "")) - 0.6 for n, pl in places.items())
+    tall = max(pl.y for pl in places.values()) - min(pl.y for pl in places.values()) + 2 * ROW_CM
+    scale = min(max(MIN_SCALE, min(1.0, WIDTH_CM / (right - left))), HEIGHT_CM / tall)
     opts = [">=stealth", "font=\\small",
             "op/.style={draw, rounded corners, fill=black!4, inner sep=3pt}",
             "leaf/.style={inner sep=2pt}"]
@@ -145,9 +166,16 @@ def graph_tikz(d, point=None, gradients=True):
         out.append(rf"\node[{style}] ({ids[name]}) at ({pl.x:.2f},{pl.y:.2f}) {{\ensuremath{{{labels[name]}}}}};")
         if name in totals:
             out.append(rf"\node[anchor=east, text=bpgrad] at ({ids[name]}.west) {{\ensuremath{{{totals[name]}}}}};")
-    out.append(rf"\coordinate (out) at ({right:.2f},{last.y:.2f});")
+    out.append(rf"\coordinate (out) at ({last.x + tex_width(labels[g.output]) / 2 + gap:.2f},{last.y:.2f});")
     for parent, child, above, below in edges:
-        out.append(_edge(ids[parent], ids[child] if child else "out", above, below))
+        a, b = places[parent], places.get(child)
+        if b is not None and b.band != a.band:      # down to the next band, in at the left
+            lane = min(pl.y for pl in places.values() if pl.band == a.band) - 1.25 * ROW_CM
+            side = b.x - tex_width(labels[child]) / 2 - 0.5
+            out.append(_edge(ids[parent], ids[child], above, below,
+                             route=rf"-- ++(0.4,0) |- ({side:.2f},{lane:.2f}) |-", pos=0.75))
+        else:
+            out.append(_edge(ids[parent], ids[child] if child else "out", above, below))
     out.append(r"\end{tikzpicture}")
     return "\n".join(out) + "\n"
 
@@ -157,20 +185,22 @@ def tex_width(tex):
     if not tex:
         return 0.0
     s = re.sub(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}",
-               lambda m: max(m.group(1).split(r"\\"), key=len), tex)
+               lambda m: max(m.group(1).split(r"\cr"), key=len), tex)
     s = re.sub(r"\\(?:left|right|operatorname|mathrm|mathcal|mathbf|bar|frac|top|,|;|quad|colon)(?![A-Za-z])", "", s)
     s = re.sub(r"\\[A-Za-z]+", "x", s)
     s = re.sub(r"[{}_^&\s]", "", s)
     return 0.2 * len(s) + 0.3
 
 
-def _edge(a, b, above, below):
+def _edge(a, b, above, below, route="--", pos=0.45):
+    """An arrow a → b, what flows forward above it and what flows back below it."""
     labels = ""
     if above:
-        labels += rf" node[pos=0.45, above, sloped, text=bpforward] {{\ensuremath{{{above}}}}}"
+        labels += rf" node[pos={pos}, above, sloped, text=bpforward] {{\ensuremath{{{above}}}}}"
     if below:
-        labels += rf" node[pos=0.45, below, sloped, text=bpgrad] {{\ensuremath{{{below}}}}}"
-    return rf"\draw[->] ({a}) --{labels} ({b});"
+        labels += rf" node[pos={pos}, below, sloped, text=bpgrad] {{\ensuremath{{{below}}}}}"
+    start = f"({a}.east) " if route != "--" else f"({a}) "
+    return rf"\draw[->] {start}{route}{labels} ({b});"
 
 
 def _above(p, g, name, vals, matrix):

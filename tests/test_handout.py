@@ -213,3 +213,23 @@ def test_korean_handout_and_sheet_compile(tmp_path):
     assert compile_first_page(doc, tmp_path, "handout") > 0.01
     sheet = sheet_latex(exercises.load("csc321-reg-logistic"), solution=True, lang="ko")
     assert compile_first_page(sheet, tmp_path, "sheet") > 0.01
+
+
+def test_long_chain_goes_on_in_bands_below_not_shrunk_to_nothing():
+    from derive.tikz import MIN_SCALE, WIDTH_CM, graph_tikz, layout, tex_width
+    spec = "h0 = w*x + b\n" + "".join(f"h{i} = sigma(h{i - 1})\n" for i in range(1, 30)) + "L = h29^2\nat: w=1, x=1, b=0\n"
+    graph = parse_spec(spec)
+    widths = {n: 2.0 for n in graph.names}
+    places = layout(graph, widths, 1.0)
+    bands = {}
+    for pl in places.values():
+        bands.setdefault(pl.band, []).append(pl)
+    assert len(bands) > 2
+    for band in bands.values():
+        assert max(pl.x for pl in band) - min(pl.x for pl in band) <= WIDTH_CM / MIN_SCALE
+    assert min(pl.y for pl in bands[1]) < min(pl.y for pl in bands[0]) - 1.0     # each band below the last
+    pic = graph_tikz(graph.backprop(), dict(graph.at))
+    scale = float(re.search(r"scale=([\d.]+)", pic).group(1))
+    routed = [l for l in pic.split("\n") if "|-" in l]
+    assert scale >= MIN_SCALE and len(routed) >= 2          # a chain: one edge down per band change
+    assert tex_width("x") < tex_width(r"\sigma\left(z\right)")
