@@ -11,10 +11,12 @@ import mpmath
 from .graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .printing import Latex, ranked
 from .text import fmt, ops, plain, repeated
-from .tikz import graph_tikz
+from .tikz import graph_tikz, tex_width
 
-PACKAGES = r"\usepackage{amsmath}" "\n" r"\usepackage{amssymb}" "\n" r"\usepackage{xcolor}" "\n" \
-    r"\usepackage{tikz}" "\n"
+PACKAGES = r"\usepackage{amsmath}" "\n" r"\usepackage{amssymb}" "\n" r"\usepackage{graphicx}" "\n" \
+    r"\usepackage{xcolor}" "\n" r"\usepackage{tikz}" "\n"
+LINE_CM = 16.0      # what fits on the line (A4, 2 cm margins)
+MAX_SHRINK = 6      # a display is shrunk at most this much to fit
 # one colour per repeated subexpression (colour-blind friendly, readable on white)
 REPEAT_COLOURS = ("0969DA", "BC4C00", "8250DF", "1B7C83", "BF3989", "6E7781")
 
@@ -30,6 +32,7 @@ WORDS = {
            "not_written": "Not written: {names} would have more than {size} operations (or {depth} "
                           "levels) each in the inputs, which backprop computes in {adj}.",
            "caption": "Forward values above the edges (green), gradients below (red).",
+           "too_wide": "({n} characters of LaTeX: too wide for a page; the text output prints it)",
            "caption_symbolic": "Above the edges what flows forward (green), below the gradient "
                                "flowing back (red)."},
     "ko": {"forward": "순전파", "backward": "역전파", "gradients": "기울기",
@@ -43,6 +46,7 @@ WORDS = {
            "not_written": "쓰지 않음: {names}는 입력만으로 쓰면 각각 {size}개 이상의 연산(또는 {depth}단계)이 "
                           "필요하며, 역전파는 {adj}개로 계산합니다.",
            "caption": "간선 위: 순전파 값(초록), 간선 아래: 기울기(빨강).",
+           "too_wide": "(LaTeX {n}자: 한 쪽에 담기에 너무 넓음; 텍스트 출력에 있음)",
            "caption_symbolic": "간선 위: 순전파로 흐르는 것(초록), 간선 아래: 거꾸로 흐르는 기울기(빨강)."},
 }
 LANGS = tuple(WORDS)
@@ -134,10 +138,30 @@ class Coloured(Latex):
         return rf"{{\color{{{colour}}}{out}}}" if colour else out
 
 
-def _display(rows):
-    r"""Rows shown but not read back: `aligned` inside `\ensuremath`, not inside `\[`."""
-    return ("\\begin{center}\n\\ensuremath{\\displaystyle\\begin{aligned}\n" + " \\\\\n".join(rows)
-            + "\n\\end{aligned}}\n\\end{center}\n")
+def _display(rows, words):
+    r"""Rows (lhs, rhs, what follows `&&`) shown but not read back: `aligned` inside `\ensuremath`,
+    not inside `\[`. A block wider than the line is shrunk to it (down to a sixth); a right-hand
+    side wider than that is replaced by its size, since no page can show it (the text output
+    prints it)."""
+    limit = LINE_CM * MAX_SHRINK
+    rows = [(lhs, rhs if tex_width(rhs) <= limit else
+             r"\text{" + words["too_wide"].format(n=f"{len(rhs):,}") + "}", extra) for lhs, rhs, extra in rows]
+    wide = max(tex_width(lhs + rhs + extra) for lhs, rhs, extra in rows)
+    block = ("\\ensuremath{\\displaystyle\\begin{aligned}\n"
+             + " \\\\\n".join(f"{lhs} &{rhs}" + (f" && {extra}" if extra else "") for lhs, rhs, extra in rows)
+             + "\n\\end{aligned}}")
+    if wide > LINE_CM:
+        block = "\\resizebox{\\linewidth}{!}{" + block + "}"
+    return "\\begin{center}\n" + block + "\n\\end{center}\n"
+
+
+def _inline(tex, colour, words):
+    """A subexpression in its colour in the text; shrunk to half the line, or its size when even
+    a sixth of it would not fit."""
+    if tex_width(tex) > LINE_CM * MAX_SHRINK:
+        return words["too_wide"].format(n=f"{len(tex):,}")
+    math = rf"\ensuremath{{\color{{{colour}}}{tex}}}"
+    return rf"\resizebox{{0.5\linewidth}}{{!}}{{{math}}}" if tex_width(tex) > LINE_CM / 2 else math
 
 
 def _block(rows):
@@ -182,25 +206,25 @@ def handout_latex(d, point=None, lr=None, expand=False, standalone=False, title=
     grads = d.gradients
     parts.append(rf"\subsection*{{{w['gradients']}}}" + "\n")
     parts.append(_display([
-        rf"\frac{{\partial {out_name}}}{{\partial {p.name(x)}}} &= {p.doprint(grads[x])}"
-        + (f" && = {tex_value(adj[x])}" if x in adj else "")
-        + (rf" && \text{{({w['in_adjoints']})}}" if x in too_big else "")
-        for x in d.wrt]))
+        (rf"\frac{{\partial {out_name}}}{{\partial {p.name(x)}}}", f"= {p.doprint(grads[x])}",
+         (f"= {tex_value(adj[x])}" if x in adj else "")
+         + (rf" && \text{{({w['in_adjoints']})}}" if x in too_big else ""))
+        for x in d.wrt], w))
 
     if lr is not None and adj:
         eta = mpmath.mpf(lr.p) / lr.q
-        rows = [rf"{p.name(x)} &\leftarrow {p.name(x)} - \eta\, {p.name(x + '_bar')} = {tex_value(vals[x])} - "
-                rf"{tex_number(eta)} \cdot {_factor(adj[x])} = {tex_value(vals[x] - eta * adj[x])}"
+        rows = [(p.name(x), rf"\leftarrow {p.name(x)} - \eta\, {p.name(x + '_bar')} = {tex_value(vals[x])} - "
+                 rf"{tex_number(eta)} \cdot {_factor(adj[x])} = {tex_value(vals[x] - eta * adj[x])}", "")
                 for x in d.wrt if x in vals]
         parts.append(rf"\subsection*{{{w['step']} (\ensuremath{{\eta = {p.doprint(lr)}}})}}" + "\n")
-        parts.append(_display(rows))
+        parts.append(_display(rows, w))
 
     if expand:
         parts.append(rf"\subsection*{{{w['expansion']}}}" + "\n" + _expansion(d, p, w, too_big, grads))
 
     body = "\n".join(parts)
     if not standalone:
-        return "% barprop handout: needs \\usepackage{amsmath, amssymb, xcolor, tikz}" \
+        return "% barprop handout: needs \\usepackage{amsmath, amssymb, graphicx, xcolor, tikz}" \
             + (" and kotex" if lang == "ko" else "") + "\n" + body
     korean = "\\usepackage{kotex}\n" if lang == "ko" else ""
     return ("\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n" + PACKAGES + korean
@@ -236,14 +260,14 @@ def _expansion(d, p, w, too_big, grads):
     colours = "".join(rf"\definecolor{{bprep{i}}}{{HTML}}{{{c}}}" for i, c in enumerate(REPEAT_COLOURS[:len(reps)]))
     q = ranked(Coloured(g.latex_names, names), g)
     out = (colours + "\n") if colours else ""
-    out += _display([rf"\frac{{\partial {p.name(g.output)}}}{{\partial {p.name(x)}}} &= {q.doprint(grads[x])}"
-                     for x in d.wrt])
+    out += _display([(rf"\frac{{\partial {p.name(g.output)}}}{{\partial {p.name(x)}}}", f"= {q.doprint(grads[x])}", "")
+                     for x in d.wrt], w)
     out += w["ops"].format(full=sum(ops(grads[x]) for x in d.wrt), adj=adj_ops,
                            fwd=sum(ops(n.expr) for n in g.nodes)) + "\n"
     if reps:
         out += "\n" + w["repeats"] + "\n\\begin{itemize}\n"
         for c, s in reps:
-            out += rf"\item \ensuremath{{\color{{{names[s]}}}{p.doprint(s)}}}: {w['repeat'].format(c=c)}" + "\n"
+            out += rf"\item {_inline(p.doprint(s), names[s], w)}: {w['repeat'].format(c=c)}" + "\n"
         out += "\\end{itemize}\n"
     return out
 
