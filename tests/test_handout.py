@@ -233,3 +233,13 @@ def test_long_chain_goes_on_in_bands_below_not_shrunk_to_nothing():
     routed = [l for l in pic.split("\n") if "|-" in l]
     assert scale >= MIN_SCALE and len(routed) >= 2          # a chain: one edge down per band change
     assert tex_width("x") < tex_width(r"\sigma\left(z\right)")
+
+
+def test_a_display_too_wide_for_any_page_keeps_its_value_and_says_its_size():
+    from derive.handout import WORDS, _display
+    huge = "= " + " + ".join(f"x_{{{i}}}" for i in range(2000))
+    out = _display([(r"\bar{w}", huge, "= 0.25"), ("y", "= x", "")], WORDS["en"])
+    assert "x_{1999}" not in out and f"({len(huge):,} characters of LaTeX" in out and "&& = 0.25" in out
+    wide = _display([(r"\bar{w}", "= " + " + ".join(f"x_{{{i}}}" for i in range(40)), "")], WORDS["en"])
+    assert wide.startswith("\\begin{center}\n\\resizebox{\\linewidth}{!}{") and "x_{39}" in wide
+    assert "resizebox" not in _display([("y", "= x", "")], WORDS["en"])
