@@ -6,9 +6,14 @@ The forward and backward blocks are the only `\[ ... \]` math; everything beside
 follows `&&`, and the other sections are written with `\ensuremath`, so an adjoint reader that
 takes the math blocks of a document reads this handout back as the plain derivation.
 """
+import unicodedata
+
 import mpmath
 
+from .evaluate import evaluate, with_digits
+from .functions import sym
 from .graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
+from .names import GREEK_UNICODE
 from .printing import Latex, ranked
 from .text import fmt, ops, plain, repeated
 from .tikz import graph_tikz, tex_width
@@ -69,11 +74,8 @@ _MATH_CHARS = {"½": r"\tfrac{1}{2}", "²": "^{2}", "×": r"\times", "ᵀ": r"^{
 def tex_text(text):
     """Prose with Unicode math (σ′, ∂, w̄, ½) as LaTeX text: specials escaped, symbols in math,
     a combining macron as a bar over its letter. Other characters pass through (Hangul: kotex)."""
-    import unicodedata
-    from .names import GREEK_UNICODE
     greek = {v: "\\" + k for k, v in GREEK_UNICODE.items()}
-    out = []
-    chars = []
+    out, chars = [], []
     for c in unicodedata.normalize("NFC", text):      # Hangul stays syllables; ȳ becomes y + macron
         parts = unicodedata.normalize("NFD", c)
         chars += parts if "\u0304" in parts else [c]
@@ -235,8 +237,6 @@ def _edges(d, p, a, vals, adj, w):
     """`from z: -1.3 × (-0.148134)` per consumer: the lecture's local gradient × upstream gradient."""
     if not hasattr(d, "local_values"):
         return ""
-    from .evaluate import evaluate, with_digits
-    from .functions import sym
     env = {sym(k): v for k, v in vals.items()}
     out = []
     with with_digits():

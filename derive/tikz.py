@@ -8,9 +8,12 @@ math blocks of a document passes over the figure.
 import re
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 from .draw import GREEN, RED, number
+from .evaluate import DIGITS
+from .matrix import mevaluate
 from .printing import Latex, ranked
 
 ROW_CM = 1.7        # least vertical distance between two nodes of one layer
@@ -56,16 +59,16 @@ def layout(graph, widths, gap, margins=None, sweeps=4, band_cm=WIDTH_CM / MIN_SC
                     for n in names}
             _spread(names, want, height)
     margins = margins or {}
-    xs, x = {}, 0.0
+    xs, x, prev = {}, 0.0, None
     for k, names in enumerate(layers):
         wide = max(widths[n] for n in names)
-        if k:
-            x += prev / 2 + gap + wide / 2 + max(margins.get(n, 0) for n in names)
+        if prev is not None:
+            x += prev / 2 + gap + wide / 2 + _margin(names, margins)
         xs[k], prev = x, wide
     band, origin, b = {}, xs[0], 0
     for k, names in enumerate(layers):
         if k and xs[k] - origin + max(widths[n] for n in names) / 2 > band_cm:
-            b, origin = b + 1, xs[k] - max(widths[n] for n in names) / 2 - margins_of(names, margins)
+            b, origin = b + 1, xs[k] - max(widths[n] for n in names) / 2 - _margin(names, margins)
         band[k] = (b, origin)
     index = {n: k for k, names in enumerate(layers) for n in names}
     offset, bottom = {}, None
@@ -77,7 +80,7 @@ def layout(graph, widths, gap, margins=None, sweeps=4, band_cm=WIDTH_CM / MIN_SC
                      band[index[n]][0]) for n in graph.names}
 
 
-def margins_of(names, margins):
+def _margin(names, margins):
     return max(margins.get(n, 0) for n in names)
 
 
@@ -93,7 +96,7 @@ def _spread(names, want, height):
         height[n] = round(y + shift, 3)
 
 
-def tex_number(v):
+def edge_number(v):
     """A number as the slides print it (two decimals) in math mode."""
     s = number(v)
     if "e" in s:
@@ -102,13 +105,13 @@ def tex_number(v):
     return s
 
 
-def tex_value(v, digits=number):
+def edge_value(v):
     """A value in math mode: a number, or a small matrix as a bmatrix."""
     if not hasattr(v, "shape"):
-        return tex_number(v)
+        return edge_number(v)
     if v.shape == (1, 1):
-        return tex_number(v[0, 0])
-    rows = [" & ".join(tex_number(x) for x in row) for row in v.tolist()]
+        return edge_number(v[0, 0])
+    rows = [" & ".join(edge_number(x) for x in row) for row in v.tolist()]
     return r"\begin{bmatrix}" + r" \cr ".join(rows) + r"\end{bmatrix}"
 
 
@@ -135,12 +138,12 @@ def graph_tikz(d, point=None, gradients=True):
     edges = [(parent, node.name, _above(p, g, parent, vals, matrix), _below(p, d, parent, node.name, flow))
              for node in g.nodes for parent in node.parents]
     edges.append((g.output, None, _above(p, g, g.output, vals, matrix),
-                  tex_value(adj[g.output]) if g.output in adj else "1"))
+                  edge_value(adj[g.output]) if g.output in adj else "1"))
     if not gradients:
         edges = [(a, b, above, "") for a, b, above, _ in edges]
         adj = {}
     fanout = {n for n, cs in g.consumers.items() if len(cs) > 1}
-    totals = {n: rf"{p.name(n + '_bar')} = {tex_value(adj[n])}" for n in g.names
+    totals = {n: rf"{p.name(n + '_bar')} = {edge_value(adj[n])}" for n in g.names
               if n in fanout and n in adj and _small(adj[n])}
     places = layout(g, {n: tex_width(labels[n]) for n in g.names},
                     max([tex_width(a) for *_, a, _ in edges] + [tex_width(b) for *_, b in edges]) + 0.6,
@@ -206,7 +209,7 @@ def _edge(a, b, above, below, route="--", pos=0.45):
 def _above(p, g, name, vals, matrix):
     """What flows forward along an edge: the value, or (matrices) the shape when it is large."""
     if name in vals and _small(vals[name]):
-        return tex_value(vals[name])
+        return edge_value(vals[name])
     if matrix:
         return _shape(p, g.shape_of(name))
     return ""
@@ -215,7 +218,7 @@ def _above(p, g, name, vals, matrix):
 def _below(p, d, parent, child, flow):
     """What flows back along parent → child: local × upstream at the point, else the term."""
     if (parent, child) in flow and _small(flow[(parent, child)]):
-        return tex_value(flow[(parent, child)])
+        return edge_value(flow[(parent, child)])
     a = d.by_name.get(parent)
     if a is None:
         return ""
@@ -229,10 +232,6 @@ def _flows(d, point, vals, adj):
     """(parent, child) -> the gradient along that edge at `point` (one term of parent's adjoint)."""
     if not getattr(d.graph, "is_matrix", False):
         return {k: lo * up for k, (lo, up) in d.local_values(point).items()}
-    import mpmath
-
-    from .evaluate import DIGITS
-    from .matrix import mevaluate
     env = dict(d.graph.values(point))
     env.update({k + "_bar": v for k, v in adj.items()})
     out = {}
