@@ -45,13 +45,14 @@ def histogram(counts, title, xlabel, ylabel="students"):
     return _svg(width, height, "".join(body), title)
 
 
-def hbars(rows, title):
-    """Horizontal bars: `rows` is [(label, count)], drawn top to bottom in the order given."""
-    label_w = max([len(str(l)) for l, _ in rows] + [4]) * 7 + 12
+def hbars(rows, title, peak=None, labels=None):
+    """Horizontal bars: `rows` is [(label, count)], drawn top to bottom in the order given; charts
+    drawn with the same `peak` (largest count) and `labels` (longest label) line up and compare."""
+    label_w = max([len(str(l)) for l, _ in rows] + [labels or 0, 4]) * 7 + 12
     bar_max, row_h = 320, 22
     width = label_w + bar_max + 48
     height = row_h * max(len(rows), 1) + 8
-    peak = max([c for _, c in rows] + [1])
+    peak = max([c for _, c in rows] + [peak or 0, 1])
     body = []
     for i, (label, count) in enumerate(rows):
         y = 4 + i * row_h

@@ -18,7 +18,7 @@ table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px soli
 td.num,th.num{text-align:right}code.math{font-family:"DejaVu Serif",Georgia,serif;background:#f6f8fa;
 padding:.1rem .3rem;border-radius:3px;white-space:pre-wrap}details{margin:.3rem 0}
 summary{cursor:pointer}pre{background:#f6f8fa;padding:.6rem;white-space:pre-wrap}
-.charts{display:flex;flex-wrap:wrap;gap:1.5rem}.muted{color:#57606a}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}figcaption{font-weight:bold}.muted{color:#57606a}
 """
 
 
@@ -138,10 +138,12 @@ def report_html(doc, title="", sources=None):
     if kinds:
         h.append('<p class="muted">Students who made each kind of mistake in a part (once per student and part).</p>'
                  '<div class="charts">')
+        peak = max(c for ks in kinds.values() for c in ks.values())
+        longest = max(len(k) for ks in kinds.values() for k in ks)
         for part, ks in kinds.items():
             rows = sorted(ks.items(), key=lambda kv: (-kv[1], kv[0]))
             h.append(f'<figure data-part="{escape(part)}"><figcaption>{escape(part)}</figcaption>'
-                     f"{hbars(rows, 'mistakes in ' + part)}</figure>")
+                     f"{hbars(rows, 'mistakes in ' + part, peak, longest)}</figure>")
         h.append("</div>")
     else:
         h.append("<p>No mistakes.</p>")
