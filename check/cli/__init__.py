@@ -188,7 +188,7 @@ def _derive_output(a, d, graph, point, lr, out):
         from derive.handout import handout_latex, spec_title
         title = a.title if a.title is not None else spec_title(_spec_text(a.spec))
         out.write(handout_latex(d, point=point, lr=lr, expand=a.expand, standalone=a.standalone,
-                                title=title, lang=a.lang))
+                                title=title, lang=a.lang or "en"))
     elif a.format == "markdown":
         out.write(d.to_markdown(point=point, lr=lr, expand=a.expand))
     else:
@@ -262,12 +262,12 @@ def parser(out=None, err=None):
                    help="output format (default: text)")
     d.add_argument("--expand", action="store_true", help="also print the calculus-class full expansion")
     d.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
+    d.add_argument("--title", help="with --format latex: the handout's title (default: the spec's first comment)")
     d.add_argument("--graph", help="draw the graph to out.svg, out.png or out.dot")
     d.add_argument("--index-form", action="store_true", help="index form of matrix adjoints")
     d.add_argument("--emit", choices=["numpy"], help="emit code for the forward and backward pass")
     d.add_argument("--ascii", action="store_true", help="plain ASCII text (z_bar, sigma')")
-    d.add_argument("--title", help="with --format latex: the handout's title (default: the spec's first comment)")
-    d.add_argument("--lang", choices=["en", "ko"], default="en", help="language of the handout's headings")
+    d.add_argument("--lang", choices=["en", "ko"], help="language of messages (default en)")
     d.set_defaults(run=cmd_derive)
 
     c = sub.add_parser("check", help="judge a claim, adjoint equations or a derivation",
