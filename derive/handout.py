@@ -2,9 +2,10 @@ r"""The derivation as a LaTeX handout: title, forward pass, backward pass in bar
 values and "local × upstream" beside each adjoint, gradients, the gradient step, the
 calculus-class expansion with its repeated subexpressions coloured, and the graph in TikZ.
 
-The forward and backward blocks are the only `\[ ... \]` math; everything beside an equation
-follows `&&`, and the other sections are written with `\ensuremath`, so an adjoint reader that
-takes the math blocks of a document reads this handout back as the plain derivation.
+The forward and backward blocks are the only `\[ ... \]` math and the only `aligned`; everything
+beside one of their equations follows `&&`, and the other sections are `array`s and inline math
+in `\ensuremath`, so an adjoint reader that takes the math blocks of a document reads this
+handout back as the plain derivation.
 """
 import unicodedata
 
@@ -141,17 +142,18 @@ class Coloured(Latex):
 
 
 def _display(rows, words):
-    r"""Rows (lhs, rhs, what follows `&&`) shown but not read back: `aligned` inside `\ensuremath`,
-    not inside `\[`. A block wider than the line is shrunk to it (down to a sixth); a right-hand
-    side wider than that is replaced by its size, since no page can show it (the text output
-    prints it)."""
+    r"""Rows (lhs, rhs, what goes beside) shown but not read back: an `array` (no reader takes it
+    for equations) in `\ensuremath`, not in `\[`. A block wider than the line is shrunk to it
+    (down to a sixth); a right-hand side wider than that is replaced by its size, since no page
+    can show it (the text output prints it)."""
     limit = LINE_CM * MAX_SHRINK
     rows = [(lhs, rhs if tex_width(rhs) <= limit else
              r"\text{" + words["too_wide"].format(n=f"{len(rhs):,}") + "}", extra) for lhs, rhs, extra in rows]
     wide = max(tex_width(lhs + rhs + extra) for lhs, rhs, extra in rows)
-    block = ("\\ensuremath{\\displaystyle\\begin{aligned}\n"
-             + " \\\\\n".join(f"{lhs} &{rhs}" + (f" && {extra}" if extra else "") for lhs, rhs, extra in rows)
-             + "\n\\end{aligned}}")
+    block = ("\\ensuremath{\\begin{array}{@{}r@{}l@{\\qquad}l@{}}\n"
+             + " \\\\[3pt]\n".join(rf"\displaystyle {lhs} & \displaystyle {{}}{rhs} & \displaystyle {extra}"
+                                     for lhs, rhs, extra in rows)
+             + "\n\\end{array}}")
     if wide > LINE_CM:
         block = "\\resizebox{\\linewidth}{!}{" + block + "}"
     return "\\begin{center}\n" + block + "\n\\end{center}\n"
@@ -210,7 +212,7 @@ def handout_latex(d, point=None, lr=None, expand=False, standalone=False, title=
     parts.append(_display([
         (rf"\frac{{\partial {out_name}}}{{\partial {p.name(x)}}}", f"= {p.doprint(grads[x])}",
          (f"= {tex_value(adj[x])}" if x in adj else "")
-         + (rf" && \text{{({w['in_adjoints']})}}" if x in too_big else ""))
+         + (rf"\quad \text{{({w['in_adjoints']})}}" if x in too_big else ""))
         for x in d.wrt], w))
 
     if lr is not None and adj:
