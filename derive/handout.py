@@ -151,7 +151,7 @@ def _display(rows, words):
              r"\text{" + words["too_wide"].format(n=f"{len(rhs):,}") + "}", extra) for lhs, rhs, extra in rows]
     wide = max(tex_width(lhs + rhs + extra) for lhs, rhs, extra in rows)
     block = ("\\ensuremath{\\begin{array}{@{}r@{}l@{\\qquad}l@{}}\n"
-             + " \\\\[3pt]\n".join(rf"\displaystyle {lhs} & \displaystyle {{}}{rhs} & \displaystyle {extra}"
+             + " \\\\[8pt]\n".join(rf"\displaystyle {lhs} & \displaystyle {{}}{rhs} & \displaystyle {extra}"
                                      for lhs, rhs, extra in rows)
              + "\n\\end{array}}")
     if wide > LINE_CM:
@@ -264,10 +264,10 @@ def _expansion(d, p, w, too_big, grads):
     out = (colours + "\n") if colours else ""
     out += _display([(rf"\frac{{\partial {p.name(g.output)}}}{{\partial {p.name(x)}}}", f"= {q.doprint(grads[x])}", "")
                      for x in d.wrt], w)
-    out += w["ops"].format(full=sum(ops(grads[x]) for x in d.wrt), adj=adj_ops,
+    out += "\\noindent " + w["ops"].format(full=sum(ops(grads[x]) for x in d.wrt), adj=adj_ops,
                            fwd=sum(ops(n.expr) for n in g.nodes)) + "\n"
     if reps:
-        out += "\n" + w["repeats"] + "\n\\begin{itemize}\n"
+        out += "\n\\noindent " + w["repeats"] + "\n\\begin{itemize}\n"
         for c, s in reps:
             out += rf"\item {_inline(p.doprint(s), names[s], w)}: {w['repeat'].format(c=c)}" + "\n"
         out += "\\end{itemize}\n"
