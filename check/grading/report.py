@@ -23,7 +23,10 @@ summary{cursor:pointer}pre{background:#f6f8fa;padding:.6rem;white-space:pre-wrap
 
 
 def _num(x):
-    return f"{x:g}" if isinstance(x, (int, float)) else "–"
+    """A score as results.json rounds it (6 decimals), without trailing zeros."""
+    if not isinstance(x, (int, float)):
+        return "–"
+    return f"{x:.6f}".rstrip("0").rstrip(".") or "0"
 
 
 def mistake_kinds(doc):
