@@ -325,7 +325,7 @@ def parser(out=None, err=None):
     sh.add_argument("--format", choices=["text", "latex", "markdown"], default="text",
                     help="text: the listing; latex or markdown: the exercise sheet")
     sh.add_argument("--solution", action="store_true", help="add the reference derivation")
-    sh.add_argument("--lang", choices=["en", "ko"], default="en", help="language of the sheet's headings")
+    sh.add_argument("--lang", choices=["en", "ko"], help="language of the sheet's headings (default: the exercise's, else en)")
     sh.set_defaults(run=cmd_exercises)
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")

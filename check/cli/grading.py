@@ -94,7 +94,7 @@ def exercises_command(a, out):
         except ExerciseNotFound as e:
             raise _usage(str(e)) from None
         out.write(show_sheet(ex, getattr(a, "format", "text"), getattr(a, "solution", False),
-                             getattr(a, "lang", None) or "en"))
+                             getattr(a, "lang", None) or getattr(ex, "lang", None) or "en"))
         return 0
     try:
         ex = _exercises.load(a.path)
