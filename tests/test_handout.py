@@ -243,3 +243,12 @@ def test_a_display_too_wide_for_any_page_keeps_its_value_and_says_its_size():
     wide = _display([(r"\bar{w}", "= " + " + ".join(f"x_{{{i}}}" for i in range(40)), "")], WORDS["en"])
     assert wide.startswith("\\begin{center}\n\\resizebox{\\linewidth}{!}{") and "x_{39}" in wide
     assert "resizebox" not in _display([("y", "= x", "")], WORDS["en"])
+
+
+def test_api_to_handout_is_what_the_cli_prints():
+    import sympy
+    text = REGLOG.read_text(encoding="utf-8")
+    graph = parse_spec(text)
+    api = graph.backprop().to_handout(point=dict(graph.at), lr=sympy.Rational(1, 10), expand=True,
+                                      standalone=True, title=spec_title(text))
+    assert api == handout(REGLOG, "--format", "latex", "--standalone", "--expand", "--lr", "0.1")
