@@ -13,7 +13,7 @@ import mpmath
 
 from .evaluate import evaluate, with_digits
 from .functions import sym
-from .graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
+from .limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .names import GREEK_UNICODE
 from .printing import Latex, ranked
 from .text import fmt, ops, plain, repeated
