@@ -149,7 +149,7 @@ def _display(rows, words):
     limit = LINE_CM * MAX_SHRINK
     rows = [(lhs, rhs if tex_width(rhs) <= limit else
              r"\text{" + words["too_wide"].format(n=f"{len(rhs):,}") + "}", extra) for lhs, rhs, extra in rows]
-    wide = max(tex_width(lhs + rhs + extra) for lhs, rhs, extra in rows)
+    wide = max((tex_width(lhs + rhs + extra) for lhs, rhs, extra in rows), default=0)
     block = ("\\ensuremath{\\begin{array}{@{}r@{}l@{\\qquad}l@{}}\n"
              + " \\\\[8pt]\n".join(rf"\displaystyle {lhs} & \displaystyle {{}}{rhs} & \displaystyle {extra}"
                                      for lhs, rhs, extra in rows)
