@@ -61,9 +61,11 @@ def grade_all(folders, jobs, outdir):
             "grade", "--exercise", ex, str(folder), "--jobs", str(jobs), "--out", str(out)],
             capture_output=True, cwd=ROOT, text=True)
         status, wall, rss = p.stdout.split()[-3:]
-        if int(status) not in (0, 1):
+        if int(status) not in (0, 1) or not out.exists():
             raise RuntimeError(f"grade {ex} exited {status}: {p.stderr[-400:]}")
         docs[ex] = out.read_bytes()
+        print(f"semester: {ex} --jobs {jobs}: {len(list(Path(folder).iterdir()))} files, {float(wall):.1f} s, "
+              f"peak RSS {int(rss) / 1024:.0f} MiB", file=sys.stderr, flush=True)
         seconds += float(wall)
         peak = max(peak, int(rss) / 1024)
     return seconds, peak, docs
@@ -106,9 +108,9 @@ def main(students=STUDENTS):
         full = build(Path(tmp) / "full", students)
         outdir = Path(tmp) / "out"
         outdir.mkdir()
-        s_small, rss_small, _ = grade_all(small, 2, outdir)
         s2, rss2, docs2 = grade_all(full, 2, outdir)
         s1, rss1, docs1 = grade_all(full, 1, outdir)
+        s_small, rss_small, _ = grade_all(small, 2, outdir)
         same = docs1 == docs2
         shutil.rmtree(outdir)
     np_s, np_ok = _numpy_reference()
