@@ -78,7 +78,8 @@ def main(sizes=SIZES):
         out = isolation.run(_check, size, deadline=CAP, memory=8 << 30)
         ref = isolation.run(_numpy, size, deadline=60)
         got = {item[0]: item for item in out.items}
-        cell = lambda k, i=0: f"{got[k][1][i]:.2f}" if k in got else f"> {CAP:.0f} s"
+        missing = f"> {CAP:.0f} s" if out.status == "timeout" else "—"
+        cell = lambda k, i=0: f"{got[k][1][i]:.2f}" if k in got else missing
         total = (got["parse"][1][0] + got["first check"][1][0], got["parse"][1][1] + got["first check"][1][1]) \
             if "first check" in got else None
         goal = GOALS.get(size)
