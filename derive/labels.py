@@ -12,7 +12,8 @@ import mpmath
 import numpy as np
 
 from .errors import ParseError
-from .matrix import ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, fill, reduce, show_shape, slot
+from .matrix import (ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, reduce, show_shape, slot,
+                     unbroadcast)
 from .rules import DomainError
 
 FUNCTIONS = ("onehot", "pick", "softmax", "log_softmax", "logsumexp", "cross_entropy")
@@ -257,7 +258,9 @@ def _vjp_softmax(e, g, i):
 
 
 def _vjp_log_softmax(e, g, i):
-    return elem(slot(0) - slot(1) * slot(2), g, softmax(e.a, e.axis), reduce("sum", g, e.axis))
+    # ḡ − softmax(a) ∘ Σ_axis ḡ; a spread ḡ (the backward of a sum) sums to its value times the count
+    total = unbroadcast(g, (ONE, e.shape[1]) if e.axis == 0 else (e.shape[0], ONE))
+    return elem(slot(0) - slot(1) * slot(2), g, softmax(e.a, e.axis), total)
 
 
 VJP.update({
