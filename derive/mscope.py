@@ -2,7 +2,7 @@
 import sympy
 
 from . import labels
-from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
+from .matrix import (MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
 from .rules import SPELLINGS, PRIMES

@@ -1,9 +1,7 @@
 """Class labels (issue #17): `label(C)`/`labels(N, C)`, pick, onehot, softmax and friends,
 cross-entropy and the SVM hinge loss, judged as CS231n's softmax and SVM gradients are written,
 with labels drawn at random at every evidence point and an independent numpy check."""
-import random
 
-import mpmath
 import numpy as np
 import pytest
 

@@ -50,7 +50,7 @@ from derive.functions import IndGe, IndGt
 from derive.labels import OneHot
 from derive.matrix import Elem, Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, iverson, number, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, iverson, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
