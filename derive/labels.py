@@ -12,12 +12,12 @@ import mpmath
 import numpy as np
 
 from .errors import ParseError
-from .matrix import (ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, reduce, show_shape, slot,
-                     unbroadcast)
+from .evaluate import HUGE
+from .matrix import (ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, rebuild, reduce,
+                     show_shape, slot, unbroadcast)
 from .rules import DomainError
 
 FUNCTIONS = ("onehot", "pick", "softmax", "log_softmax", "logsumexp", "cross_entropy")
-AXIS_FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
 
 
 class LabelRef:
@@ -59,21 +59,28 @@ def _along(a, axis, f):
     return _mpf_array([f(list(a[i, :])) for i in range(a.shape[0])])
 
 
+def _tame(xs):
+    """Scores beyond 10^100 are off the domain, as for exp itself (evaluate.HUGE)."""
+    if any(abs(x) > HUGE for x in xs):
+        raise DomainError("softmax of a score beyond 10^100")
+    return max(xs)
+
+
 def _softmax(xs):
-    m = max(xs)
+    m = _tame(xs)
     e = [mpmath.exp(x - m) for x in xs]
     s = mpmath.fsum(e)
     return [v / s for v in e]
 
 
 def _log_softmax(xs):
-    m = max(xs)
+    m = _tame(xs)
     lse = m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in xs))
     return [x - lse for x in xs]
 
 
 def _logsumexp(xs):
-    m = max(xs)
+    m = _tame(xs)
     return [m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in xs))]
 
 
@@ -287,7 +294,6 @@ def outputs_named(g, expr, leaf):
     new = [outputs_named(k, expr, leaf) for k in kids]
     if all(a is b for a, b in zip(new, kids)):
         return g
-    from .matrix import rebuild
     return rebuild(g, new)
 
 
