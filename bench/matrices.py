@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
 SIZES = (64, 128, 256, 512)
 GOALS = {128: 0.3, 512: 2.0}

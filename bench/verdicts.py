@@ -19,13 +19,10 @@ timed on the depth-1 and depth-2 printed/σ(1−σ) forms (a child capped at 60 
 Usage: python bench/verdicts.py   (prints a markdown section)
 """
 import os
-import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
 GOAL_P99 = 0.060
 

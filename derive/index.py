@@ -91,7 +91,23 @@ class IndexForm:
         """A class-label op other than these: its value, entry (r, c)."""
         return self.entry(self.wrap(self._print(e)), self.sub(e.shape, r, c))
 
-    _idx_Softmax = _idx_LogSoftmax = _idx_LogSumExp = _idx_CrossEntropy = _idx_Op
+    _idx_CrossEntropy = _idx_Op
+
+    def _lse(self, e, r, c):
+        """log Σ_k exp(a_k) along e's axis, for entry (r, c): the notes' normalizer."""
+        k = self.fresh()
+        inner = self.at(e.a, r, k) if e.axis == 1 else self.at(e.a, k, c)
+        return self.summed(k) + self.function("exp", inner)
+
+    def _idx_Softmax(self, e, r, c):
+        """p_k = exp(s_k) / Σ_j exp(s_j)."""
+        return self.ratio(self.function("exp", self.at(e.a, r, c)), self._lse(e, r, c))
+
+    def _idx_LogSoftmax(self, e, r, c):
+        return self.wrap(self.at(e.a, r, c) + " - " + self.function("log", self._lse(e, r, c)))
+
+    def _idx_LogSumExp(self, e, r, c):
+        return self.function("log", self._lse(e, r, c))
 
     def bracket(self, s):
         """A factor of a product: bracketed when it is more than one term or factor (a sum sign
@@ -116,6 +132,12 @@ class Index(IndexForm, Text):
 
     def indicator(self, k, y):
         return f"𝟙[{k} = {y}]"
+
+    def function(self, name, s):
+        return f"{name}({s})"
+
+    def ratio(self, a, b):
+        return f"{self.bracket(a)}/({b})"
 
     def over(self, s, count):
         return f"{self.bracket(s)}/{self.paren(count, ATOM)}"
@@ -145,6 +167,12 @@ class LatexIndex(IndexForm, Latex):
 
     def indicator(self, k, y):
         return rf"\mathbb{{1}}\left[{k} = {y}\right]"
+
+    def function(self, name, s):
+        return rf"\{name}\left({s}\right)"
+
+    def ratio(self, a, b):
+        return rf"\frac{{{a}}}{{{b}}}"
 
     def over(self, s, count):
         return rf"\frac{{{s}}}{{{self._print(count)}}}"

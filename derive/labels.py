@@ -12,11 +12,12 @@ import mpmath
 from .lazy import numpy as np
 
 from .errors import ParseError
-from .matrix import ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, reduce, show_shape, slot
+from .evaluate import HUGE
+from .matrix import (ONE, SCALAR, VJP, Leaf, MExpr, Op, ShapeError, bind_size, elem, rebuild, reduce,
+                     show_shape, slot, unbroadcast)
 from .rules import DomainError
 
 FUNCTIONS = ("onehot", "pick", "softmax", "log_softmax", "logsumexp", "cross_entropy")
-AXIS_FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
 
 
 class LabelRef:
@@ -58,21 +59,28 @@ def _along(a, axis, f):
     return _mpf_array([f(list(a[i, :])) for i in range(a.shape[0])])
 
 
+def _tame(xs):
+    """Scores beyond 10^100 are off the domain, as for exp itself (evaluate.HUGE)."""
+    if any(abs(x) > HUGE for x in xs):
+        raise DomainError("softmax of a score beyond 10^100")
+    return max(xs)
+
+
 def _softmax(xs):
-    m = max(xs)
+    m = _tame(xs)
     e = [mpmath.exp(x - m) for x in xs]
     s = mpmath.fsum(e)
     return [v / s for v in e]
 
 
 def _log_softmax(xs):
-    m = max(xs)
+    m = _tame(xs)
     lse = m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in xs))
     return [x - lse for x in xs]
 
 
 def _logsumexp(xs):
-    m = max(xs)
+    m = _tame(xs)
     return [m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in xs))]
 
 
@@ -257,7 +265,9 @@ def _vjp_softmax(e, g, i):
 
 
 def _vjp_log_softmax(e, g, i):
-    return elem(slot(0) - slot(1) * slot(2), g, softmax(e.a, e.axis), reduce("sum", g, e.axis))
+    # ḡ − softmax(a) ∘ Σ_axis ḡ; a spread ḡ (the backward of a sum) sums to its value times the count
+    total = unbroadcast(g, (ONE, e.shape[1]) if e.axis == 0 else (e.shape[0], ONE))
+    return elem(slot(0) - slot(1) * slot(2), g, softmax(e.a, e.axis), total)
 
 
 VJP.update({
@@ -284,7 +294,6 @@ def outputs_named(g, expr, leaf):
     new = [outputs_named(k, expr, leaf) for k in kids]
     if all(a is b for a, b in zip(new, kids)):
         return g
-    from .matrix import rebuild
     return rebuild(g, new)
 
 

@@ -88,9 +88,16 @@ def test_index_form_writes_the_true_class_as_an_indicator():
     assert r"\mathbb{1}\left[j = y_{i}\right]" in tex
 
 
-@pytest.mark.parametrize("spec", [SOFTMAX, BATCH, SVM])
+SPREAD = """\
+S: matrix(C, N)
+L = sum(softmax(S, axis=0)*S) - sum(log_softmax(S, axis=0)) + sum(logsumexp(S, axis=0))
+"""
+
+
+@pytest.mark.parametrize("spec", ["SOFTMAX", "BATCH", "SVM", "LSE", "SPREAD"])
 @pytest.mark.parametrize("form", ["latex", "index", "index-latex"])
 def test_derive_output_reads_back_as_a_correct_submission(spec, form):
+    spec = globals()[spec]
     d = parse_spec(spec).backprop()
     text = d.to_latex() if form == "latex" else index_form(d, latex=form == "index-latex")
     report = check_adjoints(spec, text).to_dict()

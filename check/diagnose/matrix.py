@@ -8,10 +8,10 @@ import sympy
 
 from derive.errors import ParseError
 from derive.functions import BAR
+from derive.labels import LabelRef, onehot
 from derive.limits import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose,
                            written_size)
-from derive.labels import LabelRef, onehot
 from derive.printing import Text
 
 from .scalar import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
