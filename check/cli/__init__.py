@@ -237,6 +237,26 @@ def cmd_exercises(a, out):
     return exercises_command(a, out)
 
 
+def cmd_serve(a, out):
+    try:
+        port = int(a.port)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise _argument("--port", f"expected a port number from 1 to 65535, not '{a.port.strip()}'", a.port)
+    try:
+        from check.web.app import serve
+    except ImportError:
+        raise UsageError("the web page needs Flask: pip install 'barprop[web]'") from None
+    try:
+        serve(a.host, port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {a.host}:{port}: {e.strerror or e}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
@@ -313,6 +333,15 @@ def parser(out=None, err=None):
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")
     va.set_defaults(run=cmd_exercises)
+
+    sv = sub.add_parser("serve", help="the local web page and JSON API",
+                        description="Serve the checking page and its JSON API (POST /api/check) on HOST:PORT.",
+                        epilog="examples:\n  barprop serve\n  barprop serve --port 8080\n"
+                               "  barprop serve --host 0.0.0.0 --port 8000   # reachable from other machines",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", default="8000", help="port to listen on (default 8000)")
+    sv.set_defaults(run=cmd_serve)
     return p
 
 
