@@ -1,0 +1,205 @@
+"""The web API through Flask's test client: the `check --json` document, the rows as read, the
+graph, errors and limits. Checks run in the real worker lanes (one module-wide app)."""
+import json
+import re
+
+import pytest
+
+pytest.importorskip("flask")
+
+from check import check_adjoints, check_claim, check_steps  # noqa: E402
+from check.web import service  # noqa: E402
+from check.web.app import MAX_BODY, STATIC, create_app  # noqa: E402
+
+import exercises  # noqa: E402
+
+from conftest import ROOT, SPECS  # noqa: E402
+
+SAMPLES = ROOT / "exercises" / "samples" / "csc321-reg-logistic"
+REGLOG = (SPECS / "reglog.bp").read_text(encoding="utf-8")
+RIGHT_W = "(sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w"
+MISSING_X = "(sigma(w*x + b) - t)*sigma'(w*x + b) + lambda*w"
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(lanes=1)
+    yield app.test_client()
+    app.extensions["barprop_runner"]().close()
+
+
+def post(client, url, **body):
+    r = client.post(url, json=body)
+    return r.status_code, r.get_json()
+
+
+def test_check_answers_with_the_check_json_document(client):
+    status, doc = post(client, "/api/check", mode="grad", spec=REGLOG, wrt="w", text=MISSING_X)
+    assert status == 200
+    assert doc == json.loads(json.dumps(check_claim(REGLOG, "w", MISSING_X).to_dict()))
+    assert doc["verdict"] == "incorrect"
+    assert doc["diagnosis"]["kind"] == "missing_factor"
+    assert doc["counterexample"]["at"]["w"] == 0.7          # the lecture's point first
+
+
+def test_exercise_part_chooses_mode_and_variable(client):
+    status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="grad_w", text=RIGHT_W)
+    assert (status, doc["target"], doc["verdict"]) == (200, "w_bar", "correct")
+
+
+def test_adjoints_report_names_the_first_wrong_line(client):
+    text = (SAMPLES / "wrong_sigma.txt").read_text(encoding="utf-8")
+    status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="adjoints", text=text)
+    assert status == 200
+    assert doc["kind"] == "adjoints" and doc["first_wrong"] == "z_bar"
+    wrong = [i for i in doc["items"] if i["verdict"] == "incorrect"]
+    assert [(i["target"], i["line"], i["diagnosis"]["kind"]) for i in wrong] == \
+        [("z_bar", 7, "derivative_of_wrong_function")]
+    section = "\n".join(text.split("\n")[:9])       # the same lines the part marker selects
+    assert doc == json.loads(json.dumps(check_adjoints(REGLOG, section).to_dict()))
+
+
+def test_steps_without_a_spec_judge_each_row(client):
+    text = "f = (x + y)*z\n= x*z + y*z\n= x*z + y\n"
+    status, doc = post(client, "/api/check", mode="steps", text=text)
+    assert status == 200
+    assert doc["first_wrong"] == 3
+    assert doc == json.loads(json.dumps(check_steps(text).to_dict()))
+
+
+def test_markdown_around_the_math_is_read_like_grading(client):
+    text = "My answer:\n\n```\n" + RIGHT_W + "\n```\n"
+    status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="grad_w", text=text)
+    assert (status, doc["verdict"]) == (200, "correct")
+
+
+def test_same_request_same_bytes(client):
+    body = dict(exercise="csc321-reg-logistic", part="grad_w", text=MISSING_X, seed=3)
+    a, b = client.post("/api/check", json=body), client.post("/api/check", json=body)
+    assert a.data == b.data
+
+
+def test_unreadable_submission_is_400_with_its_position(client):
+    status, doc = post(client, "/api/check", mode="grad", spec=REGLOG, wrt="w", text="x * (")
+    assert status == 400
+    assert set(doc["error"]) >= {"message", "line", "col"} and doc["error"]["line"] == 1
+
+
+def test_bad_spec_is_400_at_its_line(client):
+    status, doc = post(client, "/api/check", mode="grad", spec="z = w*x +\n", wrt="w", text="x")
+    assert status == 400 and doc["error"]["line"] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"mode": "nope", "spec": REGLOG, "text": "x"}, "mode"),
+    ({"mode": "grad", "spec": REGLOG, "text": "x"}, "wrt"),
+    ({"mode": "grad", "wrt": "w", "text": "x"}, "spec"),
+    ({"exercise": "../../etc/passwd", "part": "grad_w", "text": "x"}, "exercise"),
+    ({"exercise": "csc321-reg-logistic", "part": "nope", "text": "x"}, "part"),
+    ({"exercise": "csc321-reg-logistic", "part": "grad_w", "mode": "adjoints", "text": "x"}, "mode"),
+    ({"exercise": "csc321-reg-logistic", "spec": REGLOG, "part": "grad_w", "text": "x"}, "spec"),
+    ({"exercise": "csc321-reg-logistic", "part": "grad_w", "text": "x", "seed": "1"}, "seed"),
+    ({"exercise": "csc321-reg-logistic", "part": "grad_w", "text": "x", "lang": "fr"}, "lang"),
+    ({"exercise": "csc321-reg-logistic", "part": "grad_w", "text": 5}, "text"),
+    ({"exercise": "csc321-reg-logistic", "part": "grad_w", "text": "x", "path": "/etc"}, "path"),
+])
+def test_bad_requests_are_400_naming_the_field(client, body, field):
+    status, doc = post(client, "/api/check", **body)
+    assert status == 400
+    assert doc["error"]["field"] == field
+
+
+def test_a_path_as_spec_is_spec_text_not_a_file(client):
+    status, doc = post(client, "/api/check", mode="grad", spec=str(SPECS / "reglog.bp"), wrt="w", text="x")
+    assert status == 400 and "error" in doc
+
+
+def test_body_that_is_not_json_is_400(client):
+    r = client.post("/api/check", data=b"{not json", content_type="application/json")
+    assert r.status_code == 400 and "error" in r.get_json()
+
+
+def test_body_over_the_limit_is_413(client):
+    r = client.post("/api/check", data=b" " * (MAX_BODY + 1), content_type="application/json")
+    assert r.status_code == 413
+    assert "larger than" in r.get_json()["error"]["message"]
+
+
+def test_exercises_lists_the_bundled_ones(client):
+    r = client.get("/api/exercises")
+    doc = r.get_json()
+    assert [e["id"] for e in doc["exercises"]] == exercises.list_ids()
+    reglog = next(e for e in doc["exercises"] if e["id"] == "csc321-reg-logistic")
+    assert [(p["id"], p["mode"], p["wrt"]) for p in reglog["parts"]] == \
+        [("adjoints", "adjoints", None), ("grad_w", "grad", "w"), ("grad_b", "grad", "b"), ("steps", "steps", "w")]
+
+
+def test_read_returns_rows_as_read(client):
+    text = "z_bar = y_bar*sigma'(z)\nw_bar = z_bar*x + R_bar*w\n"
+    status, doc = post(client, "/api/read", exercise="csc321-reg-logistic", part="adjoints", text=text)
+    assert status == 200 and doc["format"] == "plain"
+    assert [(r["line"], r["lhs"]) for r in doc["rows"]] == [(1, "z_bar"), (2, "w_bar")]
+    assert doc["rows"][0]["latex"].startswith(r"\bar{z} = ")
+    assert r"\bar{y}" in doc["rows"][0]["latex"] and r"\sigma" in doc["rows"][0]["latex"]
+    assert doc["rows"][1]["text"].startswith("w_bar = ")
+
+
+def test_read_marks_an_unreadable_row_and_keeps_the_others(client):
+    status, doc = post(client, "/api/read", exercise="csc321-reg-logistic", part="adjoints",
+                       text="z_bar = y_bar*(\nb_bar = z_bar\n")
+    assert status == 200
+    assert doc["rows"][0]["error"]["line"] == 1 and doc["rows"][0]["latex"] is None
+    assert doc["rows"][1]["latex"] == r"\bar{b} = \bar{z}"
+
+
+def test_graph_marks_the_edges_of_the_wrong_adjoint(client):
+    status, doc = post(client, "/api/graph", exercise="csc321-reg-logistic", mark="z_bar")
+    assert status == 200 and doc["svg"].startswith("<svg")
+    # z feeds only y: one edge carries z̄, and it is in the picture under that title
+    assert len(doc["marked"]) == 1
+    assert f"<title>{doc['marked'][0].replace('->', '&#45;&gt;')}</title>" in doc["svg"]
+
+
+def test_hint_is_not_there_yet(client):
+    status, doc = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text="x")
+    assert status == 501 and "error" in doc
+
+
+def test_page_and_katex_are_served_from_the_package(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "/static/katex/katex.min.js" in page and "/static/app.js" in page
+    css = client.get("/static/katex/katex.min.css").get_data(as_text=True)
+    fonts = set(re.findall(r"fonts/(KaTeX_[\w-]+\.woff2)", css))
+    assert fonts and all(client.get(f"/static/katex/fonts/{f}").status_code == 200 for f in fonts)
+    assert client.get("/static/katex/LICENSE").status_code == 200
+    for name in ("index.html", "app.js", "style.css"):
+        text = open(f"{STATIC}/{name}", encoding="utf-8").read()
+        assert not re.search(r"https?://", text), f"{name} must not load anything from the internet"
+
+
+def test_static_files_cannot_leave_the_static_folder(client):
+    assert client.get("/static/../service.py").status_code == 404
+    assert client.get("/static/%2e%2e/service.py").status_code == 404
+
+
+def test_page_never_writes_user_text_as_html():
+    js = open(f"{STATIC}/app.js", encoding="utf-8").read()
+    assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
+    assert "trust: false" in js
+
+
+def test_a_check_over_the_deadline_is_503_and_the_server_goes_on():
+    app = create_app(lanes=1, seconds=0.001)
+    try:
+        c = app.test_client()
+        status, doc = post(c, "/api/check", mode="grad", spec=REGLOG, wrt="w", text=RIGHT_W)
+        assert status == 503 and "longer than" in doc["error"]["message"]
+        status, doc = post(c, "/api/check", mode="grad", spec=REGLOG, wrt="w", text=RIGHT_W)
+        assert status == 503          # the lane is still there and still answers
+    finally:
+        app.extensions["barprop_runner"]().close()
+
+
+def test_service_refuses_a_mode_without_a_spec():
+    req = service.parse_request({"mode": "adjoints", "text": "x_bar = 1"})
+    assert service.run("check", req)["status"] == 400
