@@ -12,6 +12,9 @@ Each document runs in a fresh folder of its own, with `exercises/` of the reposi
 paths in the docs are the ones a user of a clone types. A block preceded by
 `<!-- not run: REASON -->` is not run (a server, an install, a platform upload); the README's
 first block is checked against .ci/run instead.
+
+After a deliberate change of output, `python tests/test_docs.py PAGE.md ...` rewrites the shown
+output of those pages' console blocks (blocks with `...` are left as they are); review the diff.
 """
 import io
 import os
@@ -197,3 +200,35 @@ def test_the_matcher_needs_every_shown_line():
     assert matches(["a", "..."], ["a"])
     assert not matches(["a", "d"], ["a", "b", "d"])
     assert not matches(["a"], ["a", "b"])
+
+
+def update(paths):
+    """Rewrite the output of every console block of `paths` (blocks with `...` kept)."""
+    import tempfile
+    for p in paths:
+        path = Path(p).resolve()
+        text = path.read_text(encoding="utf-8")
+        cwd = Path(tempfile.mkdtemp())
+        (cwd / "exercises").symlink_to(ROOT / "exercises")
+        out, last = [], 0
+        for k, m in enumerate(FENCE.finditer(text)):
+            kind, body, why = m.group("kind"), m.group("body"), m.group("why")
+            if why is not None or (path.name == "README.md" and k == 0):
+                continue
+            if kind == "sh":
+                for script in sh_steps(body):
+                    run_script(script, cwd)
+            elif kind == "console":
+                steps = console_steps(body)
+                fresh = "".join(f"$ {cmd}\n" + run(cmd, cwd).rstrip("\n") + "\n" for cmd, _ in steps)
+                if any("..." in expected for _, expected in steps):
+                    continue
+                out.append(text[last:m.start("body")] + fresh)
+                last = m.end("body")
+        out.append(text[last:])
+        path.write_text("".join(out), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    update(sys.argv[1:])
