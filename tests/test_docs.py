@@ -187,6 +187,15 @@ def test_mkdocs_nav_names_every_page_and_only_existing_ones():
     assert sorted(nav) == sorted(str(p.relative_to(ROOT / "docs")) for p in DOCS)
 
 
+def test_mkdocs_builds_the_site_strictly(tmp_path):
+    pytest.importorskip("mkdocs")
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "site" / "students" / "index.html").exists()
+    assert (tmp_path / "site" / "images" / "web.png").exists()
+
+
 def test_links_between_pages_point_at_existing_files():
     for page in PAGES:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
