@@ -203,3 +203,53 @@ def test_a_check_over_the_deadline_is_503_and_the_server_goes_on():
 def test_service_refuses_a_mode_without_a_spec():
     req = service.parse_request({"mode": "adjoints", "text": "x_bar = 1"})
     assert service.run("check", req)["status"] == 400
+
+
+AUDITED = r'''
+import json, os, sys
+from check.web import service
+needles, bodies = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+service.run("check", service.parse_request({"mode": "grad", "spec": "z = w*x", "wrt": "w", "text": "x"}))
+seen = []
+def hook(event, args):
+    if event == "compile" and isinstance(args[0], (str, bytes)):
+        src = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else args[0]
+        seen.extend(n for n in needles if n in src)
+    elif event == "exec":
+        consts = [c for c in getattr(args[0], "co_consts", ()) if isinstance(c, str)]
+        seen.extend(n for n in needles for c in consts if n in c)
+    elif event == "open" and isinstance(args[0], (str, bytes)) and "CANARY" in os.fsdecode(args[0]):
+        seen.append("open " + os.fsdecode(args[0]))
+sys.addaudithook(hook)
+statuses = []
+for action, body in bodies:
+    try:
+        statuses.append(service.run(action, service.parse_request(body, need_text=action != "picture"))["status"])
+    except service.RequestError:
+        statuses.append("refused")
+print(json.dumps({"seen": seen, "statuses": statuses}))
+'''
+
+
+def test_hostile_requests_are_never_executed_and_open_no_file(tmp_path):
+    import subprocess
+    import sys
+    canary = tmp_path / "CANARY.bp"
+    canary.write_text("z = w*x\n", encoding="utf-8")
+    needles = ["__import__", "os.system", "CANARY_EVAL", "OPEN_CANARY"]
+    spec = "z = w*x + b\nL = __import__('os').system('touch CANARY')\n"
+    bodies = [
+        ["check", {"mode": "grad", "spec": spec, "wrt": "w", "text": "x"}],
+        ["check", {"mode": "grad", "spec": REGLOG, "wrt": "w", "text": "eval('CANARY_EVAL')"}],
+        ["check", {"mode": "adjoints", "spec": REGLOG, "text": "w_bar = __import__('os').system('ls')"}],
+        ["check", {"mode": "steps", "text": "\\input{" + str(canary) + "}\n= open('OPEN_CANARY')"}],
+        ["read", {"mode": "adjoints", "spec": REGLOG, "text": "z_bar = os.system('ls')"}],
+        ["picture", {"spec": str(canary)}],
+        ["check", {"exercise": str(canary), "part": "grad_w", "text": "x"}],
+    ]
+    r = subprocess.run([sys.executable, "-c", AUDITED, json.dumps(needles), json.dumps(bodies)],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout.strip().splitlines()[-1])
+    assert doc["seen"] == []
+    assert doc["statuses"] == [400, 400, 400, 400, 200, 400, "refused"]
