@@ -253,3 +253,48 @@ def test_hostile_requests_are_never_executed_and_open_no_file(tmp_path):
     doc = json.loads(r.stdout.strip().splitlines()[-1])
     assert doc["seen"] == []
     assert doc["statuses"] == [400, 400, 400, 400, 200, 400, "refused"]
+
+
+def _gone(pid, tries=300):
+    """Has process `pid` exited (polled, at most `tries` times 0.1 s)?"""
+    import os
+    import time
+    for _ in range(tries):
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(") ", 1)[1].startswith("Z"):
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_closing_the_runner_stops_its_workers():
+    from check.web.runner import Runner
+    runner = Runner(lanes=1)
+    req = service.parse_request({"mode": "grad", "spec": "z = w*x", "wrt": "w", "text": "x"})
+    assert runner.run("check", req)["status"] == 200
+    pids = [p.pid for lane in runner._all for p in lane._processes.values()]
+    runner.close()
+    assert pids and all(_gone(pid) for pid in pids)
+
+
+def test_workers_end_when_the_server_is_killed():
+    import signal
+    import subprocess
+    import sys
+    script = ("import sys\nfrom check.web.runner import Runner\nfrom check.web import service\n"
+              "r = Runner(lanes=1)\n"
+              "r.run('check', service.parse_request({'mode': 'grad', 'spec': 'z = w*x', 'wrt': 'w', 'text': 'x'}))\n"
+              "print(*[p.pid for lane in r._all for p in lane._processes.values()], flush=True)\n"
+              "sys.stdin.read()\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert pids and all(_gone(pid) for pid in pids)

@@ -103,10 +103,16 @@ def create_app(lanes=2, seconds=REQUEST_SECONDS, runner=None):
 
 def serve(host="127.0.0.1", port=8000):
     """Run the page on host:port until interrupted (Werkzeug's threaded server: local use)."""
+    import signal
     from werkzeug.serving import run_simple
+
+    def stop(signum, frame):
+        raise SystemExit(0)
     app = create_app()
+    old = signal.signal(signal.SIGTERM, stop)
     print(f"barprop: serving on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
+        signal.signal(signal.SIGTERM, old)
         app.extensions["barprop_runner"]().close()

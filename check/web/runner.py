@@ -8,8 +8,10 @@ is replaced. Workers come from a fork server that has the checker imported: fork
 threaded web server itself is not safe.
 """
 import multiprocessing
+import os
 import queue
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 
 from ..grading.workers import StudentTimeout, _limit_memory, _time_limit
@@ -20,6 +22,24 @@ GRACE = 2.0              # how long past the deadline the lane waits before kill
 
 class Overrun(Exception):
     """The request took longer than its deadline (or no worker became free in that time)."""
+
+
+def _start_worker(server_pid):
+    """A lane's worker: grading's memory cap, and a watchdog that ends the worker when the
+    server is gone (a killed server cannot shut its pools down, and the fork server lives as
+    long as any worker does)."""
+    _limit_memory()
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+    threading.Thread(target=watch, name="server-watchdog", daemon=True).start()
 
 
 def _serve(action, req, seconds):
@@ -55,7 +75,8 @@ class Runner:
             self._free.put(self._lane())
 
     def _lane(self):
-        lane = ProcessPoolExecutor(max_workers=1, mp_context=self._ctx, initializer=_limit_memory)
+        lane = ProcessPoolExecutor(max_workers=1, mp_context=self._ctx, initializer=_start_worker,
+                                   initargs=(os.getpid(),))
         with self._lock:
             self._all.add(lane)
         return lane
@@ -88,7 +109,8 @@ class Runner:
             self._all.discard(lane)
 
     def close(self):
+        """Stop every worker now (a request still running in one is lost)."""
         with self._lock:
             lanes = list(self._all)
         for lane in lanes:
-            lane.shutdown(wait=False, cancel_futures=True)
+            self._kill(lane)
