@@ -298,3 +298,19 @@ def test_workers_end_when_the_server_is_killed():
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert pids and all(_gone(pid) for pid in pids)
+
+
+def test_serve_on_a_taken_port_is_a_one_line_error(cli):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code, out, err = cli("serve", "--port", port)
+    assert code == 2 and out == ""
+    assert err.startswith(f"barprop: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+
+
+def test_serve_refuses_a_port_that_is_not_one(cli):
+    assert cli("serve", "--port", "70000") == (
+        2, "", "--port:1:1: expected a port number from 1 to 65535, not '70000'\n")

@@ -102,17 +102,23 @@ def create_app(lanes=2, seconds=REQUEST_SECONDS, runner=None):
 
 
 def serve(host="127.0.0.1", port=8000):
-    """Run the page on host:port until interrupted (Werkzeug's threaded server: local use)."""
+    """Run the page on host:port until interrupted or terminated (Werkzeug's threaded server: local use)."""
     import signal
-    from werkzeug.serving import run_simple
+    import socket
+    from werkzeug.serving import make_server
 
     def stop(signum, frame):
         raise SystemExit(0)
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.create_server((host, port), family=family)   # OSError (taken, no such address): ours to report
     app = create_app()
+    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
     old = signal.signal(signal.SIGTERM, stop)
     print(f"barprop: serving on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        server.serve_forever()
     finally:
         signal.signal(signal.SIGTERM, old)
+        server.server_close()
+        sock.close()
         app.extensions["barprop_runner"]().close()
