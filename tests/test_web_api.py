@@ -314,3 +314,19 @@ def test_serve_on_a_taken_port_is_a_one_line_error(cli):
 def test_serve_refuses_a_port_that_is_not_one(cli):
     assert cli("serve", "--port", "70000") == (
         2, "", "--port:1:1: expected a port number from 1 to 65535, not '70000'\n")
+
+
+def test_a_whole_latex_hand_in_is_read_for_the_chosen_part(client):
+    text = (SAMPLES / "ok_latex.tex").read_text(encoding="utf-8")        # '% part: ID' markers
+    for part, verdict in (("adjoints", "correct"), ("grad_b", "correct"), ("steps", "correct")):
+        status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part=part, text=text)
+        assert (status, doc["verdict"]) == (200, verdict), (part, doc)
+    status, doc = post(client, "/api/read", exercise="csc321-reg-logistic", part="grad_b", text=text)
+    assert doc["format"] == "latex" and len(doc["rows"]) == 1
+    assert doc["rows"][0]["latex"].startswith(r"\frac{\partial L_{reg}}{\partial b} = ")
+
+
+def test_text_without_part_lines_is_the_chosen_part(client):
+    status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="grad_b",
+                       text="(y - t)*y*(1 - y)")
+    assert (status, doc["target"], doc["verdict"]) == (200, "b_bar", "correct")

@@ -154,6 +154,22 @@ def test_page_checks_a_correct_and_a_wrong_derivation(server, browser):
     assert SCREENSHOT.stat().st_size > 10_000
 
 
+def test_page_reads_an_uploaded_latex_hand_in(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    browser.get(server + "/")
+    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
+    Select(browser.find_element(By.ID, "exercise")).select_by_value("csc321-reg-logistic")
+    Select(browser.find_element(By.ID, "part")).select_by_value("grad_w")
+    browser.find_element(By.ID, "upload").send_keys(str(SAMPLES / "ok_latex.tex"))
+    _wait(browser, lambda d: "\\begin{aligned}" in d.find_element(By.ID, "text").get_attribute("value"))
+    browser.find_element(By.ID, "check").click()
+    shown = _wait(browser, lambda d: d.find_element(By.ID, "verdict").text)
+    assert shown == "Verdict: correct"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#rows li")
+    assert len(rows) == 1 and rows[0].find_elements(By.CSS_SELECTOR, ".katex .mfrac")    # ∂L/∂w as a fraction
+
+
 def test_page_shows_user_text_as_text_not_html(server, browser):
     from selenium.webdriver.common.by import By
     browser.get(server + "/")

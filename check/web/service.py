@@ -135,19 +135,23 @@ def task(req, need_mode=True):
 
 
 def _math_only(text, part=None):
-    """The math of a submission (Markdown around it blanked in place); with `part`, only the
-    section after its `# part: ID` line when the text has such lines (line numbers kept)."""
-    from ..read.documents import extract_math
-    from ..read.rows import split_parts
+    """The math of a submission (Markdown around it blanked in place); with `part`, when the text
+    has `# part: ID` (or `% part: ID`) lines, only that part's sections, line numbers kept.
+    Without such lines the whole text is the chosen part's: the student said which part it is."""
+    from ..read.documents import MARKER, extract_math
     text = extract_math(text)
-    sections = split_parts(text)
-    if part is None or all(p is None for p, _ in sections):
+    lines = text.split("\n")
+    marks = [(i, MARKER.match(line)) for i, line in enumerate(lines)]
+    if part is None or not any(m for _, m in marks):
         return text
-    want = _exercises.normal_part_id(part)
-    for p, section in sections:
-        if p is not None and _exercises.normal_part_id(p) == want:
-            return section
-    raise RequestError(f"the text has '# part:' lines but none for part '{part}'", "part")
+    want, current, keep = _exercises.normal_part_id(part), None, []
+    for i, m in marks:
+        if m:
+            current = _exercises.normal_part_id(m.group(1))
+        keep.append(current == want and not m)
+    if not any(keep):
+        raise RequestError(f"the text has '# part:' lines but none for part '{part}'", "part")
+    return "\n".join(line if k else "" for line, k in zip(lines, keep))
 
 
 def _with_lang(fn, kw, lang):
