@@ -160,9 +160,22 @@ def test_graph_marks_the_edges_of_the_wrong_adjoint(client):
     assert f"<title>{doc['marked'][0].replace('->', '&#45;&gt;')}</title>" in doc["svg"]
 
 
-def test_hint_is_not_there_yet(client):
-    status, doc = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text="x")
-    assert status == 501 and "error" in doc
+def test_hint_levels_go_from_a_nudge_to_the_fixed_line(client):
+    text = (SAMPLES / "wrong_sigma.txt").read_text(encoding="utf-8")
+    hints = []
+    for level in (1, 2, 4):
+        status, doc = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text=text,
+                           level=level)
+        assert status == 200 and doc["level"] == level
+        hints.append(doc)
+    assert hints[0]["target"] == "z_bar" and "line 7" not in hints[0]["text"]
+    assert "line 7" in hints[1]["text"]
+    assert "sigma'" in hints[2]["text"] or "σ′" in hints[2]["text"]
+
+
+def test_hint_level_must_be_one_to_four(client):
+    status, doc = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text="x", level=5)
+    assert status == 400 and doc["error"]["field"] == "level"
 
 
 def test_page_and_katex_are_served_from_the_package(client):

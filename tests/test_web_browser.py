@@ -153,6 +153,11 @@ def test_page_checks_a_correct_and_a_wrong_derivation(server, browser):
     browser.save_screenshot(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
 
+    for level in (1, 2):
+        browser.find_element(By.ID, "hint").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "hint-box").text.startswith(f"Hint {level}/4"))
+    assert browser.find_element(By.ID, "text").get_attribute("value").startswith("# hints-seen: adjoints=2\n")
+
 
 def test_page_reads_an_uploaded_latex_hand_in(server, browser):
     from selenium.webdriver.common.by import By

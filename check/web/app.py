@@ -1,6 +1,6 @@
 """The Flask app: the page, its static files (KaTeX included: the page works offline), and the
 JSON API. Status 200 for any verdict, 400 for unreadable input, 413 for a body over the limit,
-503 when a check overruns its deadline, 501 for what does not exist yet."""
+503 when a check overruns its deadline."""
 import os
 
 from flask import Flask, jsonify, request, send_from_directory
@@ -76,7 +76,7 @@ def create_app(lanes=2, seconds=REQUEST_SECONDS, runner=None):
 
     @app.post("/api/hint")
     def hint():
-        return _error("hints are not available yet", 501)
+        return dispatch("hint")
 
     @app.errorhandler(413)
     def too_large(e):

@@ -18,7 +18,7 @@ MODES = ("grad", "adjoints", "steps")
 FORMATS = ("auto", "plain", "latex")
 LANGS = ("en", "ko")
 KIND_MODE = {"adjoints": "adjoints", "claim": "grad", "steps": "steps"}
-FIELDS = {"mode", "spec", "exercise", "part", "wrt", "text", "format", "seed", "lang", "mark"}
+FIELDS = {"mode", "spec", "exercise", "part", "wrt", "text", "format", "seed", "lang", "mark", "level"}
 MAX_SPEC = 200_000
 MAX_TEXT = 1_000_000
 MAX_NAME = 200
@@ -49,6 +49,7 @@ class Request:
     seed: int = 0
     lang: str = "en"
     mark: Optional[str] = None   # picture: the adjoint whose edges are marked ("z_bar")
+    level: int = 1               # hint: 1 a nudge, 2 where, 3 which rule, 4 the fixed line
 
 
 def _string(doc, key, limit, required=False):
@@ -85,6 +86,9 @@ def parse_request(doc, need_text=True):
         seed = 0
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise RequestError(f"'seed' must be an integer from 0 to {MAX_SEED}", "seed")
+    level = doc.get("level", 1)
+    if isinstance(level, bool) or level not in (1, 2, 3, 4):
+        raise RequestError("'level' must be 1, 2, 3 or 4", "level")
     mode = doc.get("mode")
     if mode is not None and mode not in MODES:
         raise RequestError(f"'mode' must be one of {', '.join(MODES)}", "mode")
@@ -92,7 +96,8 @@ def parse_request(doc, need_text=True):
                   part=_string(doc, "part", MAX_NAME), wrt=_string(doc, "wrt", MAX_NAME),
                   text=_string(doc, "text", MAX_TEXT, required=need_text) or "",
                   fmt={"auto": None}.get(f := _choice(doc, "format", FORMATS, "auto"), f),
-                  seed=seed, lang=_choice(doc, "lang", LANGS, "en"), mark=_string(doc, "mark", MAX_NAME))
+                  seed=seed, lang=_choice(doc, "lang", LANGS, "en"), mark=_string(doc, "mark", MAX_NAME),
+                  level=level)
     if req.spec is not None and req.exercise is not None:
         raise RequestError("give either 'spec' or 'exercise', not both", "spec")
     if req.exercise is not None and req.exercise not in _exercises.list_ids():
@@ -302,4 +307,14 @@ def exercise_list():
     return {"exercises": out}
 
 
-ACTIONS = {"check": check, "read": read, "picture": picture}
+def hint(req):
+    """`check.hint` on the request's text: {"part", "target", "level", "text", "latex"}."""
+    from ..hints import hint as _hint
+    t = task(req, need_mode=False)
+    if t.spec is None:
+        raise RequestError("a hint needs 'spec' or 'exercise'", "spec")
+    return _hint(t.spec, _math_only(req.text, req.part), level=req.level, lang=req.lang, fmt=req.fmt,
+                 part=req.part)
+
+
+ACTIONS = {"check": check, "read": read, "picture": picture, "hint": hint}

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const MAX_UPLOAD = 1000000;
 const SHOWN = { correct: "correct", incorrect: "incorrect", undecided: "needs review" };
 let exercises = [];
+const hintsSeen = new Map();     // "exercise/part" -> the highest hint level shown
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -89,6 +90,33 @@ async function check() {
     const pic = await api("/api/graph", { exercise: body.exercise, spec: body.spec, mark: mark });
     if (pic.status === 200) showGraph(pic.doc);
   }
+}
+
+// A hint one level further each time (1 a nudge, 2 where, 3 which rule, 4 the fixed line). The
+// levels seen are written into the work as `# hints-seen: PART=LEVEL` (`%` in LaTeX), the line
+// grading reads to charge the exercise's hint cost.
+async function hint() {
+  const body = request();
+  if (!body.text.trim()) { setStatus("Type or upload your work first.", true); return; }
+  const key = (body.exercise || "") + "/" + (body.part || body.mode);
+  body.level = Math.min(4, (hintsSeen.get(key) || 0) + 1);
+  setStatus("Looking for a hint…");
+  const r = await api("/api/hint", body);
+  if (r.status !== 200) { setStatus(errorText(r.doc), true); return; }
+  setStatus("");
+  hintsSeen.set(key, r.doc.level);
+  const box = $("hint-box");
+  box.replaceChildren(el("span", "level", "Hint " + r.doc.level + "/4:"), el("span", "text", r.doc.text));
+  if (r.doc.latex) { box.appendChild(document.createTextNode(" ")); box.appendChild(math(r.doc.latex, "")); }
+  box.hidden = false;
+  if (r.doc.part) recordHint(r.doc.part, r.doc.level);
+}
+
+function recordHint(part, level) {
+  const text = $("text").value;
+  const mark = /\\[A-Za-z]|\$/.test(text) ? "%" : "#";
+  const seen = new RegExp("^[ \\t]*[#%]+[ \\t]*hints-seen[ \\t]*:[ \\t]*" + part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "=\\d+[ \\t]*\\n?", "im");
+  $("text").value = mark + " hints-seen: " + part + "=" + level + "\n" + text.replace(seen, "");
 }
 
 function items(doc) {
@@ -248,6 +276,7 @@ async function start() {
   $("part").addEventListener("change", showPrompt);
   $("upload").addEventListener("change", upload);
   $("check").addEventListener("click", () => check().catch((e) => setStatus("Error: " + e.message, true)));
+  $("hint").addEventListener("click", () => hint().catch((e) => setStatus("Error: " + e.message, true)));
   try {
     const r = await fetch("/api/exercises");
     exercises = (await r.json()).exercises;
