@@ -118,3 +118,9 @@ def draw(derivation, path, point=None):
     except OSError as e:
         raise DrawError(f"cannot write '{path}': {e.strerror}") from None
     return path
+
+
+def node_id(graph, name):
+    """The id `digraph` gives the node of `name` in a scalar graph; an edge's SVG title is
+    `from->to` in these ids (the output's edge ends at `output`)."""
+    return f"n{graph.names.index(name)}"

@@ -262,6 +262,26 @@ def cmd_hint(a, out):
     return 0
 
 
+def cmd_serve(a, out):
+    try:
+        port = int(a.port)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise _argument("--port", f"expected a port number from 1 to 65535, not '{a.port.strip()}'", a.port)
+    try:
+        from check.web.app import serve
+    except ImportError:
+        raise UsageError("the web page needs Flask: pip install 'barprop[web]'") from None
+    try:
+        serve(a.host, port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {a.host}:{port}: {e.strerror or e}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
@@ -357,6 +377,12 @@ def parser(out=None, err=None):
     h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
     h.add_argument("--json", action="store_true", help="print one JSON document")
     h.set_defaults(run=cmd_hint)
+
+    sv = sub.add_parser("serve", help="the local web page and JSON API",
+                        description="Serve the checking page and its JSON API (POST /api/check) on HOST:PORT.")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", default="8000", help="port to listen on (default 8000)")
+    sv.set_defaults(run=cmd_serve)
     add_autograder(sub, make)
     attach_examples(p)
     return p
