@@ -13,9 +13,8 @@ import sympy
 
 import derive.evaluate as _plain
 from derive.evaluate import DIGITS
-from derive.functions import (IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime, SigmaPrime, Sigma,
-                              TanhPrime, bar, sym)
-from derive.rules import DomainError
+from derive.functions import SigmaPrime, Sigma, bar, sym
+from derive.rules import PRIME_OF, TABLE, DomainError
 
 POINTS = 16
 REL_TOL = mpmath.mpf("1e-15")
@@ -29,7 +28,7 @@ REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement
 # spend hours on ln 2 or π to millions of digits. A transcendental function of an argument beyond
 # HUGE is undefined here (like log of a negative number), so such a claim is judged, quickly.
 HUGE = mpmath.mpf(10) ** 100
-_CHEAP = (sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu, IndGe, IndGt)
+_CHEAP = tuple(h for h, p in TABLE.items() if p.cheap)
 
 
 @lru_cache(maxsize=4096)
@@ -201,10 +200,16 @@ def truth_for(graph, seed):
     return cached_truth(Truth, graph, seed)
 
 
+# The derivative heads the table writes through their function's value: σ′ as σ(1 − σ), tanh′ as 1 − tanh².
+_THROUGH_OUTPUT = {prime: head for prime, head in PRIME_OF.items() if TABLE[head].by_output}
+
+
 def normal_form(e):
     """σ′, tanh′ written through σ and tanh, so identities become polynomial ones."""
-    return e.replace(lambda x: isinstance(x, SigmaPrime), lambda x: Sigma(x.args[0]) * (1 - Sigma(x.args[0]))) \
-            .replace(lambda x: isinstance(x, TanhPrime), lambda x: 1 - sympy.tanh(x.args[0]) ** 2)
+    for prime, head in _THROUGH_OUTPUT.items():
+        e = e.replace(lambda x, prime=prime: isinstance(x, prime),
+                      lambda x, head=head: TABLE[head].by_output(head(x.args[0])))
+    return e
 
 
 def _small(e):
@@ -223,7 +228,7 @@ def _exponentials_as_symbols(e):
 
 
 _SIGMOIDS = (Sigma, SigmaPrime, sympy.exp)
-_TANHS = (sympy.tanh, TanhPrime)
+_TANHS = (sympy.tanh, TABLE[sympy.tanh].prime)
 
 
 def _units_as_symbols(e):

@@ -19,7 +19,7 @@ from derive.matrix import (ONE, SCALAR, Elem, Fill, Leaf, MatMul, MExpr, ShapeEr
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.printing import Text
-from derive.rules import SPELLINGS, DomainError
+from derive.rules import PRIME_OF, SPELLINGS, TABLE, DomainError
 
 from .diagnose import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from .evidence import FD_TOL, REL_TOL, cached_truth
@@ -489,9 +489,8 @@ def _ratio(c, t):
 
 
 def _wrong_function(e):
-    from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime
-    swap = {SigmaPrime: (Sigma, "σ used where σ′ belongs"), TanhPrime: (sympy.tanh, "tanh used where tanh′ belongs"),
-            ReluPrime: (Relu, "relu used where relu′ belongs")}
+    swap = {prime: (head, f"{TABLE[head].uni} used where {TABLE[prime].uni} belongs")
+            for prime, head in PRIME_OF.items()}
     found = []
 
     def walk(x):

@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from .errors import ParseError
 from .functions import IndGe, IndGt
-from .rules import SPELLINGS, PRIMES
+from .rules import PRIME_OF, PRIMES, SPELLINGS, TABLE
 
 MAX_CHARS = 20_000
 MAX_DEPTH = 64
@@ -112,7 +112,8 @@ class Scope:
     def prime_call(self, tok, args):
         head = PRIMES.get(str(tok))
         if head is None:
-            raise error(f"no derivative function '{tok}''; known: sigma', tanh', relu'", tok)
+            known = ", ".join(sorted({TABLE[h].ascii + "'" for h in PRIME_OF.values()}))
+            raise error(f"no derivative function '{tok}''; known: {known}", tok)
         if len(args) != 1:
             raise error(f"{tok}' takes one argument", tok)
         return head(args[0])
