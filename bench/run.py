@@ -14,10 +14,10 @@ later issue adds its benchmark by writing one more function and appending it the
                  runs, and one cold subprocess run of the `barprop` script (startup cost).
 3. check-claim   Verdict latency of `check.check_claim` (p50/p99 over ~200 correct and mutated
                  claims on the depth-1..4 chain) next to `sympy.simplify(truth - claim)`; claims/s
-                 on one core; LaTeX parse speed (`check.latex.parse_latex_expression`). Parts whose
+                 on one core; LaTeX parse speed (`check.read.latex.parse_latex_expression`). Parts whose
                  API does not exist yet print "not yet measured: needs check engine"; they are
                  guarded by import only, so they run for real once the API lands.
-4. grading       `check.grade.grade("csc321-reg-logistic", [folder of 200 copies of the samples],
+4. grading       `check.grading.grade("csc321-reg-logistic", [folder of 200 copies of the samples],
                  seed=0, jobs=2 and 1)` in-process (goal ≤ 10 s with jobs=2), results identical between
                  jobs settings, next to a naive grader (`simplify(truth − claim)` per adjoint line).
 5. claims-per-second  `check_claim` on the reglog spec TEXT, one core: claims/s and p50/p99 for
@@ -300,7 +300,7 @@ def _probe(emit):
     except Exception as e:
         found["check_claim"] = f"{type(e).__name__}: {e}"
     try:
-        from check.latex import parse_latex_expression  # noqa: F401
+        from check.read.latex import parse_latex_expression  # noqa: F401
         found["latex"] = ""
     except Exception as e:
         found["latex"] = f"{type(e).__name__}: {e}"
@@ -397,14 +397,14 @@ def _latex_rows():
 
 def _latex_speed(emit, rows, target, cap):
     import inspect
-    from check.latex import parse_latex_expression as parse
+    from check.read.latex import parse_latex_expression as parse
     required = [p for p in inspect.signature(parse).parameters.values()
                 if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     scopes = {}
     if len(required) > 1:
-        from check.scope import ClaimScope
+        from check.read.scope import ClaimScope
         try:
-            from check.mcheck import MatrixClaimScope
+            from check.read.matrix import MatrixClaimScope
         except ImportError:
             MatrixClaimScope = None
 
@@ -563,7 +563,7 @@ def section_check_claim(ctx):
         else:
             latex = capped_cell(res, "", LATEX_CAP + 60)
     else:
-        latex = f"not yet measured: needs check engine (`check.latex.parse_latex_expression`: {found['latex']})"
+        latex = f"not yet measured: needs check engine (`check.read.latex.parse_latex_expression`: {found['latex']})"
     out += table(["measure", "result"], [["check_claim throughput, one core, first pass", first],
                                         ["check_claim throughput, one core, second pass", tput],
                                         ["LaTeX parse speed", latex]])
@@ -589,12 +589,12 @@ def section_check_claim(ctx):
             "structurally identical to the truth, so its difference is 0 before simplify starts. LaTeX: "
             "right-hand sides of the `derive --format latex` rows of exercises/specs/*.bp and the depth-1..4 "
             f"chains, one untimed warm-up pass, then repeated to {LATEX_LINES} lines (cap {LATEX_CAP:g} s); with a `ClaimScope` of the spec "
-            "(`check.mcheck.MatrixClaimScope` for matrix specs) when the parser takes a scope."]
+            "(`check.read.matrix.MatrixClaimScope` for matrix specs) when the parser takes a scope."]
     return out
 
 
 # --------------------------------------------------------------------------------------------
-# 4. Batch grading throughput (`check.grade.grade`) vs a naive simplify grader
+# 4. Batch grading throughput (`check.grading.grade`) vs a naive simplify grader
 # --------------------------------------------------------------------------------------------
 
 GRADE_EXERCISE = "csc321-reg-logistic"
@@ -620,7 +620,7 @@ def _grading_folder(folder):
 
 def _grade_run(emit, folder, jobs):
     import json
-    from check.grade import grade
+    from check.grading import grade
     t0 = time.perf_counter()
     doc = grade(GRADE_EXERCISE, [folder], seed=0, jobs=jobs)
     seconds = time.perf_counter() - t0
@@ -634,9 +634,9 @@ def _naive_lines(ex, text, name, graph, d, scope):
     SymPy, built with our own readers; (pairs, lines that could not be read)."""
     from derive.errors import ParseError
     from derive.functions import bar
-    from check.grade import split_parts
-    from check.scope import is_latex, read_expression
-    from check.submission import clean, rows, target
+    from check.grading.dispatch import split_parts
+    from check.read.scope import is_latex, read_expression
+    from check.read.rows import clean, rows, target
     one = {bar(graph.output): sympy.Integer(1)}
     leaf = {bar(n): e for n, e in d.leaf_adjoints.items()}
 
@@ -687,12 +687,9 @@ def _naive_lines(ex, text, name, graph, d, scope):
 def _naive_grade(emit, folder, files):
     """The naive grader: `sympy.simplify(truth - claim) == 0` per line, one file after another."""
     import exercises
-    from check.grade import extract_math
-    from check.scope import ClaimScope
-    try:
-        from derive.files import decode
-    except ImportError:          # before derive/files.py existed
-        from check.grade import decode
+    from check.read.documents import extract_math
+    from check.read.scope import ClaimScope
+    from derive.files import decode
     ex = exercises.load(GRADE_EXERCISE)
     graph = ex.graph
     d = graph.backprop(wrt=graph.inputs)
@@ -709,7 +706,7 @@ def _naive_grade(emit, folder, files):
 def section_grading(ctx):
     import tempfile
     out = [f"## 4. Batch grading: {GRADE_STUDENTS} submissions of `{GRADE_EXERCISE}`, "
-           "`check.grade.grade` vs a naive simplify grader", ""]
+           "`check.grading.grade` vs a naive simplify grader", ""]
     parse_spec("f = x\n")
     runs, naive = [], None
     with tempfile.TemporaryDirectory(prefix="barprop-bench-") as folder:
@@ -795,15 +792,15 @@ def section_grading(ctx):
             f"Method: a temporary folder holds {GRADE_STUDENTS} files `student000…{GRADE_STUDENTS - 1:03d}` with "
             f"the suffix of their source, copied by cycling the {len(list(GRADE_SAMPLES.iterdir()))} files of "
             f"exercises/samples/{GRADE_EXERCISE}/ in name order (correct, partly wrong, unreadable; plain, "
-            "Unicode, LaTeX, Markdown, CRLF, BOM). Each run is `check.grade.grade(\"" + GRADE_EXERCISE
+            "Unicode, LaTeX, Markdown, CRLF, BOM). Each run is `check.grading.grade(\"" + GRADE_EXERCISE
             + "\", [folder], seed=0, jobs=N)` timed in-process (wall clock, including loading the exercise, "
             "the truth and the worker pool) in its own freshly forked child of the bench process (modules "
             "imported, Lark grammar built, no check caches), runs alternating jobs "
             + ", ".join(map(str, GRADE_ORDER)) + f", each capped at {GRADE_CAP:g} s; not pinned, the "
             "machine's 2 cores are shared with whatever else runs (load average in the header). Identical = "
             "`json.dumps(doc, sort_keys=True)` equal across all runs. Naive grader: per file, the same "
-            "decoding, Markdown extraction and part splitting (`check.grade`), rows and right-hand sides read "
-            "with our own readers (`check.submission.rows`, `check.scope.read_expression` with a "
+            "decoding, Markdown extraction and part splitting (`check.grading`), rows and right-hand sides read "
+            "with our own readers (`check.read.rows.rows`, `check.read.scope.read_expression` with a "
             "`ClaimScope`); then per adjoint line `sympy.simplify(truth − claim) == 0` with truth = the "
             "spec's adjoint of that line, forward names expanded, other adjoints kept as symbols, L̄_reg = 1, "
             "and per claim part the gradient in the leaves; both sides `.rewrite(exp)` (without it SymPy "
@@ -912,8 +909,8 @@ def _rl_rates(emit, spec, lists, list_cap):
 
 def _rl_naive(emit, spec):
     from derive.functions import bar
-    from check.scope import ClaimScope, read_expression
-    from check.submission import clean, rows
+    from check.read.scope import ClaimScope, read_expression
+    from check.read.rows import clean, rows
     g = parse_spec(spec)
     d = g.backprop(wrt=g.inputs)
     scope = ClaimScope(g)
@@ -1112,7 +1109,7 @@ def _mx_cold(emit, text):
 
 def _mx_phases(emit, text):
     from check import check_claim
-    from check.mcheck import matrix_truth
+    from check.evidence.matrix import matrix_truth
     t0 = time.perf_counter()
     g = parse_spec(text)
     t1 = time.perf_counter()
@@ -1170,7 +1167,7 @@ def section_matrix_claim(ctx):
         p = phases.items[0]
         out += ["", f"Where the first call's time goes (separate fresh child): `parse_spec` of the "
                 f"{len(text) / 1000:.0f} kB spec text (the `at:` lists) {ms(p['parse'])} ms; the truth "
-                f"(`check.mcheck.matrix_truth`: backprop, {cold['points'] if cold else '?'} points at 30 digits, "
+                f"(`check.evidence.matrix.matrix_truth`: backprop, {cold['points'] if cold else '?'} points at 30 digits, "
                 f"directions) {ms(p['truth'])} ms; judging the claim {ms(p['judge'])} ms."]
     else:
         out += ["", f"Phase breakdown: {capped_cell(phases, '', MX_CAP)}"]
@@ -1216,7 +1213,7 @@ def section_matrix_claim(ctx):
             "caches): the first call, then the same claim again (median of "
             f"{MX_WARM_REPS}), then wrong claims (truth cached); the first call is timed in {MX_COLD_RUNS} fresh "
             "children in all (median reported). The phase split runs `parse_spec`, "
-            "`check.mcheck.matrix_truth(graph, 0)` and `check_claim(graph, …)` one after the other in "
+            "`check.evidence.matrix.matrix_truth(graph, 0)` and `check_claim(graph, …)` one after the other in "
             f"another fresh child; each child capped at {MX_CAP:g} s and 8 GiB. A cProfile is printed only "
             "when the first call misses the goal."]
     return out

@@ -7,7 +7,7 @@ from .verdict import Report, Verdict
 
 def grade(exercise, paths, seed=0, jobs=1):
     """The results.json document for `paths` graded against `exercise` (an id, path or loaded one)."""
-    from .grade import grade as _grade
+    from .grading import grade as _grade
     return _grade(exercise, paths, seed=seed, jobs=jobs)
 
 

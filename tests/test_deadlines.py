@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import check.grade as grading
+import check.grading as grading
+import check.grading.workers as workers
+from check.grading.outputs import to_json
 from check import check_claim
 from check.evidence import symbolic_status
 from conftest import ROOT, in_thread, pathological_submission
@@ -68,7 +70,7 @@ def test_a_wrong_claim_in_a_thread_is_incorrect_whatever_the_symbolic_status():
 
 def test_symbolic_status_is_killed_at_its_deadline_off_the_main_thread():
     from derive import parse_spec
-    from check.scope import ClaimScope, read_expression
+    from check.read.scope import ClaimScope, read_expression
     g = parse_spec(CHAIN)
     scope = ClaimScope(g)
     diff = g.backprop().gradients["x"] - scope.expand(read_expression(EXPANDED, scope, 1, 1, "plain"))
@@ -117,11 +119,11 @@ def folder(tmp_path):
 @pytest.fixture
 def expected():
     """The normal students graded one at a time, in-process."""
-    return {n: grading.grade_student("csc321-reg-logistic", n, str(SAMPLES / n))[0] for n in NORMAL}
+    return {n: workers.grade_student("csc321-reg-logistic", n, str(SAMPLES / n))[0] for n in NORMAL}
 
 
 def test_grade_jobs_2_survives_a_submission_past_the_time_limit(folder, expected, monkeypatch):
-    monkeypatch.setattr(grading, "STUDENT_SECONDS", 1.5)    # inherited by the forked workers
+    monkeypatch.setattr(workers, "STUDENT_SECONDS", 1.5)    # inherited by the forked workers
     start = time.perf_counter()
     doc = grading.grade("csc321-reg-logistic", str(folder), jobs=2)
     assert time.perf_counter() - start < 1.5 + 8
@@ -138,7 +140,7 @@ def test_grade_cli_jobs_2_writes_every_result(folder, monkeypatch, tmp_path_fact
     import io
     import json
     from check.cli import main
-    monkeypatch.setattr(grading, "STUDENT_SECONDS", 1.5)
+    monkeypatch.setattr(workers, "STUDENT_SECONDS", 1.5)
     out_dir = tmp_path_factory.mktemp("out")
     out, err = io.StringIO(), io.StringIO()
     code = main(["grade", "--exercise", "csc321-reg-logistic", str(folder), "--jobs", "2",
@@ -154,13 +156,13 @@ def test_a_worker_that_dies_takes_only_its_own_student(folder, expected, monkeyp
     take the students queued in the same pool with it."""
     (folder / "slow.txt").unlink()
     (folder / "killer.txt").write_text("w_bar = x\n", encoding="utf-8")
-    real = grading.grade_student
+    real = workers.grade_student
 
     def dying(exercise, name, path, seed=0, feedback="full"):
         if name == "killer.txt":
             os._exit(9)
         return real(exercise, name, path, seed, feedback)
-    monkeypatch.setattr(grading, "grade_student", dying)
+    monkeypatch.setattr(workers, "grade_student", dying)
     doc = grading.grade("csc321-reg-logistic", str(folder), jobs=2)
     by = {s["student"]: s for s in doc["students"]}
     assert by["killer.txt"]["score"] == 0.0 and "process failed" in by["killer.txt"]["error"]
@@ -180,7 +182,7 @@ DEEP_WRONG = f"(h{DEEP} - t)*h{DEEP}*(1 - h{DEEP})*" \
 
 @pytest.mark.parametrize("deadline", [0, 1.0])
 def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_main_thread(deadline):
-    import check.diagnose as diagnosis
+    import check.diagnose.scalar as diagnosis
     check_claim(DEEP_CHAIN, "w1", "x", deadline=0)          # truth and points: not the claim's cost
     v, seconds = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert v.verdict == "incorrect" and v.counterexample is not None

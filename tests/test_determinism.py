@@ -5,7 +5,7 @@ hashed keys, worker scheduling nor the run itself can change a byte.
 
 Claims here settle symbolically on the cheap path; a claim whose symbolic reduction runs near its
 deadline may report `zero` on one run and `timeout` on a busier one (the verdict is the same;
-grading does not run symbolic evidence at all, see check.grade)."""
+grading does not run symbolic evidence at all, see check.grading.parts)."""
 import json
 import os
 import shutil

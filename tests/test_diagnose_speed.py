@@ -6,7 +6,7 @@ import time
 import pytest
 import sympy
 
-import check.diagnose as diagnose_mod
+import check.diagnose.scalar as diagnose_mod
 from check import check_claim
 from check.evidence import _cheap_zero
 from derive import parse_spec

@@ -11,7 +11,9 @@ import pytest
 
 import exercises
 from check import grade
-from check.grade import extract_math, split_parts, to_csv
+from check.grading.dispatch import split_parts
+from check.grading.outputs import to_csv
+from check.read.documents import extract_math
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
@@ -276,7 +278,7 @@ def test_gradescope_for_one_file_and_for_a_folder(tmp_path, cli):
 def test_minimal_feedback_names_wrong_lines_and_kinds_only(tmp_path):
     f = SAMPLES / "csc321-reg-logistic" / "wrong_sigma.txt"
     full = grade("csc321-reg-logistic", f)["students"][0]
-    from check.grade import grade as grade_all
+    from check.grading import grade as grade_all
     mini = grade_all("csc321-reg-logistic", f, feedback="minimal")["students"][0]
     assert mini["score"] == full["score"]
     fb = mini["parts"][0]["feedback"]

@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-import check.grade as grading
+import check.grading as grading
+import check.grading.workers as workers
+from check.grading.outputs import to_json
 from conftest import ROOT, in_thread, pathological_submission
 
 SAMPLES = ROOT / "exercises" / "samples" / "csc321-reg-logistic"
@@ -22,7 +24,7 @@ def folder(tmp_path):
 
 def test_grade_in_a_thread_keeps_the_time_limit_of_a_slow_student(folder, monkeypatch):
     (folder / "slow.txt").write_text(pathological_submission(), encoding="utf-8")
-    monkeypatch.setattr(grading, "STUDENT_SECONDS", 1.0)          # inherited by the forked worker
+    monkeypatch.setattr(workers, "STUDENT_SECONDS", 1.0)          # inherited by the forked worker
     start = time.perf_counter()
     doc, _ = in_thread(lambda: grading.grade("csc321-reg-logistic", str(folder), jobs=1))
     assert time.perf_counter() - start < 1.0 + 8
@@ -31,14 +33,14 @@ def test_grade_in_a_thread_keeps_the_time_limit_of_a_slow_student(folder, monkey
     slow = by["slow.txt"]
     assert slow["score"] == 0.0 and "longer than" in slow["error"] and slow["needs_review"] == ["time limit"]
     for n in NORMAL:
-        assert by[n] == grading.grade_student("csc321-reg-logistic", n, str(SAMPLES / n))[0], n
+        assert by[n] == workers.grade_student("csc321-reg-logistic", n, str(SAMPLES / n))[0], n
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_grade_in_a_thread_gives_the_same_bytes_as_on_the_main_thread(folder, jobs):
     (folder / "broken.txt").write_bytes(b"\xff w_bar = (")
-    here = grading.to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4))
-    there, _ = in_thread(lambda: grading.to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4, jobs=jobs)))
+    here = to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4))
+    there, _ = in_thread(lambda: to_json(grading.grade("csc321-reg-logistic", str(folder), seed=4, jobs=jobs)))
     assert here == there and json.loads(here)["summary"]["graded"] == len(NORMAL) + 1
 
 

@@ -11,7 +11,7 @@ import sympy
 from concurrent.futures import ThreadPoolExecutor
 from hypothesis import given, settings, strategies as st
 
-from check.latex import (Row, latex_derivative, latex_name, parse_latex_expression,
+from check.read.latex import (Row, latex_derivative, latex_name, parse_latex_expression,
                          parse_latex_rows)
 from derive.errors import ParseError
 from derive.functions import sym
@@ -942,13 +942,13 @@ def test_scope_without_matrix_support_rejects_transpose():
 # --- readings added for the printer's matrix output and for students' habits
 
 def _spec_scope(text):
-    from check.scope import ClaimScope
+    from check.read.scope import ClaimScope
     from derive import parse_spec
     return ClaimScope(parse_spec(text))
 
 
 def _matrix_scope(text):
-    from check.mcheck import MatrixClaimScope
+    from check.read.matrix import MatrixClaimScope
     from derive import parse_spec
     return MatrixClaimScope(parse_spec(text))
 
@@ -1091,7 +1091,7 @@ def test_caps_point_at_the_place_in_a_multiline_expression():
 
 
 def test_lark_s_own_loop_reads_the_same_when_the_fast_table_is_unavailable(monkeypatch):
-    import check.latex as reader
+    import check.read.latex as reader
     texts = [tex for tex, _ in CORPUS[::7]]
     fast = [latex(t) for t in texts]
     monkeypatch.setattr(reader, "_table", False)
@@ -1136,7 +1136,7 @@ def test_huge_block_of_rows_is_split_quickly():
 def test_no_user_text_is_compiled_or_executed():
     code = textwrap.dedent(r"""
         import sys
-        from check.latex import parse_latex_expression, parse_latex_rows, latex_name
+        from check.read.latex import parse_latex_expression, parse_latex_rows, latex_name
         from derive.parse import Scope
         parse_latex_expression("x", Scope())
         events = []
@@ -1298,7 +1298,7 @@ def _expanded_gradient(spec, wrt):
 
 
 def _operands(text):
-    from check.latex import _OPERANDS, _Lexer
+    from check.read.latex import _OPERANDS, _Lexer
     return sum(t.type in _OPERANDS for t in _Lexer(text, lambda n: False, 10 ** 6).run())
 
 
@@ -1316,7 +1316,7 @@ def test_a_latex_claim_of_the_expanded_depth_4_gradient_is_judged_correct():
 
 
 def test_a_latex_claim_beyond_the_claim_cap_is_an_error_at_the_first_operand_too_many():
-    from check.scope import ClaimScope
+    from check.read.scope import ClaimScope
     scope = _spec_scope(REGLOG_SPEC)
     cap = ClaimScope.max_terms
     tex = r"w \cdot " + " ".join(["x"] * 2599)             # 2,600 operands
@@ -1348,7 +1348,7 @@ def test_a_latex_claim_at_the_claim_cap_is_read_but_other_scopes_keep_800():
 @pytest.mark.parametrize("shape", ["sum", "product", "mixed"])
 def test_plain_and_latex_spellings_of_a_1500_operand_claim_read_and_judge_alike(shape):
     from check import check_claim
-    from check.scope import read_expression
+    from check.read.scope import read_expression
     if shape == "sum":          # 300 terms of 5 operands: j, w, sigma, j, x
         p = " + ".join(f"{j}*w*sigma({j}*x)" for j in range(1, 301))
         t = " + ".join(f"{j} w \\sigma({j} x)" for j in range(1, 301))
@@ -1396,7 +1396,7 @@ def test_long_latex_sums_and_products_are_built_at_once():
      "*".join(f"sigma({j}*x)" for j in range(1, 15)) + "* d/dw [w^2 x]"),
 ])
 def test_a_long_latex_chain_reads_as_its_plain_twin_by_either_loop(tex, text, monkeypatch):
-    import check.latex as reader
+    import check.read.latex as reader
     fast = latex(tex)
     assert fast == plain(text)
     monkeypatch.setattr(reader, "_table", False)        # lark's own loop builds the same
@@ -1421,7 +1421,7 @@ def test_the_scope_product_hook_sees_every_factor_of_a_long_product():
 
 
 def test_a_latex_derivative_operator_keeps_the_800_operand_cap():
-    from check.scope import read_expression
+    from check.read.scope import read_expression
     scope = _spec_scope(REGLOG_SPEC)
     factors = [f"(x+{j})" for j in range(1, 500)]                       # 998 operands
     tex = r"\frac{d}{dw}\left[ " + r" \cdot ".join(factors) + r" \right]"

@@ -20,11 +20,12 @@ import mpmath
 import pytest
 
 from check.evidence import truth_for
-from check.latex import parse_latex_expression
-from check.mcheck import MatrixClaimScope, MatrixTruth
-from check.mindex import index_value, indexed
-from check.scope import ClaimScope, read_expression
-from check.submission import clean, rows, target
+from check.read.latex import parse_latex_expression
+from check.evidence.matrix import MatrixTruth
+from check.read.matrix import MatrixClaimScope
+from check.read.index import index_value, indexed
+from check.read.scope import ClaimScope, read_expression
+from check.read.rows import clean, rows, target
 from derive import parse_spec
 from derive.errors import ParseError
 from derive.evaluate import DIGITS, evaluate

@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 from check import check_claim
-from check.mcheck import read_matrix
+from check.read.matrix import read_matrix
 from conftest import SPECS, load, spec_path, spec_text
 from derive import ParseError, parse_spec
 from derive.matrix import Elem, MatMul, mevaluate

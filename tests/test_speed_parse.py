@@ -48,7 +48,7 @@ def test_short_chains_are_built_as_before():
 
 
 def test_six_hundred_distinct_factors_read_in_well_under_a_second():
-    from check.scope import ClaimScope
+    from check.read.scope import ClaimScope
     text = "*".join(f"sigma(x+{j})" for j in range(1, 601))
     start = time.perf_counter()
     e = parse_expression(text, ClaimScope(parse_spec("f = x\n")))

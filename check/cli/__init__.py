@@ -15,8 +15,7 @@ from derive.spec import parse_values
 MAX_FILE = 20_000_000
 
 
-class UsageError(Exception):
-    pass
+from .usage import UsageError
 
 
 class _Exit(Exception):
@@ -229,12 +228,12 @@ def cmd_check(a, out):
 
 
 def cmd_grade(a, out):
-    from check.grade import grade_command
+    from .grading import grade_command
     return grade_command(a, out)
 
 
 def cmd_exercises(a, out):
-    from check.grade import exercises_command
+    from .grading import exercises_command
     return exercises_command(a, out)
 
 

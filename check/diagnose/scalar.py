@@ -30,7 +30,7 @@ from derive.functions import unbar
 from derive.printing import Text
 from derive.rules import PRIME_OF, TABLE, DomainError, primitive
 
-from .evidence import evaluate
+from ..evidence import evaluate
 
 TOL = mpmath.mpf("1e-12")
 TINY = mpmath.mpf("1e-30")

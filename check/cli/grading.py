@@ -1,0 +1,116 @@
+"""The `grade` and `exercises` commands."""
+import os
+import sys
+
+from derive.errors import ParseError
+
+import exercises as _exercises
+from exercises import ExerciseNotFound
+
+from .usage import UsageError
+from ..grading import GradeError, grade, load_exercise
+from ..grading.collect import collect
+from ..grading.outputs import to_json, write_outputs
+
+
+def _usage(msg):
+    return UsageError(msg)
+
+
+def summary_text(doc):
+    rows = []
+    width = max([len(s["student"]) for s in doc["students"]] + [7])
+    for s in doc["students"]:
+        line = f"{s['student']:<{width}}  {s['score']:g}/{s['max_score']:g}"
+        if s["error"]:
+            line += f"  error: {s['error']}"
+        elif s["needs_review"]:
+            line += "  needs review: " + "; ".join(s["needs_review"])
+        rows.append(line)
+    sm = doc["summary"]
+    rows.append(f"graded {sm['graded']}" + (f", mean {sm['mean_score']:g}" if sm["mean_score"] is not None else "")
+                + (f", skipped: {', '.join(sm['skipped'])}" if sm["skipped"] else ""))
+    if sm["common_mistakes"]:
+        rows.append("common mistakes: " + ", ".join(f"{k} {v}" for k, v in sm["common_mistakes"].items()))
+    return "\n".join(rows) + "\n"
+
+
+def grade_command(a, out):
+    try:
+        ex = load_exercise(a.exercise)
+    except GradeError as e:
+        raise ParseError(str(e), 1, 1, "--exercise") from None
+    try:
+        files, _, single = collect(a.submissions)
+        if a.gradescope and single and os.path.isdir(a.gradescope):
+            raise GradeError(f"--gradescope {a.gradescope} is a folder; for one submission give a file path")
+        progress = _progress_bar(len(files)) if sys.stderr.isatty() and files else None
+        try:
+            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback,
+                        progress=progress.step if progress else None)
+        finally:
+            if progress:
+                progress.close()
+        if a.out == "-":
+            out.write(to_json(doc))
+        write_outputs(doc, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
+    except GradeError as e:
+        raise _usage(str(e)) from None
+    except OSError as e:
+        raise _usage(f"cannot write {e.filename}: {e.strerror}") from None
+    if a.out != "-":
+        out.write(summary_text(doc))
+    return 0
+
+
+class _progress_bar:
+    def __init__(self, total):
+        from rich.progress import Progress
+        from rich.console import Console
+        self.p = Progress(console=Console(file=sys.stderr), transient=True)
+        self.p.start()
+        self.task = self.p.add_task("grading", total=total)
+
+    def step(self, name):
+        self.p.update(self.task, advance=1, description=name[:30])
+
+    def close(self):
+        self.p.stop()
+
+
+def exercises_command(a, out):
+    if a.action == "list":
+        ids = _exercises.list_ids()
+        width = max([len(i) for i in ids] + [2])
+        for i in ids:
+            out.write(f"{i:<{width}}  {_exercises.load(i).title}\n")
+        return 0
+    if a.action == "show":
+        try:
+            ex = _exercises.load(a.id)
+        except ExerciseNotFound as e:
+            raise _usage(str(e)) from None
+        out.write(show_text(ex))
+        return 0
+    try:
+        ex = _exercises.load(a.path)
+    except ExerciseNotFound as e:
+        raise _usage(str(e)) from None
+    out.write(f"OK: {ex.id}: {len(ex.parts)} parts, {ex.max_score:g} points\n")
+    return 0
+
+
+def show_text(ex):
+    rows = [f"{ex.id}: {ex.title}", ""]
+    rows.append("spec" + (f" ({ex.spec_file})" if ex.spec_file else "") + ":")
+    rows += ["  " + l for l in ex.spec.strip("\n").split("\n")]
+    if ex.conventions.strip():
+        rows += ["", "conventions:"] + ["  " + l for l in ex.conventions.strip().split("\n")]
+    rows += ["", f"parts ({ex.max_score:g} points):"]
+    for p in ex.parts:
+        what = {"adjoints": "adjoint equations", "claim": f"gradient with respect to {p.wrt}",
+                "steps": "derivation" + (f" of the gradient with respect to {p.wrt}" if p.wrt else "")}[p.kind]
+        rows.append(f"  # part: {p.id}  ({p.points:g} point{'' if p.points == 1 else 's'}; {what})")
+        if p.prompt:
+            rows.append(f"    {p.prompt}")
+    return "\n".join(rows) + "\n"

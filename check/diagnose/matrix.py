@@ -1,0 +1,266 @@
+"""Matrix diagnoses in DESIGN.md's order under a counted work budget: sign, constant factor,
+σ for σ′, transpose, wrong shape, missing batch sum, factors and terms, @ for ∘."""
+import re
+import time
+
+import mpmath
+import sympy
+
+from derive.errors import ParseError
+from derive.functions import BAR
+from derive.graph import MAX_WRITTEN_SIZE
+from derive.matrix import (ONE, Elem, Fill, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose, written_size)
+from derive.printing import Text
+from derive.rules import PRIME_OF, TABLE
+
+from .scalar import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
+from ..evidence.matrix import _arr_rel, _value
+from ..read.index import IndexClaim, Lhs, ranks
+from ..read.matrix import read_matrix
+
+_text = Text(ascii=False)
+PROBE_UNITS = 200      # a candidate's value at one point, in the budget's units (characters reread)
+
+
+def _probes(truth, n):
+    """The first `n` points and the first point of every other size setting: a diagnosis that
+    holds at one size only (a factor of 1/H read as the constant 1/2) must not pass."""
+    seen, out = [], []
+    for i, env in enumerate(truth.points):
+        sizes = env["__sizes__"]
+        if i < n or sizes not in seen:
+            out.append(env)
+        if sizes not in seen:
+            seen.append(sizes)
+    return out
+
+
+class _Work:
+    """The counted budget of one matrix diagnosis: characters reread and points evaluated, so
+    the answer does not depend on the machine's speed; the wall clock is only a safety net."""
+
+    def __init__(self, seconds):
+        seconds = max(seconds or 0, MIN_SECONDS)
+        self.left = int(UNITS_PER_SECOND * seconds)
+        self.stop = time.monotonic() + WALL_FACTOR * seconds
+
+    def spend(self, units):
+        self.left -= units
+        if self.left < 0 or time.monotonic() > self.stop:
+            raise _Spent
+
+
+def _same_at(work, truth, claim, expr_or_values, n=4):
+    """Does `claim` equal the candidate (an MExpr, or a function env -> array) at the first points
+    and at every size setting?"""
+    for env in _probes(truth, n):
+        work.spend(PROBE_UNITS)
+        c = _value(claim, env)
+        t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
+        if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
+            return False
+    return True
+
+
+def _reread(work, text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
+    work.spend(len(text))
+    if swap is not None:
+        text = text[:swap[0]] + swap[1] + text[swap[0] + 1:]
+    try:
+        e, _ = read_matrix(text, truth.graph, line, col, fmt, flip, lhs)
+        return e
+    except ParseError:
+        return None
+
+
+def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None, seconds=MIN_SECONDS):
+    """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
+    wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘; 'other' when
+    the budget of about `seconds` (never less than MIN_SECONDS) runs out first."""
+    try:
+        return _diagnose_matrix(_Work(seconds), truth, case, text, claim, fmt, line, col, why)
+    except (_Spent, RecursionError):
+        return dict(OTHER)
+
+
+def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
+    g = truth.graph
+    want = g.shape_of(case.name)
+    target = lambda env: env[case.name + BAR]
+    index_form = case.lhs is not None and bool(case.lhs.letters) or isinstance(claim, IndexClaim) or why is not None
+    try:
+        leaves = read_matrix(text, g, line, col, fmt, lhs=case.lhs)[1] or _names_in(text, g)
+    except ParseError:
+        leaves = _names_in(text, g)
+    if claim is not None and claim.shape == want:
+        if _same_at(work, truth, claim, lambda env: -target(env)):
+            return {"kind": "sign", "message": "off by a factor of -1 (sign)"}
+        env = truth.points[0]
+        c, t = _value(claim, env), target(env)
+        k = _ratio(c, t)
+        if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
+            return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
+        for base in (case.truth, _written_out(truth.derivation, case.truth)):
+            wrong = _wrong_function(base)
+            if wrong is not None and _same_at(work, truth, claim, wrong[0]):
+                return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
+    for flip in _subsets(sorted(set(leaves))):
+        e = _reread(work, text, truth, fmt, line, col, flip, lhs=case.lhs)
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
+            if index_form:
+                return {"kind": "transpose", "message": "swap the indices of " + " and ".join(
+                    _text.name(n) for n in flip) + " (a transpose)"}
+            return {"kind": "transpose", "message": "transpose " + " and ".join(flip) + " (ᵀ)"}
+    if index_form and case.lhs and len(case.lhs.letters) == 2:
+        swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
+        e = _reread(work, text, truth, fmt, line, col, lhs=swapped)
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
+            return {"kind": "transpose", "message": f"the whole result is transposed: the right-hand side is "
+                                                    f"the entry ({case.lhs.letters[1]}, {case.lhs.letters[0]})"}
+    if isinstance(claim, IndexClaim) and claim.shape != want:
+        letters = "ij"[:len(ranks(want))]
+        return {"kind": "wrong_shape", "message": f"every index is summed, so the claim is one number, but "
+                                                  f"{_text.name(case.name + BAR)} is {show_shape(want)}: write the "
+                                                  f"left-hand side with its indices ({case.name}_bar_{letters} = ...)"}
+    if claim is not None and claim.shape != want:
+        if transpose(claim).shape == want and _same_at(work, truth, transpose(claim), target):
+            return {"kind": "transpose", "message": "the whole result is transposed"}
+        for axis in (0, 1):
+            s = lift(claim)
+            from derive.matrix import reduce
+            summed = reduce("sum", s, axis)
+            if summed.shape == want and _same_at(work, truth, summed, target):
+                return {"kind": "missing_batch_sum",
+                        "message": f"sum over axis {axis} (the batch) is missing: got {show_shape(claim.shape)}, "
+                                   f"{case.name}̄ is {show_shape(want)}"}
+        return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
+                                                  f"but {case.name}̄ must be {show_shape(want)}"}
+    if claim is not None:
+        size = _size_factor(work, truth, case, claim, target)
+        if size is not None:
+            return size
+    for m in re.finditer(r"[*@]", "" if index_form else text):
+        e = _reread(work, text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
+        if e is not None and e.shape == want and _same_at(work, truth, e, target):
+            return {"kind": "elementwise_vs_matmul",
+                    "message": "elementwise product and matrix product are confused"}
+    if claim is None and why is not None:
+        return {"kind": "wrong_shape", "message": why}
+    if claim is None:
+        return {"kind": "wrong_shape", "message": f"the shapes in the claim do not fit; {case.name}̄ is {show_shape(want)}"}
+    terms = _terms(case.truth)
+    if len(terms) > 1:
+        for i, t in enumerate(terms):
+            rest = _sum([u for j, u in enumerate(terms) if j != i])
+            if rest.shape == want and _same_at(work, truth, claim, rest):
+                return {"kind": "missing_term", "message": "a term is missing (a fan-out path?)"}
+    for f in _factor_drops(case.truth):
+        if f.shape == want and _same_at(work, truth, claim, f):
+            return {"kind": "missing_factor", "message": "a factor is missing"}
+    return {"kind": "other", "message": "differs from the true value"}
+
+
+def _names_in(text, g):
+    names = list(g.names) + [n + BAR for n in g.names]
+    return [n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text)]
+
+
+def _subsets(names):
+    out = [(n,) for n in names]
+    out += [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    return out[:40]
+
+
+def _ratio(c, t):
+    if c is None or t is None or c.shape != t.shape:
+        return None
+    i = max(range(t.size), key=lambda j: abs(t.flat[j]))
+    if abs(t.flat[i]) < mpmath.mpf("1e-30"):
+        return None
+    k = c.flat[i] / t.flat[i]
+    return None if abs(k - 1) < mpmath.mpf("1e-12") else k
+
+
+def _wrong_function(e):
+    swap = {prime: (head, f"{TABLE[head].uni} used where {TABLE[prime].uni} belongs")
+            for prime, head in PRIME_OF.items()}
+    found = []
+
+    def walk(x):
+        if isinstance(x, Elem):
+            for sub in sympy.preorder_traversal(x.template):
+                if type(sub) in swap:
+                    found.append(swap[type(sub)][1])
+                    return Elem(x.template.xreplace({sub: swap[type(sub)][0](*sub.args)}), x.args, x.shape)
+        kids = x.children()
+        if not kids:
+            return x
+        return rebuild(x, [walk(k) for k in kids])
+    out = walk(e)
+    return (out, found[0]) if found else None
+
+
+def _written_out(derivation, e):
+    """`e` with every adjoint in it replaced by its own expression, down to the output's 1, so
+    that the σ′ of a layer below (inside Z̄ of W̄1 = xᵀ Z̄) is in sight of the σ-for-σ′ diagnosis;
+    `e` itself when that would be too large to build."""
+    table = {a.name + BAR: a.expr for a in derivation.order}
+    if written_size(e, table, {}) > MAX_WRITTEN_SIZE:
+        return e
+    return substitute(e, table, {})
+
+
+def _size_factor(work, truth, case, claim, target):
+    """A size letter as a factor of the whole or of one term (a mean's 1/N left out, or one too
+    many): the ratio differs between size settings, so it is not a constant factor."""
+    terms = _terms(case.truth)
+    parts = [None] + (terms if len(terms) > 1 else [])
+    for letter in sorted(dict(truth.points[0]["__sizes__"])):
+        for power, kind in ((1, "missing_factor"), (-1, "extra_factor")):
+            for t in parts:
+                def scaled(env, letter=letter, power=power, t=t):
+                    k = mpmath.mpf(dict(env["__sizes__"])[letter]) ** power
+                    if t is None:
+                        return target(env) * k
+                    v = _value(t, env)
+                    return None if v is None else target(env) + v * (k - 1)
+                if _same_at(work, truth, claim, scaled):
+                    where = "" if t is None else f" in the term {_text.doprint(t)}"
+                    return {"kind": kind, "message": f"{kind.split('_')[0]} factor 1/{letter}{where}"}
+    return None
+
+
+def _terms(e):
+    if isinstance(e, Elem) and e.template.is_Add:
+        return [elem(t, *e.args) for t in e.template.args]
+    return [e]
+
+
+def _sum(parts):
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
+    return out
+
+
+def _factor_drops(e):
+    """The truth with one elementwise factor left out, wherever it has a product."""
+    out = []
+    if isinstance(e, MatMul) and e.a.shape[1] == ONE:
+        out += [Fill(e.a, e.shape), Fill(e.b, e.shape)]      # an outer product without one side
+    if isinstance(e, Elem):
+        # a product, or a product inside one term of a sum (W̄ = q̄ xᵀ + R̄·W written q̄ xᵀ + W)
+        for term in (e.template.args if e.template.is_Add else (e.template,)):
+            if term.is_Mul:
+                for f in term.args:
+                    if not f.is_Number:
+                        out.append(elem(e.template - term + term / f, *e.args))
+    for i, k in enumerate(e.children()):
+        for d in _factor_drops(k):
+            kids = list(e.children())
+            kids[i] = d
+            try:
+                out.append(rebuild(e, kids))
+            except ShapeError:
+                pass
+    return out

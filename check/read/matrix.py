@@ -1,0 +1,128 @@
+"""Reading a claim against a matrix graph: names with shapes, adjoints, index-form entries."""
+
+import sympy
+
+from derive.parse import Keyword, error
+from derive.functions import BAR
+from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, show_shape, transpose)
+from derive.mscope import Dim, MatrixOps
+from derive.names import canonical, spelled
+from derive.rules import SPELLINGS
+
+from .index import IndexMismatch, Indices, indexed, ranks, split
+from .scope import read_expression
+
+
+class MatrixClaimScope(MatrixOps):
+    """Names of a matrix graph with their shapes; `v_bar` is the adjoint with v's shape, `W2_ki`
+    an entry (index form, with the line's left-hand side `lhs`, an mindex.Lhs).
+    `flip` names leaves read transposed (the transpose diagnosis re-reads a claim that way)."""
+
+    def __init__(self, graph, flip=(), lhs=None, where=(1, 1)):
+        self.graph, self.flip = graph, set(flip)
+        self.keys = {}
+        for n in graph.names:
+            self.keys.setdefault(n, n)
+            self.keys.setdefault(canonical(n), n)
+        self.seen = []
+        self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
+
+    def lookup(self, n):
+        return self.keys.get(n) or self.keys.get(canonical(n))
+
+    def known(self, n):
+        return self.lookup(n) is not None or self.split_index(n) is not None
+
+    def unbarred(self, n):
+        """`n` without its adjoint mark, in every way it may carry one."""
+        return [n.replace(s, "") for s in ("\u0304", BAR, "bar") if s in n]
+
+    def split_index(self, n):
+        """`W2_ki` -> ('W2', 'ki', False), `ȳ_k` -> ('y', 'k', True): a known name (or its adjoint)
+        with one lowercase letter per size of its shape other than 1; None otherwise."""
+        for text, adjoint in [(n, False)] + [(u, True) for u in self.unbarred(n)]:
+            parts = split(text)
+            hit = parts and self.lookup(parts[0])
+            if hit and len(parts[1]) == len(ranks(self.graph.shape_of(hit))):
+                return hit, parts[1], adjoint
+        return None
+
+    def name(self, tok):
+        n = spelled(str(tok))
+        if n in self.graph.dims:
+            return Dim(sympy.Symbol(n, positive=True, integer=True))
+        hit = self.lookup(n)
+        adjoint = False
+        if hit is None:
+            for u in self.unbarred(n):
+                if self.lookup(u):
+                    hit, adjoint = self.lookup(u), True
+                    break
+        if hit is None:
+            return self.entry(n, tok)
+        return self.leaf(hit, adjoint)
+
+    def leaf(self, hit, adjoint):
+        leaf = Leaf(hit + BAR if adjoint else hit, self.graph.shape_of(hit))
+        self.seen.append(leaf.name)
+        return transpose(leaf) if leaf.name in self.flip else leaf
+
+    def entry(self, n, tok):
+        """An indexed name, `W2_ki`: one entry of a known matrix."""
+        found = self.split_index(n)
+        if found is None:
+            for text in [n] + self.unbarred(n):
+                parts = split(text)
+                if parts and self.lookup(parts[0]):
+                    shape = self.graph.shape_of(self.lookup(parts[0]))
+                    k = len(ranks(shape))
+                    raise error(f"'{str(tok)}': {parts[0]} is {show_shape(shape)}, so it takes "
+                                + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
+            raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
+        hit, letters, adjoint = found
+        try:
+            return self.indices.entry(self.leaf(hit, adjoint), letters, str(tok))
+        except IndexMismatch as e:
+            raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+    def call(self, tok, args):
+        """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
+        n = spelled(str(tok))
+        if len(args) == 1 and not isinstance(args[0], Keyword) and n not in SPELLINGS and self.known(n):
+            return self.product(self.name(tok), args[0], None)
+        return super().call(tok, args)
+
+    def product(self, a, b, tok):
+        r"""Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
+        a scalar scales."""
+        a_m, b_m = isinstance(a, MExpr) and not a.is_scalar, isinstance(b, MExpr) and not b.is_scalar
+        if a_m and b_m and (a.shape != b.shape or tok is None and a.shape[1] == b.shape[0]):
+            return self.matmul(a, b, tok)
+        return a * b
+
+    def sum_index(self, tok, body):
+        """`Σ_k body`: the index-form sum over k."""
+        try:
+            return self.indices.total(str(tok), lift(body))
+        except IndexMismatch as e:
+            raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+
+def read_matrix(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
+    """(expression, names read); the expression is None when its shapes do not fit."""
+    return read_claim(text, graph, line, col, fmt, flip, lhs)[:2]
+
+
+def read_claim(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
+    """(expression or None, names read, why its indices do not fit or None). An index-form
+    right-hand side becomes an IndexClaim with the shape of its left-hand side's name."""
+    scope = MatrixClaimScope(graph, flip, lhs, (line, col))
+    try:
+        e = lift(read_expression(text, scope, line, col, fmt))
+        if indexed(e) or lhs and lhs.letters and e.is_scalar:
+            e = scope.indices.claim(e)
+        return e, scope.seen, None
+    except IndexMismatch as x:
+        return None, scope.seen, x.message
+    except ShapeError:
+        return None, scope.seen, None
