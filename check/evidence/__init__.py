@@ -246,14 +246,14 @@ def _units_as_symbols(e):
         if isinstance(x, Sigma):
             out[x] = 1 - s if neg else s
         elif isinstance(x, SigmaPrime):
-            out[x] = s * (1 - s)
+            out[x] = TABLE[Sigma].by_output(s)
         elif isinstance(x, sympy.exp):
             ratio = s / (1 - s) if u in sigmoid_args else s
             out[x] = 1 / ratio if neg else ratio
         elif isinstance(x, sympy.tanh):
             out[x] = -s if neg else s
         else:
-            out[x] = 1 - s ** 2
+            out[x] = TABLE[sympy.tanh].by_output(s)
     return e.xreplace(out)
 
 
