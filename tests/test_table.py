@@ -114,7 +114,7 @@ def test_latex_function_commands_read_as_the_function(name):
 
 @pytest.mark.parametrize("tex, name", [(r"\operatorname{sech}(a)", "sech"), (r"\operatorname{log1p}(a)", "log1p"),
                                        (r"\operatorname{expm1}(a)", "expm1"), (r"\operatorname{gelu}(a)", "gelu"),
-                                       (r"\operatorname{swish}(a)", "swish"), (r"\operatorname{SiLU}(a)", "silu"),
+                                       (r"\operatorname{swish}(a)", "swish"), (r"\operatorname{silu}(a)", "silu"),
                                        (r"\operatorname{log\_sigma}(a)", "log_sigma")])
 def test_operatorname_functions_read_as_the_function(tex, name):
     assert parse_latex_expression(tex, Names()) == SPELLINGS[name][0](A)
