@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 
 from .errors import ParseError
 from .functions import IndGe, IndGt
+from .matrix import Const, Elem, Fill, MExpr, elem, slot
 from .rules import PRIME_OF, PRIMES, SPELLINGS, TABLE
 
 MAX_CHARS = 20_000
@@ -167,6 +168,22 @@ def power(base, exp, tok):
     return real(base ** exp, tok, lambda: f"({base})^({exp})")
 
 
+def iverson(a, op, b):
+    """`[a op b]`: 1 where it holds, else 0; entry by entry when a side is a matrix expression."""
+    head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
+                  "<=": (IndGe, b, a), "≤": (IndGe, b, a), "<": (IndGt, b, a)}[op]
+    if isinstance(x, MExpr) or isinstance(y, MExpr):
+        return elem(head(slot(0), slot(1)), x, y)
+    return head(x, y)
+
+
+def is_iverson(e):
+    """Is `e` a bracket `[a op b]` (as `iverson` builds it, for scalars or entry by entry)?"""
+    e = e.a if isinstance(e, Fill) else e
+    inner = e.template if isinstance(e, Elem) else e.value if isinstance(e, Const) else e
+    return isinstance(inner, (IndGe, IndGt))
+
+
 class Build(Transformer):
     """LALR callbacks; the scope comes from the thread-local `_state`."""
 
@@ -301,9 +318,7 @@ class Build(Transformer):
         return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
-        a, op, b = c[0], str(c[1]), c[2]
-        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
-                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+        return iverson(c[0], str(c[1]), c[2])
 
 
 _state = threading.local()

@@ -80,3 +80,13 @@ def test_check_steps_with_derives_own_gradient_is_correct(spec, cli, tmp_path):
         assert code == 2 and "checks against scalar specs" in err
     else:
         assert code == 0, out + err
+
+
+@pytest.mark.parametrize("claim, code", [("[x > 0] + [x >= v]", 0), ("2*[x >= v]", 1),
+                                         (r"$\mathbb{1}(x > 0) + \mathbb{1}[x \geq v]$", 0),
+                                         (r"$\mathbb{1}(x)$", 2)])
+def test_an_iverson_bracket_in_a_matrix_claim_is_read_entry_by_entry(claim, code, cli):
+    spec = "x: vector(D)\nv: vector(D)\nh = max(x, v) + relu(x)\nL = sum(h)\n"
+    got, out, err = cli("check", "grad", spec, "--wrt", "x", "--claim", claim)
+    clean(got, out, err)
+    assert got == code, out + err

@@ -196,3 +196,14 @@ def test_emitted_numpy_runs_and_matches_central_differences(p):
 def test_emit_numpy_writes_a_helper_only_when_the_code_calls_it():
     src = emit_numpy(parse_spec("h = elu(x)\nf = w*h\n").backprop())
     assert "def elu(x, s):" in src and "def gelu(" not in src and "def sigma(x):" in src
+
+
+@pytest.mark.parametrize("p", FUNCTIONS, ids=IDS)
+def test_a_matrix_claim_using_the_function_elementwise_is_judged_right(p):
+    call = f"{p.ascii}(x, v)" if len(args_of(p)) == 2 else f"{p.ascii}(x)"
+    spec = "x: vector(D)\n" + ("v: vector(D)\n" if "v)" in call else "") + f"h = {call}\nL = sum(h)\n"
+    d = parse_spec(spec).backprop(["x"])
+    claim = Text(ascii=True).doprint(d.gradients["x"])
+    assert check_claim(spec, "x", claim).verdict == "correct", claim
+    assert check_claim(spec, "x", f"$${Latex().doprint(d.gradients['x'])}$$").verdict == "correct"
+    assert check_claim(spec, "x", f"2*({claim}) + x").verdict == "incorrect", claim

@@ -46,10 +46,10 @@ from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
 
 from derive.errors import ParseError
-from derive.functions import IndGe, IndGt
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, number, power
+from derive.parse import (MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, is_iverson, iverson,
+                          number, power)
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS, TABLE
 
@@ -1107,11 +1107,10 @@ class _Build(PlainBuild):
         return _hook(self.state.scope, "transpose", c[1], "a transpose")(c[0], c[1])
 
     def iverson(self, c):
-        a, op, b = c
-        return {">=": IndGe(a, b), ">": IndGt(a, b), "<=": IndGe(b, a), "<": IndGt(b, a)}[str(op)]
+        return iverson(c[0], str(c[1]), c[2])
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)):
+        if not is_iverson(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
 
