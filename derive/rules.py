@@ -34,7 +34,7 @@ class Primitive:
     kink: Optional[Callable] = None   # (*args) -> number whose zero is a kink
     by_output: Optional[Callable] = None   # y -> the derivative of a unary head, in y = head(u)
     names: tuple = ()      # how specs and claims spell it: `sigma(z)`, `sigmoid(z)`, `σ(z)`
-    arity: int = 1         # arguments a call must give; `defaults` fill in the rest
+    arity: int = 1         # arguments a call must give (0: any number); `defaults` fill in the rest
     defaults: tuple = ()
     prime: Optional[type] = None   # the head of its derivative, where it has one: σ -> σ′
     numpy: str = ""        # the call in `--emit numpy` code
