@@ -207,3 +207,14 @@ def test_a_matrix_claim_using_the_function_elementwise_is_judged_right(p):
     assert check_claim(spec, "x", claim).verdict == "correct", claim
     assert check_claim(spec, "x", f"$${Latex().doprint(d.gradients['x'])}$$").verdict == "correct"
     assert check_claim(spec, "x", f"2*({claim}) + x").verdict == "incorrect", claim
+
+
+@pytest.mark.parametrize("spec", ["h = gelu(x)\nf = w*h\n", "x: vector(D)\nh = gelu(x)\nf = sum(h)\n"],
+                         ids=["scalar", "matrix"])
+def test_a_function_written_for_its_derivative_head_is_diagnosed_from_the_table(spec):
+    """The table's derivative heads (σ → σ′, tanh → tanh′, relu → relu′, gelu → gelu′) drive the
+    `derivative_of_wrong_function` diagnosis, for the new gelu′ as for σ′."""
+    claim = "w*gelu(x)" if "vector" not in spec else "gelu(x)"
+    v = check_claim(spec, "x", claim)
+    assert v.verdict == "incorrect" and v.diagnosis["kind"] == "derivative_of_wrong_function"
+    assert "gelu" in v.diagnosis["message"] and "gelu′" in v.diagnosis["message"]
