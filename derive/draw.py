@@ -14,7 +14,7 @@ import sympy
 
 from .evaluate import DIGITS
 from .functions import BAR, sym
-from .matrix import VJP, Const, Elem, Fill, Leaf, MatMul, Reduce, Transpose, mevaluate, show_shape, slot
+from .matrix import VJP, Const, Fill, Leaf, MatMul, Reduce, Transpose, mevaluate, show_shape, slot
 from .mgraph import MatrixDerivation
 from .printing import Text, ranked
 from .rules import TABLE

@@ -10,7 +10,6 @@ import os
 import re
 import time
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from check import ParseError, check_adjoints, check_claim, check_steps

@@ -18,7 +18,7 @@ from derive.evaluate import evaluate
 from derive.functions import sym
 from derive.parse import Scope, parse_expression
 from derive.printing import Latex, Text
-from derive.rules import PRIME_OF, PRIMES, SPELLINGS, TABLE, DomainError, partial
+from derive.rules import PRIME_OF, PRIMES, SPELLINGS, TABLE, partial
 
 A, B = sym("a"), sym("b")
 FUNCTIONS = sorted((p for p in TABLE.values() if p.names), key=lambda p: p.ascii)
@@ -178,7 +178,7 @@ def test_emitted_numpy_runs_and_matches_central_differences(p):
         out, grads = fb(*[inputs[n] for n in names])
         fx = lambda t: fb(*[t[0] if n == "x" else inputs[n] for n in names])[0]
         assert np.allclose(grads["x"], central(fx, np.array([x]))[0], rtol=1e-5, atol=1e-7), (p.ascii, x)
-    matrix = parse_spec(f"x: vector(D)\nW: matrix(D, D)\n" + ("v: vector(D)\n" if two else "")
+    matrix = parse_spec("x: vector(D)\nW: matrix(D, D)\n" + ("v: vector(D)\n" if two else "")
                         + f"h = {call}\nf = sum(W @ h)\n").backprop()
     fb = run(emit_numpy(matrix))
     x = _entries(p, rng, (3, 1))

@@ -72,7 +72,7 @@ def _fmt(text):
     return "latex" if is_latex(text) else "plain"
 
 
-def _chain_end(text, head_index=0, wrt=None):
+def _chain_end(text, wrt=None):
     """The last row of a chain `lhs = ... \\n = ...`: the chain of the first row, or of the first
     row whose left-hand side is a derivative with respect to `wrt`. (Row, fmt) or None."""
     fmt = _fmt(text)

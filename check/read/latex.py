@@ -48,8 +48,7 @@ from lark.lexer import Lexer
 from derive.errors import ParseError
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import (MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, is_iverson, iverson,
-                          number, power)
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, is_iverson, iverson, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS, TABLE
 
