@@ -1,5 +1,6 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import random
+from dataclasses import replace
 
 import mpmath
 
@@ -41,8 +42,7 @@ def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
         if said != name:
             raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
     verdict = b.adjoint(name, b.parse(row), row, True)
-    return Verdict(verdict.target, verdict.verdict, verdict.evidence, verdict.counterexample,
-                   verdict.diagnosis, seconds=verdict.seconds)
+    return replace(verdict, line=None, first_wrong=None)
 
 
 def _whole(first, file):
@@ -126,8 +126,7 @@ def _share(v, chains):
     """Each adjoint earns one point, shared by the rows of its chain."""
     name = unbar_name(v.target)
     n = len(chains.get(name, [])) or 1
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score / n)
+    return replace(v, score=v.score / n)
 
 
 def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
@@ -205,8 +204,7 @@ def _back_on_track(v, full, head, points):
     diagnosis = dict(v.diagnosis or {"kind": "other"})
     how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
     diagnosis["message"] = f"does not follow from the row above{how}, but equals the true {name}: it undoes an earlier mistake"
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score)
+    return replace(v, diagnosis=diagnosis)
 
 
 def _steps_lhs(row, scope, given, rhs, fmt):
