@@ -10,8 +10,8 @@ import sympy
 
 import derive.evaluate as _plain
 from derive.evaluate import DIGITS
-from derive.functions import IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime, bar, sym
-from derive.rules import DomainError
+from derive.functions import bar, sym
+from derive.rules import TABLE, DomainError
 
 from .symbolic import normal_form, symbolic_status  # noqa: F401  (the evidence's public names)
 
@@ -27,7 +27,7 @@ REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement
 # spend hours on ln 2 or π to millions of digits. A transcendental function of an argument beyond
 # HUGE is undefined here (like log of a negative number), so such a claim is judged, quickly.
 HUGE = mpmath.mpf(10) ** 100
-_CHEAP = (sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu, IndGe, IndGt)
+_CHEAP = tuple(h for h, p in TABLE.items() if p.cheap)
 
 
 @lru_cache(maxsize=4096)

@@ -16,7 +16,8 @@ from collections import OrderedDict
 
 import sympy
 
-from derive.functions import Sigma, SigmaPrime, TanhPrime
+from derive.functions import Sigma, SigmaPrime
+from derive.rules import PRIME_OF, TABLE
 
 BUDGET = 20_000             # work units of the default reduction
 PROVE_BUDGET = 400_000      # before the wall-clock reduction, with prove=True
@@ -32,10 +33,16 @@ class _Unsettled(Exception):
     """A denominator that is identically 0: the reading says nothing."""
 
 
+# The derivative heads the table writes through their function's value: σ′ as σ(1 − σ), tanh′ as 1 − tanh².
+_THROUGH_OUTPUT = {prime: head for prime, head in PRIME_OF.items() if TABLE[head].by_output}
+
+
 def normal_form(e):
     """σ′, tanh′ written through σ and tanh, so identities become polynomial ones."""
-    return e.replace(lambda x: isinstance(x, SigmaPrime), lambda x: Sigma(x.args[0]) * (1 - Sigma(x.args[0]))) \
-            .replace(lambda x: isinstance(x, TanhPrime), lambda x: 1 - sympy.tanh(x.args[0]) ** 2)
+    for prime, head in _THROUGH_OUTPUT.items():
+        e = e.replace(lambda x, prime=prime: isinstance(x, prime),
+                      lambda x, head=head: TABLE[head].by_output(head(x.args[0])))
+    return e
 
 
 def _exponentials_as_symbols(e):
@@ -50,7 +57,7 @@ def _exponentials_as_symbols(e):
 
 
 _SIGMOIDS = (Sigma, SigmaPrime, sympy.exp)
-_TANHS = (sympy.tanh, TanhPrime)
+_TANHS = (sympy.tanh, TABLE[sympy.tanh].prime)
 
 
 def _units_as_symbols(e):
@@ -68,14 +75,14 @@ def _units_as_symbols(e):
         if isinstance(x, Sigma):
             out[x] = 1 - s if neg else s
         elif isinstance(x, SigmaPrime):
-            out[x] = s * (1 - s)
+            out[x] = TABLE[Sigma].by_output(s)
         elif isinstance(x, sympy.exp):
             ratio = s / (1 - s) if u in sigmoid_args else s
             out[x] = 1 / ratio if neg else ratio
         elif isinstance(x, sympy.tanh):
             out[x] = -s if neg else s
         else:
-            out[x] = 1 - s ** 2
+            out[x] = TABLE[sympy.tanh].by_output(s)
     return e.xreplace(out)
 
 
