@@ -308,15 +308,27 @@ class Search:
                     return Finding("extra_factor", _("extra factor {factor}").format(factor=show(g)), fix)
         return None
 
+    def _cancels(self, p, u, w):
+        """Does adding W − u at p take away one of the claim's own terms (an extra term, not a
+        missing one)? Compared by their contributions to the claim's value at point 0."""
+        kappa = (self.T[0] - self.C[0]) / (w - u)
+        added = kappa * (w - u)
+        for q, qu, _qw in self._each():
+            if q.parent == "add":
+                qk = (self.T[0] - self.C[0]) / (_qw - qu) if abs(_qw - qu) > TINY else None
+                if qk is not None and _close(qk * qu, -added):
+                    return True
+        return False
+
     def missing_term(self):
         for p, u, w in self._each():
             gap = w - u
-            if abs(gap) <= TINY:
+            if abs(gap) <= TINY or self._cancels(p, u, w):
                 continue
             for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
                 term = s * g
                 fix = self.edit(p, p.node + term)
-                if fix is not None:
+                if fix is not None and _size(fix) >= _size(self.claim):    # else it removes a term
                     return Finding("missing_term", self._missing_term_message(p, term), fix)
             q = _rational(gap, small=True)
             if q is not None:
@@ -388,6 +400,10 @@ class Search:
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("wrong_variable", _wrong_variable_message(a, b), e)
         return None
+
+
+def _size(e):
+    return sum(1 for _node in sympy.preorder_traversal(e))
 
 
 def _spots(e, wanted, path=()):
