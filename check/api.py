@@ -1,4 +1,5 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
+import functools
 import random
 
 import mpmath
@@ -12,6 +13,7 @@ from derive.rules import DomainError, derivative
 from .backends import as_graph, backend
 from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
+from .i18n import language
 from .judge import Case, judge
 from .read.rows import clean, rows, target
 from .read.scope import ClaimScope, is_latex, read_expression
@@ -23,6 +25,16 @@ def detect(text):
     return "latex" if is_latex(text) else "plain"
 
 
+def _in_language(check):
+    """`lang=` on a check: its messages in that language ("en" or "ko")."""
+    @functools.wraps(check)
+    def run(*args, lang=None, **kw):
+        with language(lang):
+            return check(*args, **kw)
+    return run
+
+
+@_in_language
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
     b = backend(spec, seed, deadline, fmt or detect(claim))
@@ -56,6 +68,7 @@ def _parse_error_item(label, e, line):
                    line=e.line or line)
 
 
+@_in_language
 def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
     fmt = fmt or detect(submission)
@@ -130,6 +143,7 @@ def _share(v, chains):
                    v.seconds, v.score / n)
 
 
+@_in_language
 def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None

@@ -46,7 +46,7 @@ def grade_command(a, out):
             raise GradeError(f"--gradescope {a.gradescope} is a folder; for one submission give a file path")
         progress = _progress_bar(len(files)) if sys.stderr.isatty() and files else None
         try:
-            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback,
+            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback, lang=a.lang,
                         progress=progress.step if progress else None)
         finally:
             if progress:

@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import exercises as _exercises
 
+from ..i18n import language
 from .parts import _failed_part, _r, grade_student
 
 
@@ -54,9 +55,9 @@ def _limit_memory():
 
 
 def _work(args):
-    exercise, name, path, seed, feedback = args
+    exercise, name, path, seed, feedback, lang = args
     try:
-        with _time_limit(STUDENT_SECONDS):
+        with _time_limit(STUDENT_SECONDS), language(lang):
             return grade_student(exercise, name, path, seed, feedback)
     except StudentTimeout:
         return _unfinished(exercise, name, f"{name}: grading took longer than {STUDENT_SECONDS} s",
