@@ -13,7 +13,7 @@ from derive.rules import DomainError, derivative
 from .backends import as_graph, backend
 from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
-from .i18n import language
+from .i18n import _, language
 from .judge import Case, judge
 from .read.rows import clean, rows, target
 from .read.scope import ClaimScope, is_latex, read_expression
@@ -188,7 +188,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         else:
             if prev is None:
                 items.append(Verdict(label, "undecided", {}, None,
-                                     {"kind": "other", "message": "no row above to compare with"}, line=row.line))
+                                     {"kind": "other", "message": _("no row above to compare with")}, line=row.line))
                 continue
             truth_expr, fd = prev, None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
@@ -218,7 +218,8 @@ def _back_on_track(v, full, head, points):
         return v
     diagnosis = dict(v.diagnosis or {"kind": "other"})
     how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
-    diagnosis["message"] = f"does not follow from the row above{how}, but equals the true {name}: it undoes an earlier mistake"
+    diagnosis["message"] = _("does not follow from the row above{how}, but equals the true {name}: it undoes an "
+                             "earlier mistake").format(how=how, name=name)
     return Verdict(v.target, v.verdict, v.evidence, v.counterexample, diagnosis, v.first_wrong, v.line,
                    v.seconds, v.score)
 

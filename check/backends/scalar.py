@@ -117,9 +117,9 @@ class Scalar:
         if circular:
             # the points hold the true adjoints, so `w_bar = w_bar` would agree everywhere
             return Verdict(f"{name}_bar", "incorrect", {}, None, {"kind": "other", "message": (
-                f"circular: {name}_bar is defined through {name}_bar" if circular == [name] else
-                f"circular: uses {', '.join(c + '_bar' for c in circular if c != name)}, which backprop "
-                f"computes from {name}_bar")}, line=line)
+                _("circular: {name} is defined through {name}").format(name=f"{name}_bar") if circular == [name] else
+                _("circular: uses {names}, which backprop computes from {name}").format(
+                    names=", ".join(c + "_bar" for c in circular if c != name), name=f"{name}_bar"))}, line=line)
         case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
         return judge(f"{name}_bar", expr, case, self.deadline, line)
 

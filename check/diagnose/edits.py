@@ -321,6 +321,18 @@ class Search:
         return False
 
     def missing_term(self):
+        """A constant term first (the 1 in 1 − tanh², softmax's −1), anywhere; then a term of the
+        truth or the claim, by position."""
+        for p, u, w in self._each():
+            gap = w - u
+            if abs(gap) <= TINY or self._cancels(p, u, w):
+                continue
+            q = _rational(gap, small=True)
+            if q is not None:
+                fix = self.edit(p, p.node + q)
+                if fix is not None:
+                    return Finding("missing_term", _("missing constant term {term} in {where}").format(
+                        term=show(q), where=show(p.node)), fix)
         for p, u, w in self._each():
             gap = w - u
             if abs(gap) <= TINY or self._cancels(p, u, w):
@@ -330,12 +342,6 @@ class Search:
                 fix = self.edit(p, p.node + term)
                 if fix is not None and _size(fix) >= _size(self.claim):    # else it removes a term
                     return Finding("missing_term", self._missing_term_message(p, term), fix)
-            q = _rational(gap, small=True)
-            if q is not None:
-                fix = self.edit(p, p.node + q)
-                if fix is not None:
-                    return Finding("missing_term", _("missing constant term {term} in {where}").format(
-                        term=show(q), where=show(p.node)), fix)
         return None
 
     def _missing_term_message(self, p, term):
