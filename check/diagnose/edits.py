@@ -154,7 +154,9 @@ class Search:
 
     def __init__(self, claim, case, val, C, T, names, folded, defs):
         self.claim, self.case, self.val, self.C, self.T = claim, case, val, C, T
-        self.names, self.defs = names, defs
+        own = case.truth.free_symbols
+        self.names = sorted(names, key=lambda n: (n not in own, str(n)))     # the truth's names first
+        self.defs = defs
         self.folded = folded
         self.pos = positions(claim)
         self.w0 = {}
