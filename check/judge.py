@@ -27,7 +27,7 @@ class Case:
     pool: tuple = ()         # other expressions a student may have mixed in
     values: tuple = None     # per point: the truth's value, when already known
     probes: tuple = ()       # seed-independent points the diagnosis looks things up at first
-    simple: object = None    # () -> ((env, leaves, fd error or None), ...): small-number points
+    simple: object = None    # () -> ((env, leaves, fd error or None, true value), ...): small numbers
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
@@ -93,7 +93,7 @@ def judge(target, claim, case, deadline=1.0, line=None):
         counter = diagnosis = None
         if verdict == "incorrect":
             env, leaves, t, c = _counterexample(claim, case, rows, bad)
-            counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": float(t), "got": float(c)}
+            counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": _number(t), "got": _number(c)}
             diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline)
         elif verdict == "undecided" and undefined:
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
@@ -102,7 +102,8 @@ def judge(target, claim, case, deadline=1.0, line=None):
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
-PROBES = 4
+PROBES = 2
+SIMPLE_TRIES = 2              # small-number points tried for a counterexample (each evaluates the claim)
 
 
 def _counterexample(claim, case, rows, bad):
@@ -113,10 +114,10 @@ def _counterexample(claim, case, rows, bad):
         t, c, err, fd_ok = rows[0]
         if fd_ok and c is not None and mpmath.isfinite(c) and err > CLEAR:
             return case.envs[0], case.leaves[0], t, c
-    for env, leaves, fd in (case.simple() if case.simple is not None else ()):
+    for env, leaves, fd, t in (case.simple() if case.simple is not None else ())[:SIMPLE_TRIES]:
         if fd is not None and fd > FD_TOL:
             continue
-        t, c = _value(case.truth, env), _value(claim, env)
+        c = _value(claim, env)
         if t is not None and c is not None and mpmath.isfinite(c) and rel_error(c, t) > CLEAR:
             return env, leaves, t, c
     t, c, _err, _fd = rows[bad]
@@ -124,16 +125,18 @@ def _counterexample(claim, case, rows, bad):
 
 
 def _diagnosis_envs(claim, case, rows, counter):
-    """The probe points (the same for every seed) where the truth and the claim have values, the
+    """The probe points (the same for every seed; the truth's own points, so in its domain), the
     counterexample, then every other confirmed point where the claim has a value."""
-    out = []
-    for env in case.probes[:PROBES]:
-        if _value(case.truth, env) is not None and _value(claim, env) is not None:
-            out.append(env)
-    out.append(counter)
+    out = list(case.probes[:PROBES]) + [counter]
     out += [case.envs[i] for i, r in enumerate(rows) if r and r[3] and r[1] is not None
             and case.envs[i] is not counter]
     return out
+
+
+def _number(v):
+    """A float, or beyond the float range (10^1000) the number written out as a string."""
+    f = float(v)
+    return f if abs(f) != float("inf") else mpmath.nstr(v, 6)
 
 
 def _float(v):

@@ -12,6 +12,8 @@ def show(v, digits):
     """A number or a (nested) list of numbers at `digits` significant digits."""
     if isinstance(v, list):
         return "[" + ", ".join(show(x, digits) for x in v) + "]"
+    if isinstance(v, str):          # beyond the float range, written out
+        return v
     return f"{v:.{digits}g}"
 
 

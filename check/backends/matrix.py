@@ -18,6 +18,7 @@ from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
 from ..read.rows import target
 from ..i18n import _
+from ..i18n import _
 from ..verdict import Verdict
 
 _text = Text(ascii=False)

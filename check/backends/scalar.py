@@ -61,7 +61,7 @@ def _feedback(truth, name, scope):
     probes = truth_for(truth.graph, PROBE_SEED)
     defs = tuple((sym(n), node.expr) for n, node in truth.graph.defs.items())
     return {"probes": tuple(p.env for p in probes.points[:PROBES]),
-            "simple": lambda: tuple((p.env, p.leaves, truth.simple_fd(i, name))
+            "simple": lambda: tuple((p.env, p.leaves, truth.simple_fd(i, name), p.env[bar(name)])
                                     for i, p in enumerate(truth.simple())),
             "at": bool(truth.graph.at) and set(truth.graph.at) >= set(truth.graph.inputs),
             "defs": defs,

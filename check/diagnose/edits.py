@@ -33,6 +33,7 @@ DERIVATIVES = (SigmaPrime, TanhPrime, ReluPrime)
 MAX_POSITIONS = 300
 MAX_TABLE = 1500
 MAX_MUL_ARGS = 8
+REBUILD_UNITS = 10
 
 
 @dataclass(frozen=True)
@@ -152,15 +153,24 @@ class Search:
     """The edit search over one claim: values of W at point 0 first, then the edited claim
     confirmed at every point."""
 
-    def __init__(self, claim, case, val, C, T, names, folded, defs):
-        self.claim, self.case, self.val, self.C, self.T = claim, case, val, C, T
+    def __init__(self, claim, case, val, C0, T, names, folded, defs):
+        self.claim, self.case, self.val, self.C0, self.T = claim, case, val, C0, T
         own = case.truth.free_symbols
         self.names = sorted(names, key=lambda n: (n not in own, str(n)))     # the truth's names first
         self.defs = defs
-        self.folded = folded
+        self._fold, self._folded = folded, None
         self.pos = positions(claim)
-        self.w0 = {}
-        self._table = None
+        # units of one edited claim built and evaluated (a SymPy rebuild costs ~10 evaluations a node)
+        self.cost = REBUILD_UNITS * len(_preorder(claim))
+        self.w0, self.kappa = {}, {}
+        self._table = self._terms = None
+
+    @property
+    def folded(self):
+        """The truth with forward names folded in, made when first needed."""
+        if self._folded is None:
+            self._folded = self._fold()
+        return self._folded
 
     @property
     def table(self):
@@ -177,18 +187,26 @@ class Search:
                 u = val.known(p.node, 0)
             except ERRORS:
                 kappa = u = None
+            self.val.spend()
             if kappa is None or abs(kappa) < TINY:
                 self.w0[p.path] = None
             else:
-                self.w0[p.path] = (u, u + (self.T[0] - self.C[0]) / kappa)
+                self.kappa[p.path] = kappa
+                self.w0[p.path] = (u, u + (self.T[0] - self.C0) / kappa)
         return self.w0[p.path]
 
     def confirmed(self, edited):
         """Does the edited claim equal the truth at every point?"""
-        self.val.spend()
+        self.val.spend(self.cost * len(self.val.envs))
         return _same(self.val(edited), self.T)
 
+    def at_first(self, edited):
+        """The edited claim's value at point 0 (None where undefined), for its whole walk's units."""
+        self.val.spend(self.cost)
+        return _value0(self.val, edited)
+
     def edit(self, p, new):
+        self.val.spend(self.cost)
         try:
             e = replace_at(self.claim, p.path, new)
         except (TypeError, ValueError):
@@ -265,13 +283,13 @@ class Search:
                         return Finding("derivative_of_wrong_function", _wrong_function_message(p.node, right, self.defs),
                                        fix)
         # inside a function or a power: σ(z)² for σ′(z)², edited and evaluated whole
-        linear = {p.path for p in self.pos}
         for path, node in _spots(self.claim, lambda e: bool(self._alternatives(e))):
-            if path in linear:
+            if _linear(self.claim, path):
                 continue
             for right in self._alternatives(node):
+                self.val.spend(self.cost)
                 e = replace_at(self.claim, path, right)
-                v = _value0(self.val, e)
+                v = self.at_first(e)
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("derivative_of_wrong_function", _wrong_function_message(node, right, self.defs), e)
         return None
@@ -312,15 +330,14 @@ class Search:
 
     def _cancels(self, p, u, w):
         """Does adding W − u at p take away one of the claim's own terms (an extra term, not a
-        missing one)? Compared by their contributions to the claim's value at point 0."""
-        kappa = (self.T[0] - self.C[0]) / (w - u)
-        added = kappa * (w - u)
-        for q, qu, _qw in self._each():
-            if q.parent == "add":
-                qk = (self.T[0] - self.C[0]) / (_qw - qu) if abs(_qw - qu) > TINY else None
-                if qk is not None and _close(qk * qu, -added):
-                    return True
-        return False
+        missing one)? Compared by their contributions κ·u to the claim's value at point 0."""
+        if self._terms is None:
+            self._terms = Table()
+            for q in self.pos:
+                self.val.spend()
+                if q.parent == "add" and self.W0(q) is not None:
+                    self._terms.add(q.path, self.kappa[q.path] * self.W0(q)[0])
+        return bool(self._terms.find(-self.kappa[p.path] * (w - u)))
 
     def missing_term(self):
         """A constant term first (the 1 in 1 − tanh², softmax's −1), anywhere; then a term of the
@@ -391,8 +408,10 @@ class Search:
             for b in names:
                 if a == b or b not in values:
                     continue
-                for e in (self.claim.xreplace({a: b, b: a}), self.claim.xreplace({a: b})):
-                    v = _value0(self.val, e)
+                for swap in ({a: b, b: a}, {a: b}):
+                    self.val.spend(self.cost)
+                    e = self.claim.xreplace(swap)
+                    v = self.at_first(e)
                     if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                         return Finding("wrong_variable", _wrong_variable_message(a, b), e)
         spots = [(path, s) for path, s in _spots(self.claim, lambda e: e.is_Symbol) if s in values]
@@ -402,12 +421,21 @@ class Search:
             for b in names:
                 if a == b or b not in values:
                     continue
-                self.val.spend()
+                self.val.spend(self.cost)
                 e = replace_at(self.claim, path, b)
-                v = _value0(self.val, e)
+                v = self.at_first(e)
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("wrong_variable", _wrong_variable_message(a, b), e)
         return None
+
+
+def _linear(e, path):
+    """Is the node at `path` reached through sums and products only?"""
+    for k in path:
+        if not (e.is_Add or e.is_Mul):
+            return False
+        e = e.args[k]
+    return True
 
 
 def _size(e):

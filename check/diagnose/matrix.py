@@ -43,6 +43,16 @@ class _Work:
         seconds = max(seconds or 0, MIN_SECONDS)
         self.left = int(UNITS_PER_SECOND * seconds)
         self.stop = time.monotonic() + WALL_FACTOR * seconds
+        self.memo = {}
+
+    def value(self, expr, env):
+        """An expression's value at a point, computed once per diagnosis (the claim's is needed
+        for every candidate); the units are spent by the caller either way."""
+        key = (id(expr), id(env))
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = (expr, _value(expr, env))
+        return hit[1]
 
     def spend(self, units):
         self.left -= units
@@ -55,8 +65,8 @@ def _same_at(work, truth, claim, expr_or_values, n=4):
     and at every size setting?"""
     for env in _probes(truth, n):
         work.spend(PROBE_UNITS)
-        c = _value(claim, env)
-        t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
+        c = work.value(claim, env)
+        t = expr_or_values(env) if callable(expr_or_values) else work.value(expr_or_values, env)
         if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
             return False
     return True

@@ -32,17 +32,25 @@ def diagnose(claim, case, envs, seconds=MIN_SECONDS):
 
 
 def _diagnose(claim, case, val):
-    C, T = val(claim), val.truth(case.truth)
-    if C is None or T is None:
+    T = val.truth(case.truth)
+    try:
+        C0 = val.known(claim, 0)           # the edits need the claim's value at point 0 only
+    except ERRORS:
+        C0 = None
+    if C0 is None or T is None:
         return other(_("undefined where the true value is defined"))
     names = rewrites._names(case, val.envs)
-    folded = rewrites._fold(case.truth, val, names, case)
-    found = edits.Search(claim, case, val, C, T, names, folded, dict(case.defs)).run()
+    search = edits.Search(claim, case, val, C0, T, names, lambda: rewrites._fold(case.truth, val, names, case),
+                          dict(case.defs))
+    found = search.run()
     if found is not None:
         fix = repair(found.fix, case, val, T)
         if fix is not None:
             return {"kind": found.kind, "message": found.message, "fix": fix}
-    fix = repair(folded, case, val, T) or repair(case.truth, case, val, T)
+    fix = repair(search.folded, case, val, T) or repair(case.truth, case, val, T)
+    C = val(claim)
+    if C is None:
+        return other(_("undefined where the true value is defined"))
     hit = rewrites.search(claim, case, val, C, T)
     if hit is not None and fix is not None:
         return dict(hit, fix=fix)
