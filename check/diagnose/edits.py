@@ -108,14 +108,14 @@ class Table:
         return [e for _f, _i, e in sorted(out, key=lambda x: x[1])]
 
 
-def _value0(val, e):
+def _value0(val, e, i=0):
     try:
-        return val.known(e, 0)
+        return val.known(e, i)
     except ERRORS:
         return None
 
 
-def table(claim, case, val, names, folded):
+def table(claim, case, val, names, folded, at=0):
     """Candidate factors and terms: the truth's subexpressions (as written and folded into
     forward names), paths of the fan-out, pairs of a product's factors, the claim's own
     subexpressions, and every name."""
@@ -128,7 +128,7 @@ def table(claim, case, val, names, folded):
     exprs += [e for e in _preorder(claim) if not e.is_Number]
     exprs += list(names)
     for e in exprs:
-        v = _value0(val, e)
+        v = _value0(val, e, at)
         if v is not None:
             t.add(e, v)
     for s in sources:
@@ -137,13 +137,13 @@ def table(claim, case, val, names, folded):
                 args = m.args
                 for i in range(len(args)):
                     for j in range(i + 1, len(args)):
-                        _add_product(t, val, (args[i], args[j]))
-                    _add_product(t, val, args[:i] + args[i + 1:])
+                        _add_product(t, val, (args[i], args[j]), at)
+                    _add_product(t, val, args[:i] + args[i + 1:], at)
     return t
 
 
-def _add_product(t, val, factors):
-    vals = [_value0(val, f) for f in factors]
+def _add_product(t, val, factors, at=0):
+    vals = [_value0(val, f, at) for f in factors]
     if any(v is None for v in vals) or all(f.is_Number for f in factors):
         return
     t.add(sympy.Mul(*factors), mpmath.fprod(vals))
@@ -163,7 +163,7 @@ class Search:
         # units of one edited claim built and evaluated (a SymPy rebuild costs ~10 evaluations a node)
         self.cost = REBUILD_UNITS * len(_preorder(claim))
         self.w0, self.kappa = {}, {}
-        self._table = self._terms = None
+        self._tables, self._terms = {}, None
 
     @property
     def folded(self):
@@ -174,9 +174,33 @@ class Search:
 
     @property
     def table(self):
-        if self._table is None:
-            self._table = table(self.claim, self.case, self.val, self.names, self.folded)
-        return self._table
+        return self.table_at(0)
+
+    def table_at(self, i):
+        """The candidates by their values at point i (point 1 where a value vanishes at point 0:
+        a router [w > z] that is 0 at the spec's point)."""
+        if i not in self._tables:
+            self._tables[i] = table(self.claim, self.case, self.val, self.names, self.folded, i)
+        return self._tables[i]
+
+    def W_at(self, p, i):
+        """(u, W) at point i (point 0: W0), or None."""
+        if i == 0:
+            return self.W0(p)
+        if len(self.val.envs) <= i:
+            return None
+        key = (p.path, i)
+        if key not in self.w0:
+            val = self.val
+            self.val.spend()
+            try:
+                kappa = mpmath.fprod(val.known(f, i) for f in p.cofactors)
+                u = val.known(p.node, i)
+                c = val.known(self.claim, i)
+            except ERRORS:
+                kappa = None
+            self.w0[key] = None if kappa is None or abs(kappa) < TINY else (u, u + (self.T[i] - c) / kappa)
+        return self.w0[key]
 
     def W0(self, p):
         """(u, W) at point 0, or None where κ vanishes (the position cannot be told there)."""
@@ -296,9 +320,13 @@ class Search:
 
     def missing_factor(self):
         for p, u, w in self._each():
-            if abs(u) <= TINY:
-                continue
-            for f in self.table.find(w / u):
+            i = 0
+            if abs(u) <= TINY or abs(w) <= TINY:        # the factor may vanish at point 0 only
+                i, uw = 1, self.W_at(p, 1)
+                if uw is None or abs(uw[0]) <= TINY or abs(uw[1]) <= TINY:
+                    continue
+                u, w = uw
+            for f in self.table_at(i).find(w / u):
                 if f.is_Number or f == p.node:
                     continue
                 fix = self.edit(p, p.node * f)
