@@ -1,6 +1,7 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import functools
 import random
+from dataclasses import replace
 
 import mpmath
 
@@ -53,8 +54,7 @@ def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
         if said != name:
             raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
     verdict = b.adjoint(name, b.parse(row), row, True)
-    return Verdict(verdict.target, verdict.verdict, verdict.evidence, verdict.counterexample,
-                   verdict.diagnosis, seconds=verdict.seconds)
+    return replace(verdict, line=None, first_wrong=None)
 
 
 def _whole(first, file):
@@ -139,8 +139,7 @@ def _share(v, chains):
     """Each adjoint earns one point, shared by the rows of its chain."""
     name = unbar_name(v.target)
     n = len(chains.get(name, [])) or 1
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score / n)
+    return replace(v, score=v.score / n)
 
 
 @_in_language
@@ -220,8 +219,7 @@ def _back_on_track(v, full, head, points):
     how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
     diagnosis["message"] = _("does not follow from the row above{how}, but equals the true {name}: it undoes an "
                              "earlier mistake").format(how=how, name=name)
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score)
+    return replace(v, diagnosis=diagnosis)
 
 
 def _steps_lhs(row, scope, given, rhs, fmt):

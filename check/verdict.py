@@ -28,6 +28,7 @@ class Verdict:
     line: Optional[int] = None
     seconds: float = 0.0
     score: float = field(default=None)
+    as_read: Optional[dict] = None      # {'text', 'latex'}: the row as barprop understood it
 
     def __post_init__(self):
         if self.score is None:
@@ -43,7 +44,7 @@ class Verdict:
             out["line"] = self.line
         out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
                     "counterexample": self.counterexample, "diagnosis": self.diagnosis,
-                    "first_wrong": self.first_wrong, "score": self.score})
+                    "first_wrong": self.first_wrong, "score": self.score, "as_read": self.as_read})
         if timings:
             out["seconds"] = round(self.seconds, 6)
         return out
@@ -76,6 +77,10 @@ class Verdict:
                 + _("evidence: {points} points at {digits} digits, finite differences {fd}, symbolic {sym}").format(
                     points=num.get('points', 0), digits=num.get('digits', 0), fd=_(fd.get('status', 'n/a')),
                     sym=_(sym.get('status', 'n/a'))) + "\n")
+
+    def _repr_html_(self):
+        from .notebook import verdict_html
+        return verdict_html(self)
 
 
 @dataclass(frozen=True)
@@ -130,3 +135,7 @@ class Report:
         rows.append(_("verdict: {verdict} ({score}/{total})").format(verdict=_(SHOWN[self.verdict]),
                                                                      score=f"{self.score:g}", total=len(self.items)))
         return "\n".join(rows) + "\n"
+
+    def _repr_html_(self):
+        from .notebook import report_html
+        return report_html(self)

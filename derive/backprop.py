@@ -7,7 +7,7 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
-from .graph import MAX_WRITTEN_SIZE
+from .limits import MAX_WRITTEN_SIZE
 from .rules import derivative, local_derivative
 
 
@@ -61,6 +61,11 @@ class Printable:
     def to_latex(self, **kw):
         from .latex import derivation_latex
         return derivation_latex(self, **kw)
+
+    def to_handout(self, **kw):
+        """The LaTeX handout (values, graph, expansion): `derive.handout.handout_latex`."""
+        from .handout import handout_latex
+        return handout_latex(self, **kw)
 
     def to_markdown(self, **kw):
         from .text import derivation_markdown

@@ -18,7 +18,8 @@ from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
 from ..read.rows import target
 from ..i18n import _
-from ..i18n import _
+from ..judge import agrees, rule
+from ..readback import as_read
 from ..verdict import Verdict
 
 _text = Text(ascii=False)
@@ -50,7 +51,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
             worst = max(worst, err)
             if err > REL_TOL and fds[i] <= FD_TOL and bad is None:
                 bad = i
-        agree = worst <= REL_TOL and truth.points
+        agree = agrees(len(rows), len(truth.points), worst)
     else:
         agree, worst = False, mpmath.inf
         # shown at the checker's own sizes: the spec's at: point may be square, where Wq̄ for Wᵀq̄
@@ -58,7 +59,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
         own = [i for i, f in enumerate(fds) if f <= FD_TOL]
         bad = next((i for i in own if i >= truth.first_random), own[0] if own else None)
         rows = [(env[case.name + BAR], None if claim is None else _value(claim, env)) for env in truth.points]
-    verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+    verdict = rule(agree, confirmed, bad)
     evidence = {
         "numeric": {"points": len(truth.points), "max_rel_error": None if worst == mpmath.inf else float(worst),
                     "digits": DIGITS, "sizes": [dict(env["__sizes__"]) for env in truth.points[:1]] +
@@ -76,7 +77,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
                    "expected": _plain(t), "got": _plain(c)}
         diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why, deadline)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, as_read=as_read(case.name + BAR, claim))
 
 
 def _finite(v):

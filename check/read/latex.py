@@ -49,7 +49,7 @@ from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
 from derive.matrix import Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, number, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
