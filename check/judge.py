@@ -115,7 +115,7 @@ def judge(target, claim, case, deadline=1.0, line=None):
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
-PROBES = 2
+PROBES = 16                   # all of the probe seed's points: a kink's both sides are among them
 SIMPLE_TRIES = 2              # small-number points tried for a counterexample (each evaluates the claim)
 
 
@@ -140,9 +140,12 @@ def _counterexample(claim, case, rows, bad):
 def _diagnosis_envs(claim, case, rows, counter):
     """The probe points (the same for every seed; the truth's own points, so in its domain), the
     counterexample, then every other confirmed point where the claim has a value."""
-    out = list(case.probes[:PROBES]) + [counter]
-    out += [case.envs[i] for i, r in enumerate(rows) if r and r[3] and r[1] is not None
-            and case.envs[i] is not counter]
+    out = list(case.probes[:PROBES])
+    seen = {id(env) for env in out}
+    for env in [counter] + [case.envs[i] for i, r in enumerate(rows) if r and r[3] and r[1] is not None]:
+        if id(env) not in seen:          # at seed 0 the probes are the evidence points themselves
+            seen.add(id(env))
+            out.append(env)
     return out
 
 

@@ -105,7 +105,7 @@ class Table:
         while i < len(self.keys) and self.keys[i] <= f + tol:
             out.append(self._sorted[i])
             i += 1
-        return [e for _f, _i, e in sorted(out, key=lambda x: x[1])]
+        return [e for _f, _i, e in sorted(out, key=lambda x: (_size(x[2]), x[1]))]     # the simplest first
 
 
 def _value0(val, e, i=0):
