@@ -17,6 +17,7 @@ paths of a fan-out, and names, then confirmed at every point by building the edi
 evaluating it: an edit is a finding only when the edited claim equals the truth everywhere.
 Names inside functions (σ′(w·x) for σ′(w·b)) are swapped occurrence by occurrence."""
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 
 import mpmath
@@ -33,7 +34,8 @@ DERIVATIVES = (SigmaPrime, TanhPrime, ReluPrime)
 MAX_POSITIONS = 300
 MAX_TABLE = 1500
 MAX_MUL_ARGS = 8
-REBUILD_UNITS = 10
+REBUILD_UNITS = 10        # a whole claim rebuilt (xreplace), per node
+PATH_UNITS = 2            # the nodes on one path rebuilt, per argument
 
 
 @dataclass(frozen=True)
@@ -219,18 +221,25 @@ class Search:
                 self.w0[p.path] = (u, u + (self.T[0] - self.C0) / kappa)
         return self.w0[p.path]
 
+    def rebuild(self, path):
+        """Units of rebuilding the nodes on `path` (each with all its arguments)."""
+        e, n = self.claim, 1
+        for k in path:
+            n += len(e.args)
+            e = e.args[k]
+        return PATH_UNITS * n
+
     def confirmed(self, edited):
-        """Does the edited claim equal the truth at every point?"""
-        self.val.spend(self.cost * len(self.val.envs))
+        """Does the edited claim equal the truth at every point? (Its new nodes' values are
+        counted as they are computed; building it was counted where it was built.)"""
         return _same(self.val(edited), self.T)
 
     def at_first(self, edited):
-        """The edited claim's value at point 0 (None where undefined), for its whole walk's units."""
-        self.val.spend(self.cost)
+        """The edited claim's value at point 0 (None where undefined)."""
         return _value0(self.val, edited)
 
     def edit(self, p, new):
-        self.val.spend(self.cost)
+        self.val.spend(self.rebuild(p.path))
         try:
             e = replace_at(self.claim, p.path, new)
         except (TypeError, ValueError):
@@ -311,7 +320,7 @@ class Search:
             if _linear(self.claim, path):
                 continue
             for right in self._alternatives(node):
-                self.val.spend(self.cost)
+                self.val.spend(self.rebuild(path))
                 e = replace_at(self.claim, path, right)
                 v = self.at_first(e)
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
@@ -430,30 +439,31 @@ class Search:
                     fix = self.edit(p, v)
                     if fix is not None:
                         return Finding("wrong_variable", _wrong_variable_message(p.node, v), fix)
-        # one occurrence anywhere (inside a function), or two names exchanged everywhere
-        syms = sorted((s for s in self.claim.free_symbols if s in values), key=str)
+        # one occurrence anywhere (inside a function), then a name replaced or two exchanged everywhere
+        spots = [(path, s) for path, s in _spots(self.claim, lambda e: e.is_Symbol) if s in values]
+        if len(spots) * len(names) <= MAX_SWAPS:
+            for path, a in spots:
+                for b in names:
+                    if a == b or b not in values:
+                        continue
+                    self.val.spend(self.rebuild(path))
+                    e = replace_at(self.claim, path, b)
+                    v = self.at_first(e)
+                    if v is not None and _close(v, self.T[0]) and self.confirmed(e):
+                        return Finding("wrong_variable", _wrong_variable_message(a, b), e)
+        counts = Counter(s for _path, s in spots)
+        syms = sorted(counts, key=str)
         for a in syms:
             for b in names:
                 if a == b or b not in values:
                     continue
-                for swap in ({a: b, b: a}, {a: b}):
+                swaps = ([{a: b, b: a}] if b in counts else []) + ([{a: b}] if counts[a] > 1 else [])
+                for swap in swaps:
                     self.val.spend(self.cost)
                     e = self.claim.xreplace(swap)
                     v = self.at_first(e)
                     if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                         return Finding("wrong_variable", _wrong_variable_message(a, b), e)
-        spots = [(path, s) for path, s in _spots(self.claim, lambda e: e.is_Symbol) if s in values]
-        if len(spots) * len(names) > MAX_SWAPS:
-            return None
-        for path, a in spots:
-            for b in names:
-                if a == b or b not in values:
-                    continue
-                self.val.spend(self.cost)
-                e = replace_at(self.claim, path, b)
-                v = self.at_first(e)
-                if v is not None and _close(v, self.T[0]) and self.confirmed(e):
-                    return Finding("wrong_variable", _wrong_variable_message(a, b), e)
         return None
 
 
