@@ -81,8 +81,9 @@ def _hint(spec, submission, level, fmt, part):
         return {"part": part, "target": v.target, "level": level, "text": texts[level], "latex": None}
     fix = (v.diagnosis or {}).get("fix")
     if fix:
-        return {"part": part, "target": v.target, "level": 4, "text": f"{where}: {fix['text']}",
-                "latex": fix.get("latex")}
+        lhs = (_text.name(name) + " = ", _latex.name(name) + " = ") if name else ("", "")
+        return {"part": part, "target": v.target, "level": 4, "text": f"{where}: {lhs[0]}{fix['text']}",
+                "latex": lhs[1] + fix["latex"] if fix.get("latex") else None}
     if name is not None and not getattr(graph, "is_matrix", False):
         expr = graph.backprop().by_name[name[:-4]].expr
         return {"part": part, "target": v.target, "level": 4,

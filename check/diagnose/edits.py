@@ -247,6 +247,8 @@ class Search:
         return e if e != self.claim and self.confirmed(e) else None
 
     def run(self):
+        if self.claim.is_Number:          # a constant (z̄ = 0) has no parts to edit: the rewrites say how
+            return None
         for step in (self.sign, self.constant, self.wrong_function, self.missing_factor,
                      self.extra_factor, self.missing_term, self.extra_term, self.wrong_variable):
             found = step()
