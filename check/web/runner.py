@@ -14,7 +14,8 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 
-from ..grading.workers import StudentTimeout, _limit_memory, _time_limit
+from .. import isolation
+from ..grading.workers import WORKER_MEMORY, StudentTimeout
 
 REQUEST_SECONDS = 20.0
 GRACE = 2.0              # how long past the deadline the lane waits before killing the worker
@@ -28,7 +29,7 @@ def _start_worker(server_pid):
     """A lane's worker: grading's memory cap, and a watchdog that ends the worker when the
     server is gone (a killed server cannot shut its pools down, and the fork server lives as
     long as any worker does)."""
-    _limit_memory()
+    isolation.limit_memory(WORKER_MEMORY)
 
     def watch():
         while True:
@@ -45,7 +46,7 @@ def _start_worker(server_pid):
 def _serve(action, req, seconds):
     from . import service
     try:
-        with _time_limit(seconds):
+        with isolation.time_limit(seconds, StudentTimeout):
             return service.run(action, req)
     except StudentTimeout:
         return {"status": 503, "body": {"error": {"message": f"the check took longer than {seconds:g} s",
