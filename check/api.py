@@ -1,5 +1,6 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import random
+from dataclasses import replace
 
 import mpmath
 
@@ -13,7 +14,7 @@ from .backends import as_graph, backend
 from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
 from .judge import Case, judge
-from .read.rows import clean, rows, target
+from .read.rows import clean, rows
 from .read.scope import ClaimScope, is_latex, read_expression
 from .verdict import Report, Verdict
 
@@ -25,24 +26,44 @@ def detect(text):
 
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    b = backend(spec, seed, deadline, fmt or detect(claim))
+    b, name = claim_backend(spec, wrt, seed, deadline, fmt or detect(claim))
+    rs = rows(clean(claim), fmt)
+    if not rs:
+        raise ParseError("empty claim", 1, 1)
+    return judge_claim(b, name, _last_answer(rs))
+
+
+def claim_backend(spec, wrt, seed, deadline, fmt):
+    """The backend of a claim about `wrt`, and the graph's name for `wrt`."""
+    b = backend(spec, seed, deadline, fmt)
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
         raise ParseError(e.message, 1, 1, "--wrt") from None
     if name not in b.derivation.by_name:
         raise ParseError(f"the output does not depend on '{name}'", 1, 1, "--wrt")
-    rs = rows(clean(claim), fmt)
-    if not rs:
-        raise ParseError("empty claim", 1, 1)
-    row = rs[0]
+    return b, name
+
+
+def judge_claim(b, name, row):
+    """One row as the claim ∂output/∂name (its left-hand side, if any, must be about `name`)."""
     if row.lhs:
-        said = b.resolve(target(row.lhs, row.line).name, row.line)
+        said = b.resolve(row.target.name, row.line)
         if said != name:
-            raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
-    verdict = b.adjoint(name, b.parse(row), row, True)
-    return Verdict(verdict.target, verdict.verdict, verdict.evidence, verdict.counterexample,
-                   verdict.diagnosis, seconds=verdict.seconds)
+            raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, row.lhs_col or 1)
+    v = b.adjoint(name, b.parse(row), row, True)
+    return _in_cell(Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, seconds=v.seconds), row)
+
+
+def _last_answer(rs):
+    """The claim's row: the first, or with several answers (a correction), the last one."""
+    heads = answers(rs)
+    return heads[-1] if len(heads) > 1 else rs[0]
+
+
+def answers(rs):
+    """The rows that start an answer to a claim: a bare expression, a derivative or an adjoint."""
+    return [r for r in rs if r.lhs == "" or r.lhs and r.target.kind in ("derivative", "adjoint")]
 
 
 def _whole(first, file):
@@ -58,13 +79,45 @@ def _parse_error_item(label, e, line):
 
 def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
-    fmt = fmt or detect(submission)
-    b = backend(spec, seed, deadline, fmt)
-    graph, d = b.graph, b.derivation
+    b = backend(spec, seed, deadline, fmt or detect(submission))
     try:
-        rs = rows(clean(submission), fmt)
+        rs = rows(clean(submission), fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
+    return judge_adjoints(b, rs, file)
+
+
+def _answers(b, rs):
+    """One answer per target: the rows to judge, and the earlier answers a later one replaced
+    (an adjoint `w̄ = …` and a claim `dL/dw = …` are different targets)."""
+    chains, keys = [], []
+    for row in rs:
+        if row.lhs is not None or not chains:
+            chains.append([row])
+            key = None
+            if row.lhs and row.target.kind in ("adjoint", "derivative"):
+                try:
+                    key = (row.target.kind, b.resolve(row.target.name, row.line))
+                except ParseError:
+                    key = None
+            keys.append(key)
+        else:
+            chains[-1].append(row)
+    last = {k: i for i, k in enumerate(keys) if k is not None}
+    keep, replaced = [], []
+    for i, (chain, key) in enumerate(zip(chains, keys)):
+        if key is not None and last[key] != i:
+            replaced.append({"target": f"{key[1]}_bar" if key[0] == "adjoint" else f"d/d{key[1]}",
+                             "line": chain[0].line})
+        else:
+            keep.extend(chain)
+    return keep, tuple(replaced)
+
+
+def judge_adjoints(b, rs, file=None):
+    """check_adjoints on rows already read (grade reads the whole file once and hands each part its rows)."""
+    graph, d = b.graph, b.derivation
+    rs, replaced = _answers(b, rs)
     items, forward, chains, current, unreadable = [], [], {}, None, []
     for row in rs:
         if row.lhs is not None:
@@ -76,10 +129,10 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
             elif row.lhs == "":
                 raise ParseError("expected an equation 'v_bar = ...'", row.line, row.col)
             else:
-                t = target(row.lhs, row.line)
+                t = row.target
                 if t.kind == "expression":
                     raise ParseError(f"the left-hand side '{t.name}' is not an adjoint like v_bar or \\bar{{v}}",
-                                     row.line, 1)
+                                     row.line, row.lhs_col or 1)
                 name = b.resolve(t.name, row.line)
                 current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
                 if t.kind == "name" and name not in graph.defs:
@@ -91,14 +144,14 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
             kind, name = current
             expr = b.parse(row)
             if kind == "name":
-                forward.append(b.forward(name, expr, row))
+                forward.append(_in_cell(b.forward(name, expr, row), row))
                 continue
-            v = b.adjoint(name, expr, row, kind == "derivative")
+            v = _in_cell(b.adjoint(name, expr, row, kind == "derivative"), row)
             chains.setdefault(name, []).append((v, expr))
             items.append(v)
         except ParseError as e:
             label = f"{current[1]}_bar" if current and current[0] != "name" else f"line {row.line}"
-            items.append(_parse_error_item(label, e, row.line))
+            items.append(_in_cell(_parse_error_item(label, e, row.line), row))
             unreadable.append((e, row.line))
             if current and current[0] != "name":
                 chains.setdefault(current[1], []).append((items[-1], None))
@@ -115,7 +168,12 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     wrong = [v for v in items if v.verdict == "incorrect" and unbar_name(v.target) in order]
     first = min(wrong, key=lambda v: order.index(unbar_name(v.target))).target if wrong else None
     return Report("adjoints", tuple(items), first, missing, extra,
-                  b.global_values(chains, wanted), tuple(forward))
+                  b.global_values(chains, wanted), tuple(forward), replaced)
+
+
+def _in_cell(v, row):
+    """A verdict placed in its notebook cell."""
+    return v if row.cell is None else replace(v, cell=row.cell)
 
 
 def unbar_name(target):
@@ -126,26 +184,29 @@ def _share(v, chains):
     """Each adjoint earns one point, shared by the rows of its chain."""
     name = unbar_name(v.target)
     n = len(chains.get(name, [])) or 1
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score / n)
+    return replace(v, score=v.score / n)
 
 
 def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
-    scope = ClaimScope(graph, free=graph is None)
-    fmt = fmt or detect(derivation)
     try:
-        rs = rows(clean(derivation), fmt)
+        rs = rows(clean(derivation), fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
+    return judge_steps(graph, rs, seed, deadline, fmt or detect(derivation), file)
+
+
+def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None):
+    """check_steps on rows already read."""
+    scope = ClaimScope(graph, free=graph is None)
     if not rs:
         raise ParseError("empty derivation", 1, 1, file)
     parsed, given = [], {}
     for row in rs:
         try:
-            expr = read_row(scope, row, fmt)
-            lhs = _steps_lhs(row, scope, given, expr, fmt)
+            expr = read_row(scope, row, row.fmt or fmt)
+            lhs = _steps_lhs(row, scope, given, expr, row.fmt or fmt)
             written = scope.expand(expr, row.line, row.col)
             if lhs is not None and lhs[0] == "given":
                 given[sym(lhs[1])] = written.xreplace(given)
@@ -161,7 +222,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
     for row, lhs, written, err in parsed:
         label = f"line {row.line}"
         if err is not None:
-            items.append(_parse_error_item(label, err, row.line))
+            items.append(_in_cell(_parse_error_item(label, err, row.line), row))
             prev = None
             continue
         full = written.xreplace(given)
@@ -173,8 +234,8 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
                 continue
         else:
             if prev is None:
-                items.append(Verdict(label, "undecided", {}, None,
-                                     {"kind": "other", "message": "no row above to compare with"}, line=row.line))
+                items.append(_in_cell(Verdict(label, "undecided", {}, None, {"kind": "other", "message":
+                                              "no row above to compare with"}, line=row.line), row))
                 continue
             truth_expr, fd = prev, None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
@@ -183,14 +244,14 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         v = judge(label, full, case, deadline, row.line)
         if v.verdict == "incorrect" and not row.lhs and head is not None:
             v = _back_on_track(v, full, head, points)
-        items.append(v)
+        items.append(_in_cell(v, row))
         prev = full
     first = next((v.line for v in items if v.verdict == "incorrect"), None)
     return Report("steps", tuple(items), first)
 
 
 def _derivative_name(row):
-    t = target(row.lhs, row.line)
+    t = row.target
     return f"∂{t.num}/∂{t.name}"
 
 
@@ -216,7 +277,7 @@ def _steps_lhs(row, scope, given, rhs, fmt):
         return None
     if row.lhs == "":
         return ("given", f"_row{row.line}", None, None)
-    t = target(row.lhs, row.line)
+    t = row.target
     if t.kind == "derivative":
         var = scope.lookup(spelled(t.name)) or (t.name if scope.free else None)
         if var is None:

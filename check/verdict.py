@@ -24,6 +24,7 @@ class Verdict:
     line: Optional[int] = None
     seconds: float = 0.0
     score: float = field(default=None)
+    cell: Optional[int] = None          # the notebook cell of `line` (from 1), None outside notebooks
 
     def __post_init__(self):
         if self.score is None:
@@ -35,6 +36,8 @@ class Verdict:
 
     def to_dict(self, timings=False):
         out = {}
+        if self.cell is not None:
+            out["cell"] = self.cell
         if self.line is not None:
             out["line"] = self.line
         out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
@@ -46,6 +49,8 @@ class Verdict:
 
     def sentence(self):
         where = f"line {self.line}: " if self.line is not None and not self.target.startswith("line") else ""
+        if self.cell is not None and self.line is not None:
+            where = f"cell {self.cell}, {where or f'line {self.line}: '}"
         s = f"{where}{self.target}: {SHOWN[self.verdict]}"
         if self.diagnosis:
             s += f" — {self.diagnosis['message']}"
@@ -77,6 +82,7 @@ class Report:
     extra: tuple = ()
     global_values: Optional[dict] = None
     forward: tuple = ()
+    replaced: tuple = ()       # ({"target": "b_bar", "line": 4}, ...): earlier answers a later one replaced
 
     @property
     def verdict(self):
@@ -101,6 +107,8 @@ class Report:
             out["extra"] = list(self.extra)
             out["global"] = self.global_values or {}
             out["forward"] = [i.to_dict(timings) for i in self.forward]
+            if self.replaced:
+                out["replaced"] = [dict(r) for r in self.replaced]
         out["score"] = self.score
         out["max_score"] = float(len(self.items))
         return out
@@ -111,6 +119,8 @@ class Report:
             rows.append("missing: " + ", ".join(self.missing))
         if self.extra:
             rows.append("extra: " + ", ".join(self.extra))
+        if self.replaced:
+            rows.append("replaced: " + ", ".join(f"{r['target']} (line {r['line']})" for r in self.replaced))
         if self.global_values:
             wrong = [k for k, v in self.global_values.items() if not v["correct"]]
             rows.append("final gradients from your own lines: "

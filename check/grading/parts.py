@@ -52,12 +52,11 @@ from derive.files import read_text
 
 import exercises as _exercises
 
-from ..api import check_adjoints, check_claim, check_steps
-from ..read.classify import _name_key
-from ..read.rows import clean, rows, target
-from ..read.scope import is_latex
+from ..api import answers, claim_backend, judge_adjoints, judge_claim, judge_steps
+from ..backends import as_graph, backend
+from ..read.classify import name_key
+from ..read.rows import clean, rows
 from ..verdict import Verdict
-from ..read.documents import extract_math
 from .dispatch import split_parts
 
 MAX_BYTES = 2_000_000
@@ -68,48 +67,36 @@ def _r(x):
     return float(round(x + 0.0, 6)) + 0.0
 
 
-def _fmt(text):
-    return "latex" if is_latex(text) else "plain"
-
-
-def _chain_end(text, head_index=0, wrt=None):
-    """The last row of a chain `lhs = ... \\n = ...`: the chain of the first row, or of the first
-    row whose left-hand side is a derivative with respect to `wrt`. (Row, fmt) or None."""
-    fmt = _fmt(text)
-    rs = rows(clean(text), fmt)
-    start = None
-    for k, r in enumerate(rs):
-        if wrt is None:
-            start = k
-            break
-        if r.lhs:
-            try:
-                t = target(r.lhs, r.line)
-            except ParseError:
-                continue
-            if t.kind == "derivative" and _name_key(t.name) == _name_key(wrt):
+def _chain_end(rs, wrt=None):
+    """The last row of a chain `lhs = ... \\n = ...`: of the (last) answer, or of the last row whose
+    left-hand side is a derivative with respect to `wrt`. (head row, end row), or (None, None)."""
+    if wrt is None:
+        heads = answers(rs)
+        start = rs.index(heads[-1]) if len(heads) > 1 else 0 if rs else None
+    else:
+        start = None
+        for k, r in enumerate(rs):
+            if r.lhs and r.target.kind == "derivative" and name_key(r.target.name) == name_key(wrt):
                 start = k
-                break
     if start is None:
-        return None, fmt
+        return None, None
     end = start
     while end + 1 < len(rs) and rs[end + 1].lhs is None:
         end += 1
-    return rs[end], fmt
+    return rs[start], rs[end]
 
 
-def _row_text(row):
-    """One row as a claim: `= rhs` on the row's own line (so errors keep their line)."""
-    pad = " " * max(0, row.col - 2)
-    return "\n" * (row.line - 1) + pad + "=" + row.rhs
+def _as_continuation(row):
+    """A chain's last row as the claim itself (`= rhs`, no left-hand side to check)."""
+    return replace(row, lhs=None, target=None)
 
 
 OPERATOR = re.compile(r"\bd\s*/\s*d|∂|\\partial|\\d?frac\s*\{\s*d\s*\}")
 
 
-def _adjoints(exercise, part, text, seed, name):
+def _adjoints(exercise, part, rs, seed, name):
     graph = exercise.graph
-    rep = check_adjoints(graph, text, seed=seed, deadline=DEADLINE, file=name)
+    rep = judge_adjoints(backend(graph, seed, DEADLINE, "plain"), rs, name)
     order = [a.name for a in graph.backprop().order]
     credit = {n: 0.0 for n in order}
     written = set()
@@ -136,35 +123,30 @@ def _adjoints(exercise, part, text, seed, name):
     return list(rep.items), score, notes, extra
 
 
-def _claim(exercise, part, text, seed, name):
-    row, fmt = _chain_end(text)
-    claim = text if row is None or _first_row_only(text, row) else _row_text(row)
+def _claim(exercise, part, rs, seed, name):
+    head, row = _chain_end(rs)
     try:
-        v = check_claim(exercise.graph, part.wrt, claim, seed=seed, deadline=DEADLINE, fmt=fmt)
+        b, wrt = claim_backend(exercise.graph, part.wrt, seed, DEADLINE, "plain")
+        v = judge_claim(b, wrt, row if row is head else _as_continuation(row))
     except ParseError as e:
         raise e.located(name) from None
     if v.line is None:
-        v = _with(v, line=row.line if row is not None else None)
+        v = _with(v, line=row.line)
     return [v], part.points if v.verdict == "correct" else 0.0, [], {}
-
-
-def _first_row_only(text, row):
-    rs = rows(clean(text), _fmt(text))
-    return rs and rs[0] == row or sum(1 for r in rs if r.line == row.line) > 1
 
 
 def _with(v, **kw):
     return replace(v, **kw)
 
 
-def _steps(exercise, part, text, seed, name):
-    rep = check_steps(text, exercise.graph, seed=seed, deadline=DEADLINE, file=name)
+def _steps(exercise, part, rs, seed, name):
+    rep = judge_steps(as_graph(exercise.graph), rs, seed, DEADLINE, "plain", name)
     items = list(rep.items)
     good = sum(1 for v in items if v.verdict == "correct")
     total = len(items)
     notes = []
     if part.wrt:
-        row, fmt = _chain_end(text, wrt=part.wrt)
+        _, row = _chain_end(rs, wrt=part.wrt)
         label = "final answer"
         if row is None:
             final = Verdict(label, "incorrect", {}, None,
@@ -175,7 +157,8 @@ def _steps(exercise, part, text, seed, name):
                             line=row.line)
         else:
             try:
-                v = check_claim(exercise.graph, part.wrt, _row_text(row), seed=seed, deadline=DEADLINE, fmt=fmt)
+                b, wrt = claim_backend(exercise.graph, part.wrt, seed, DEADLINE, "plain")
+                v = judge_claim(b, wrt, _as_continuation(row))
                 final = _with(v, target=label, line=row.line)
             except ParseError as e:
                 final = Verdict(label, "incorrect", {}, None, {"kind": "parse_error", "message": e.message},
@@ -221,19 +204,15 @@ def _item_line(v, minimal):
     return s
 
 
-def _has_content(text):
-    return any(l.strip() and not l.lstrip().startswith(("#", "%")) for l in text.split("\n"))
-
-
-def grade_part(exercise, part, text, seed, name, minimal=False):
+def grade_part(exercise, part, rs, seed, name, minimal=False):
     out = {"part": part.id, "kind": part.kind, "score": 0.0, "max_score": _r(part.points),
            "verdict": "missing", "error": None, "items": [], "feedback": ""}
     review, kinds = [], []
-    if text is None or not _has_content(text):
+    if not rs:
         out["feedback"] = f"{part.id}: no answer (start it with a line '# part: {part.id}')"
         return out, review, kinds, False
     try:
-        items, score, notes, extra = JUDGES[part.kind](exercise, part, text, seed, name)
+        items, score, notes, extra = JUDGES[part.kind](exercise, part, rs, seed, name)
     except ParseError as e:
         msg = f"{name}:{e.line}:{e.col}: {e.message}"
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")
@@ -277,14 +256,15 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
            "needs_review": [], "parts": []}
     kinds = []
     try:
-        text = extract_math(read_text(path, MAX_BYTES, "submission", name))
+        text = read_text(path, MAX_BYTES, "submission", name)
         if not text.strip():
             raise ParseError("empty submission", 1, 1, name)
         if "\x00" in text:
             i = text.index("\x00")
             raise ParseError("NUL byte in the submission", text.count("\n", 0, i) + 1,
                              i - text.rfind("\n", 0, i), name)
-        texts = split_parts(text, ex, name)
+        text = clean(text)
+        texts = split_parts(text, _rows(text, name), ex, name, name)
     except ParseError as e:
         res["error"] = f"{name}:{e.line}:{e.col}: {e.message}"
         res["parts"] = [_failed_part(p, res["error"]) for p in ex.parts]
@@ -308,6 +288,14 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
         return res, kinds
     res["score"] = _r(total)
     return res, kinds
+
+
+def _rows(text, name):
+    """The student's rows: the same reading as `check` (read/rows.py)."""
+    try:
+        return rows(text, None, name=name)
+    except ParseError as e:
+        raise e.located(name) from None
 
 
 def _failed_part(part, msg):
