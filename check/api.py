@@ -14,7 +14,8 @@ from .backends import as_graph, backend
 from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
 from .judge import Case, judge
-from .read.rows import clean, rows
+from .read.classify import numpy_adjoint
+from .read.rows import Target, clean, rows
 from .read.scope import ClaimScope, is_latex, read_expression
 from .verdict import Report, Verdict
 
@@ -95,9 +96,10 @@ def _answers(b, rs):
         if row.lhs is not None or not chains:
             chains.append([row])
             key = None
-            if row.lhs and row.target.kind in ("adjoint", "derivative"):
+            if row.lhs and row.target.kind != "expression":
                 try:
-                    key = (row.target.kind, b.resolve(row.target.name, row.line))
+                    kind, name = lhs_of(b, row)
+                    key = (kind, name) if kind in ("adjoint", "derivative") else None
                 except ParseError:
                     key = None
             keys.append(key)
@@ -133,13 +135,15 @@ def judge_adjoints(b, rs, file=None):
                 if t.kind == "expression":
                     raise ParseError(f"the left-hand side '{t.name}' is not an adjoint like v_bar or \\bar{{v}}",
                                      row.line, row.lhs_col or 1)
-                name = b.resolve(t.name, row.line)
-                current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
-                if t.kind == "name" and name not in graph.defs:
+                kind, name = lhs_of(b, row)
+                if kind != t.kind:          # a numpy name of an adjoint: read on as that adjoint
+                    row = replace(row, target=Target(kind, name))
+                current = ("name", name) if kind == "name" and name in graph.defs else ("adjoint", name)
+                if kind == "name" and name not in graph.defs:
                     raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
                 if current[0] == "adjoint" and name not in d.by_name:
                     raise ParseError(f"the output does not depend on '{name}'", row.line, 1)
-                if t.kind == "derivative":
+                if kind == "derivative":
                     current = ("derivative", name)
             kind, name = current
             expr = b.parse(row)
@@ -169,6 +173,23 @@ def judge_adjoints(b, rs, file=None):
     first = min(wrong, key=lambda v: order.index(unbar_name(v.target))).target if wrong else None
     return Report("adjoints", tuple(items), first, missing, extra,
                   b.global_values(chains, wanted), tuple(forward), replaced)
+
+
+def lhs_of(b, row):
+    """(kind, graph name) of a row's left-hand side; numpy's names of adjoints (`grad_h`, `dW1`,
+    `dout`) are adjoints when the graph has no such name."""
+    t = row.target
+    try:
+        return t.kind, b.resolve(t.name, row.line)
+    except ParseError:
+        if t.kind != "name":
+            raise
+        if t.name == "dout" and not b.scope.lookup("out"):
+            return "adjoint", b.graph.output
+        hit = numpy_adjoint(spelled(t.name), b.scope.lookup)
+        if hit is None:
+            raise
+        return "adjoint", b.resolve(hit, row.line)
 
 
 def _in_cell(v, row):

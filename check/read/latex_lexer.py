@@ -7,7 +7,7 @@ from derive.errors import ParseError
 from derive.names import GREEK
 from derive.parse import MAX_TERMS, MAX_TOKENS
 from derive.rules import SPELLINGS
-from .latex_names import CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
+from .latex_names import _DPREFIX, _dside, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
 
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
 _CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ", "NORMR"})
@@ -76,6 +76,10 @@ def _ambiguities(out, text, fail):
         t = tok.type
         if t == "FUNC":
             k = i + 1
+            if k < n and out[k].type == "CARET" and k + 1 < n:
+                k = _closing(out, k + 1)        # \tanh^2 z, \cos^{2} x: the power of the function
+                if k is None:
+                    continue
             if k >= n or out[k].type in ("_LPAR", "_LCB", "_PRIME", "CARET", "AXIS"):
                 continue
             j = _unit(out, k)
@@ -452,6 +456,9 @@ class _Lexer:
     def frac(self, pos, end):
         d = _derivative_frac(self.text, end)
         if d is None:
+            lead = self.leibniz(end)
+            if lead is not None:
+                return lead
             self.emit("FRAC", "\\frac", pos, end)
             return self.arg(end, "frac", r"\frac", pos)
         if d.of is not None:
@@ -462,6 +469,32 @@ class _Lexer:
             self.emit("DERIVG" if grouped else "DERIV", d.var.plain, d.var_pos, d.var.end)
             self.derivs = True
         return d.end
+
+    def leibniz(self, end):
+        """`\\frac{d\\sigma(x)}{dx}`: d/dx of the expression after the numerator's d, as the
+        operator `\\frac{d}{dx}` applied to it in brackets; the position after it, or None."""
+        text = self.text
+        num = _group(text, end)
+        den = _group(text, num[2]) if num and text.startswith("{", _skip_sp(text, end)) else None
+        if den is None:
+            return None
+        bottom = _dside(text, den[0], den[1])
+        m = _DPREFIX.match(text, _skip(text, num[0]), num[1])
+        if bottom is None or bottom[0] is None or m is None or not text[m.end():num[1]].strip():
+            return None
+        if m.group() == "d" and text[m.end():m.end() + 1].isalpha():
+            return None                 # `dx` is a name here, not d x
+        self.emit("DERIVG", bottom[0].plain, bottom[1], bottom[0].end)
+        self.derivs = True
+        self.emit("_LPAR", "(", m.end())
+        p = m.end()
+        while True:
+            p = _skip(text, p)
+            if p >= num[1]:
+                break
+            p = self.step(p)
+        self.emit("_RPAR", ")", num[1])
+        return den[2]
 
     def sum(self, pos, end):
         text = self.text

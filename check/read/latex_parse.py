@@ -58,6 +58,8 @@ opapp: DERIV product                     -> deriv
     | FUNC bare                          -> call1
     | FUNC ARGNAME                       -> call_name
     | FUNC ARGNAME CARET _LBRACE sum _RBRACE -> call_name_pow
+    | FUNC CARET _LBRACE sum _RBRACE ARGNAME -> pow_call_name
+    | FUNC CARET _LBRACE sum _RBRACE bare -> pow_call1
 ?bare: bare_atom
     | bare_atom CARET _LBRACE sum _RBRACE -> pow
 args: sum (_COMMA sum)*
@@ -142,6 +144,14 @@ class _Build(PlainBuild):
 
     def call_name_pow(self, c):
         return self.state.scope.call(c[0], [power(self._argname(c[0], c[1]), c[3], c[2])])
+
+    def pow_call_name(self, c):
+        """`\\tanh^2 z`: the square of tanh(z)."""
+        return power(self.state.scope.call(c[0], [self._argname(c[0], c[3])]), c[2], c[1])
+
+    def pow_call1(self, c):
+        self.operand(c[0])
+        return power(self.state.scope.call(c[0], [c[3]]), c[2], c[1])
 
     def _argname(self, func, tok):
         """A bare argument `\\log xy` that the scope reads as a product is ambiguous."""

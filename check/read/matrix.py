@@ -10,7 +10,8 @@ from derive.names import canonical, spelled
 from derive.rules import SPELLINGS
 
 from .index import IndexMismatch, Indices, indexed, ranks, split
-from .scope import read_expression
+from .classify import numpy_adjoint
+from .scope import by_case, read_expression
 
 
 class MatrixClaimScope(MatrixOps):
@@ -28,7 +29,10 @@ class MatrixClaimScope(MatrixOps):
         self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
 
     def lookup(self, n):
-        return self.keys.get(n) or self.keys.get(canonical(n))
+        hit = self.keys.get(n) or self.keys.get(canonical(n))
+        if hit is None and len(n) > 1:
+            hit = by_case(n, self.graph.names)
+        return hit
 
     def known(self, n):
         return self.lookup(n) is not None or self.split_index(n) is not None
@@ -59,6 +63,9 @@ class MatrixClaimScope(MatrixOps):
                     hit, adjoint = self.lookup(u), True
                     break
         if hit is None:
+            hit = numpy_adjoint(n, self.lookup)
+            adjoint = hit is not None
+        if hit is None:
             return self.entry(n, tok)
         return self.leaf(hit, adjoint)
 
@@ -88,6 +95,8 @@ class MatrixClaimScope(MatrixOps):
     def call(self, tok, args):
         """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
         n = spelled(str(tok))
+        if n == "dot" and len(args) == 2 and not self.known(n):
+            return self.matmul(args[0], args[1], tok)           # numpy's np.dot(a, b)
         if len(args) == 1 and not isinstance(args[0], Keyword) and n not in SPELLINGS and self.known(n):
             return self.product(self.name(tok), args[0], None)
         return super().call(tok, args)
