@@ -29,7 +29,7 @@ _LATEX_CMD = re.compile(r"\\[A-Za-z]|\$")
 _LATEX_LINE = re.compile(r"\\[A-Za-z]|\$|&|[_^]\s*\{|\\\\")
 _GOES_ON = re.compile(r"\s*(?:[=+\-*/^)\]}]|\\right)")
 _ENV_NAMES = (r"equation\*?|align\*?|aligned|alignat\*?|alignedat|gather\*?|gathered|split|multline\*?"
-              r"|flalign\*?|eqnarray\*?|displaymath|math|cases|dcases")
+              r"|flalign\*?|eqnarray\*?|displaymath|math")
 _OPEN = re.compile(r"(?<!\\)(?:\\\\)*(\$\$|\$|\\\[|\\\(|\\begin\s*\{\s*(" + _ENV_NAMES + r")\s*\})")
 _STRUCK = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~|\\(?:sout|st|xout)\s*\{")
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")

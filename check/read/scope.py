@@ -267,11 +267,11 @@ def _masks(text):
     """`(h > 0)` -> `[h > 0]`: a round bracket whose top level holds a comparison."""
     chars, stack = list(text), []
     for i, ch in enumerate(text):
-        if ch == "(":
+        if ch in "([{":
             stack.append([i, False])
-        elif ch == ")" and stack:
+        elif ch in ")]}" and stack:
             start, has = stack.pop()
-            if has:
+            if has and ch == ")" and text[start] == "(":
                 chars[start], chars[i] = "[", "]"
         elif stack and (ch in "<>≥≤") and not (ch in "<>" and text[i + 1:i + 2] == ch):
             stack[-1][1] = True
