@@ -1,8 +1,10 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import random
+import re
 from dataclasses import replace
 
 import mpmath
+import sympy
 
 from derive.errors import ParseError
 from derive.evaluate import DIGITS
@@ -120,10 +122,12 @@ def judge_adjoints(b, rs, file=None):
     """check_adjoints on rows already read (grade reads the whole file once and hands each part its rows)."""
     graph, d = b.graph, b.derivation
     rs, replaced = _answers(b, rs)
-    items, forward, chains, current, unreadable = [], [], {}, None, []
+    items, forward, chains, numbers, current, unreadable = [], [], {}, {}, None, []
     for row in rs:
         if row.lhs is not None:
             current = None          # a new equation: an unreadable one is not the chain above
+        if row.code and _program_line(b, row):
+            continue
         try:
             if row.lhs is None:
                 if current is None:
@@ -139,6 +143,8 @@ def judge_adjoints(b, rs, file=None):
                 if kind != t.kind:          # a numpy name of an adjoint: read on as that adjoint
                     row = replace(row, target=Target(kind, name))
                 current = ("name", name) if kind == "name" and name in graph.defs else ("adjoint", name)
+                if kind == "name" and name not in graph.defs and _NUMBER.match(row.rhs):
+                    continue                # `x = -2`: the student restates the point
                 if kind == "name" and name not in graph.defs:
                     raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
                 if current[0] == "adjoint" and name not in d.by_name:
@@ -147,8 +153,16 @@ def judge_adjoints(b, rs, file=None):
                     current = ("derivative", name)
             kind, name = current
             expr = b.parse(row)
+            constant = isinstance(expr, sympy.Expr) and not expr.free_symbols
             if kind == "name":
-                forward.append(_in_cell(b.forward(name, expr, row), row))
+                if not constant:
+                    forward.append(_in_cell(b.forward(name, expr, row), row))
+                continue
+            if constant:            # `= -4`: a value, judged at the spec's point
+                v = _numeric(b, name, expr, row)
+                if v is not None:
+                    numbers.setdefault(name, []).append(v)
+                    items.append(_in_cell(v, row))
                 continue
             v = _in_cell(b.adjoint(name, expr, row, kind == "derivative"), row)
             chains.setdefault(name, []).append((v, expr))
@@ -163,10 +177,10 @@ def judge_adjoints(b, rs, file=None):
         raise ParseError("no adjoint equations found", 1, 1, file)
     if len(unreadable) == len(items) and not forward:
         raise _whole(unreadable[0], file)
-    items = [_share(v, chains) for v in items]
+    items = [_share(v, chains, numbers) for v in items]
     order = [a.name for a in d.order]
     wanted = set(graph.wrt)
-    missing = tuple(f"{w}_bar" for w in graph.wrt if w not in chains)
+    missing = tuple(f"{w}_bar" for w in graph.wrt if w not in chains and w not in numbers)
     live = {a.name for a in graph.backprop().order}
     extra = tuple(f"{n}_bar" for n in chains if n not in live)
     wrong = [v for v in items if v.verdict == "incorrect" and unbar_name(v.target) in order]
@@ -192,6 +206,62 @@ def lhs_of(b, row):
         return "adjoint", b.resolve(hit, row.line)
 
 
+_NUMBER = re.compile(r"\s*[-−]?\s*(\d+)(?:\.(\d+))?\s*$")
+
+
+def _numeric(b, name, value, row):
+    """A numeric row (`= -4`, `= 0.2626`): it holds when it is the true value at the spec's `at:`
+    point rounded to the decimals written (±1 in the last written digit). None (not judged) for
+    a spec without a point or with matrices."""
+    graph = b.graph
+    if not graph.at or getattr(graph, "is_matrix", False):
+        return None
+    _, adj = _point_values(graph)
+    true = adj[name]
+    m = _NUMBER.match(row.rhs)
+    step = mpmath.mpf(10) ** -len(m.group(2) or "") if m else mpmath.mpf(10) ** -12 * max(1, abs(true))
+    got = mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(float(value))
+    ok = abs(got - true) <= step * (1 + mpmath.mpf(10) ** -9)
+    at = {k: float(v) for k, v in graph.at.items()}
+    evidence = {"numeric": {"points": 1, "max_rel_error": float(abs(got - true) / max(abs(true), 1e-300)),
+                            "digits": DIGITS}}
+    if ok:
+        return Verdict(f"{name}_bar", "correct", evidence, line=row.line)
+    return Verdict(f"{name}_bar", "incorrect", evidence, {"at": at, "expected": float(true), "got": float(got)},
+                   {"kind": "other", "message": f"the value at the spec's point is {mpmath.nstr(true, 8)}"},
+                   line=row.line)
+
+
+_VALUES = {}
+
+
+def _point_values(graph):
+    """(forward values, adjoint values) of a graph at its `at:` point, computed once per graph."""
+    key = id(graph)
+    if key not in _VALUES or _VALUES[key][0] is not graph:
+        _VALUES[key] = (graph, graph.backprop().values(dict(graph.at)))
+    return _VALUES[key][1]
+
+
+def _program_line(b, row):
+    """In program code, a line about a variable the graph does not have (`dz = ...`, `t = 0`), or
+    a forward line that does not read (`loss = np.square(y_pred - y).sum()`), is the program's
+    own business, not an answer."""
+    if not row.lhs or row.target.kind == "expression":
+        return not row.lhs and row.lhs is not None
+    try:
+        kind, name = lhs_of(b, row)
+    except ParseError:
+        return True
+    if kind != "name":
+        return False
+    try:
+        b.parse(row)
+    except ParseError:
+        return True
+    return False
+
+
 def _in_cell(v, row):
     """A verdict placed in its notebook cell."""
     return v if row.cell is None else replace(v, cell=row.cell)
@@ -201,10 +271,10 @@ def unbar_name(target):
     return target[:-4] if target.endswith("_bar") else target
 
 
-def _share(v, chains):
+def _share(v, chains, numbers=None):
     """Each adjoint earns one point, shared by the rows of its chain."""
     name = unbar_name(v.target)
-    n = len(chains.get(name, [])) or 1
+    n = len(chains.get(name, [])) + len((numbers or {}).get(name, [])) or 1
     return replace(v, score=v.score / n)
 
 

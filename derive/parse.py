@@ -130,6 +130,11 @@ class Scope:
         """Two factors side by side (tok None) or joined by a product sign."""
         return a * b
 
+    def iverson(self, a, op, b, tok):
+        """`[a > b]`: 1 where the comparison holds, else 0."""
+        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
+                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+
 
 def error(message, tok):
     return ParseError(message, getattr(tok, "line", 0) or 0, getattr(tok, "column", 0) or 0)
@@ -300,9 +305,7 @@ class Build(Transformer):
         return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
-        a, op, b = c[0], str(c[1]), c[2]
-        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
-                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+        return self.state.scope.iverson(c[0], str(c[1]), c[2], c[1])
 
 
 _state = threading.local()

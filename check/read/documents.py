@@ -1,5 +1,6 @@
 r"""A submission as the blocks its math is in, each with its format and where it starts.
 
+- A python file (`.py`) is code, as a notebook's code cell.
 - A Jupyter notebook (`.ipynb`): Markdown cells read as Markdown, code cells as plain text (numpy
   style, `#` comments; only lines with `=`), positions counted in their cell.
 - A LaTeX document (`\begin{document}`): only its math counts (`$…$`, `$$…$$`, `\[…\]`, `\(…\)`,
@@ -25,8 +26,8 @@ from derive.errors import ParseError
 
 MARKER = re.compile(r"^[ \t]*(?:#+|%+)[ \t]*part[ \t]*:[ \t]*(\S+)", re.IGNORECASE)
 MAX_CELLS = 2_000
-_LATEX_CMD = re.compile(r"\\[A-Za-z]|\$")
-_LATEX_LINE = re.compile(r"\\[A-Za-z]|\$|&|[_^]\s*\{|\\\\")
+_LATEX_CMD = re.compile(r"\\[A-Za-z]|\$|\^\s*\{")
+_LATEX_LINE = re.compile(r"\\[A-Za-z]|\$|&|\\\\|\^\s*\{")
 _GOES_ON = re.compile(r"\s*(?:[=+\-*/^)\]}]|\\right)")
 _ENV_NAMES = (r"equation\*?|align\*?|aligned|alignat\*?|alignedat|gather\*?|gathered|split|multline\*?"
               r"|flalign\*?|eqnarray\*?|displaymath|math")
@@ -56,6 +57,9 @@ class Block:
 
 def blocks(text, fmt=None, name=None):
     """The blocks of a cleaned submission, in reading order."""
+    if (name or "").endswith(".py"):
+        return [Block(fmt or "plain", "\n".join("" if MARKER.match(l) else l for l in text.split("\n")), 1, 1,
+                      code=True)]
     cells = _notebook(text, name)
     if cells is None:
         return _document(text, fmt)
@@ -191,7 +195,7 @@ def _markdown(lines, fmt):
 
 def _runs(run, spans, fmt):
     """A run of text lines as blocks of one format each: a line is LaTeX when it has a backslash
-    command, `$`, `&` or a braced sub/superscript; a line that goes on from the one above
+    command, `$`, `&` or `\\\\`; a line that goes on from the one above
     (starting with `=`, an operator or a closing bracket) keeps that line's format."""
     out = []
     for i in run:

@@ -219,7 +219,7 @@ class _Build(PlainBuild):
 
     def iverson(self, c):
         a, op, b = c
-        return {">=": IndGe(a, b), ">": IndGt(a, b), "<=": IndGe(b, a), "<": IndGt(b, a)}[str(op)]
+        return self.state.scope.iverson(a, str(op), b, op)
 
     def indicator(self, c):
         if not isinstance(c[1], (IndGe, IndGt)):

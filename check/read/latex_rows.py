@@ -18,7 +18,7 @@ _MARKS = re.compile(r"""
 """, re.X)
 _CLOSER = {"$$": "$$", "$": "$", r"\[": r"\]", r"\(": r"\)"}
 _ANNOTATION = re.compile(
-    r"&\s*&|\\q?quad(?![A-Za-z])\s*(?=\(\s*[\w.]{1,6}\s*\)[\s.,;]*$|\\(?:text|textbf|textit|textrm|mbox)"
+    r"&\s*&|\\q?quad(?![A-Za-z])\s*(?=\(\s*[\w.]{1,6}\s*\)[\s.,;]*$|\(?\s*\\(?:text|textbf|textit|textrm|mbox)"
     r"(?![A-Za-z]))|\\(?:leftarrow|Leftarrow|rightarrow|Rightarrow|longleftarrow|Longleftarrow|"
     r"longrightarrow|Longrightarrow|star|checkmark|implies|impliedby|iff|because|therefore|hfill)"
     r"(?![A-Za-z])")
@@ -28,6 +28,9 @@ _RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-
                        r"|\\(?:overset|stackrel)\s*\{[^{}]*\}\s*\{\s*=\s*\}")
 _SEPARATOR = re.compile(r"(?<!\\)[,;]|\\q?quad(?![A-Za-z])|\\(?:text|mbox)\s*\{\s*(?:and|,|;)\s*\}")
 _JOIN_END = re.compile(r"(?:[-+*/=(\[{,]|\\(?:cdot|times|div|circ|odot|left\s*\S|[dtc]?frac))\s*$")
+# a line with its own left-hand side and `=` starts a row of its own: an unclosed bracket or an
+# empty right-hand side above it never swallows it
+_NEW_EQUATION = re.compile(r"^\s*[^=&\s][^=]*(?<![<>!:\\])=(?!=)")
 _JOIN_START = re.compile(r"^\s*(?:[-+*/^_)\]}]|\\(?:cdot|times|div|circ|odot|right)(?![A-Za-z]))")
 
 
@@ -87,7 +90,8 @@ def _rows_of(buf, start, end):
         stop = end if stop < 0 else stop
         line = buf[pos:stop]
         if line.strip():
-            if spans and (depth > 0 or _JOIN_END.search(previous) or _JOIN_START.match(line)):
+            if spans and not _NEW_EQUATION.match(line) and (depth > 0 or _JOIN_END.search(previous)
+                                                            or _JOIN_START.match(line)):
                 spans[-1] = (spans[-1][0], stop)
                 depth += _balance(line)
             else:

@@ -4,10 +4,10 @@ import sympy
 
 from derive.parse import Keyword, error
 from derive.functions import BAR
-from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, show_shape, transpose)
+from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, elem, lift, show_shape, slot, transpose)
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
-from derive.rules import SPELLINGS
+from derive.rules import PRIMES, SPELLINGS
 
 from .index import IndexMismatch, Indices, indexed, ranks, split
 from .classify import numpy_adjoint
@@ -108,6 +108,16 @@ class MatrixClaimScope(MatrixOps):
         if a_m and b_m and (a.shape != b.shape or tok is None and a.shape[1] == b.shape[0]):
             return self.matmul(a, b, tok)
         return a * b
+
+    def iverson(self, a, op, b, tok):
+        """`(h > 0)`, `[z \\geq 0]` on matrices: the elementwise mask, relu′ of the difference
+        (relu′(0) = 0, so `>` is strict and `>=` is 1 - relu′ of the other difference)."""
+        if not (isinstance(a, MExpr) or isinstance(b, MExpr)):
+            return super().iverson(a, op, b, tok)
+        hi, lo = (a, b) if op in (">", ">=", "≥") else (b, a)
+        if op in (">", "<"):
+            return elem(PRIMES["relu"](slot(0)), lift(hi) - lift(lo))
+        return lift(1) - elem(PRIMES["relu"](slot(0)), lift(lo) - lift(hi))
 
     def sum_index(self, tok, body):
         """`Σ_k body`: the index-form sum over k."""

@@ -9,8 +9,9 @@ from derive.rules import SPELLINGS
 
 from .row import Row
 
-# Characters typed on phones and with input methods, each replaced by one ASCII character.
-_ONE = {"\u3000": " ", "\u00a0": " ", "\u2212": "-", "\u2013": "-", "\u2019": "'", "\u2018": "'",
+# Characters typed on phones and with input methods, each replaced by one ASCII character
+# (full-width signs and brackets too; full-width letters and digits stay errors, as does NBSP).
+_ONE = {"\u3000": " ", "\u2212": "-", "\u2013": "-", "\u2019": "'", "\u2018": "'",
         "\u2032": "'", "\u02b9": "'", "\u00b4": "'", "\u2217": "*", "\u22c5": "*", "\u201c": '"',
         "\u201d": '"'}
 _PLAIN_ONE = {"\u2218": "*", "\u2299": "*", "\u00b7": "*", "\u00d7": "*"}
@@ -23,8 +24,10 @@ def normalized(text, fmt):
     chars = []
     for ch in text:
         o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
+        if 0xFF01 <= o <= 0xFF5E and not chr(o - 0xFEE0).isalnum():
             ch = chr(o - 0xFEE0)
+        elif 0x2080 <= o <= 0x2089:
+            ch = chr(o - 0x2080 + 48)          # w₀ is w0
         chars.append(table.get(ch, ch))
     if "\U0001d7d9" in text:
         _indicators(chars)
@@ -58,14 +61,18 @@ def _closing(chars, j):
 
 _DASH = re.compile(r"[ \t]*[-*+•◦▪]\s+(?=.*=)")
 _BULLET = re.compile(r"[ \t]*(?:[•◦▪]\s+|\(?[0-9]{1,3}[.)]\s+|\([0-9]{1,3}\)\s*|\(?[a-h][)]\s+"
-                     r"|[\u2460-\u2473\u2776-\u277f]\s*|(?:∴|∵|=>|⇒|→)\s*)")
+                     r"|[\u2460-\u2473\u2776-\u277f]\s*|(?:∴|∵|=>|⇒|→)\s*"
+                     r"|\\(?:therefore|because|Rightarrow|implies|Longrightarrow)(?![A-Za-z])\s*)")
 _FOREIGN = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u3040-\u30ff\u4e00-\u9fff]")
-_LABEL = re.compile(r"[ \t]*(?:[^\s=:$\\()\[\]]*[\u1100-\uffef][^=:$\\]*?|[A-Za-z][A-Za-z]+(?:[ \t]+[A-Za-z0-9]+){0,3})"
+_LABEL = re.compile(r"[ \t]*(?:[^=:$\\\n]*[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u3040-\u30ff\u4e00-\u9fff]"
+                    r"[^=:$\\\n]*|(?i:answer|ans|solution|sol|correction|corrected|fixed|fix|final(?:[ \t]+answer)?"
+                    r"|result|note|therefore|thus|hence|so|then|proof|step[ \t]*\d*|part[ \t]*\w{0,3}"
+                    r"|problem[ \t]*\d*|q[ \t]*\d+|backward(?:[ \t]+pass)?|forward(?:[ \t]+pass)?))"
                     r"[ \t]*[:：][ \t]*(?=\S)")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _KNOWN_WORDS = frozenset(SPELLINGS) | frozenset(GREEK_NAMES) | {"np", "dot", "sum", "axis", "keepdims", "maximum",
                                                                "bar", "grad", "dout", "out"}
-_REMARK = re.compile(r"[ \t]*\(\s*([A-Za-z][A-Za-z' ,.\-]*)\)[ \t.,;]*$")
+_REMARK = re.compile(r"[ \t]*\(\s*([A-Za-z][A-Za-z' ,.:;\-]*)\)[ \t.,;]*$")
 _PROSE_RUN = re.compile(r"(?<![\w.'])[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}(?![\w(])")
 
 
@@ -112,10 +119,17 @@ def _is_remark(inner):
     return bool(unknown) and (len(words) >= 2 and " " in inner.strip() or re.search(r"[A-Za-z]{2,}-[A-Za-z]{2,}", inner))
 
 
+_LATEX_PROSE = re.compile(r"\s*\\(?:(?:sub)*section|paragraph|chapter|title|author|date|maketitle|noindent|item"
+                          r"|textbf|textit|emph|text|hline|newpage|vspace|medskip|bigskip|smallskip|centering"
+                          r"|(?:begin|end)\s*\{\s*(?:itemize|enumerate|center|flushleft|figure|table|tabular|abstract))"
+                          r"(?![A-Za-z])")
+
+
 def is_prose(body):
-    """A line without `=` that is words, not math: Korean/CJK, a sentence, or a heading ending in ':'."""
+    """A line without `=` that is words, not math: Korean/CJK, a sentence, a heading ending in ':',
+    or a LaTeX sectioning or text command (`\\section*{문제 1}`)."""
     s = body.strip()
-    if not s:
+    if not s or _LATEX_PROSE.match(s):
         return True
     if _FOREIGN.search(s) or s.endswith((":", "：")):
         return True
@@ -141,11 +155,13 @@ def plain_rows(text, code=False):
         body = raw.split("#", 1)[0]
         if not body.strip() or body.strip().startswith(("```", "~~~")):
             continue
+        if top_level_eq(body) is None and not body.lstrip().startswith("=") and is_prose(body):
+            continue
         body = strip_trail(strip_lead(body.replace("`", " ")))
         stripped = body.lstrip()
         indent = len(body) - len(stripped)
         if stripped.startswith("="):
-            out.append(Row(no, indent + 2, None, stripped[1:]))
+            out.extend(_continued(no, body, indent + 1))
             continue
         i = top_level_eq(body)
         if i is None:
@@ -154,9 +170,60 @@ def plain_rows(text, code=False):
             out.append(Row(no, indent + 1, "", stripped, bare=True))
             continue
         lead = _lead_words(body[:i])
-        lhs = body[lead:i]
-        out.append(Row(no, i + 2, lhs.strip(), body[i + 1:], no, lead + len(lhs) - len(lhs.lstrip()) + 1))
+        for piece, start in _pieces(body):
+            out.extend(_chain(no, piece, start, lead if start == 0 else 0))
     return out
+
+
+def _continued(no, body, pos):
+    """`= a = b` (the `=` at index pos - 1): continuation rows only."""
+    out = []
+    while True:
+        j = top_level_eq(body[pos:])
+        end = len(body) if j is None else pos + j
+        out.append(Row(no, pos + 1, None, body[pos:end]))
+        if j is None:
+            return out
+        pos = end + 1
+
+
+def _pieces(body):
+    """`x = -2, y = 5; z = -4`: the equations of a line, cut at a top-level `,` or `;` after which
+    the next piece has its own `=`; [(text, start)]."""
+    cuts, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ",;" and depth == 0:
+            rest = body[i + 1:]
+            nxt = re.split(r"[,;]", rest, maxsplit=1)[0]
+            if top_level_eq(body[start:i]) is not None and top_level_eq(nxt) is not None:
+                cuts.append((body[start:i], start))
+                start = i + 1
+    cuts.append((body[start:], start))
+    return cuts
+
+
+def _chain(no, text, start, lead):
+    """One equation `lhs = a = b`: the row `lhs = a` and the continuations `= b`."""
+    out, pos, first = [], 0, True
+    i = top_level_eq(text)
+    lhs = text[lead:i]
+    pos = i + 1
+    while True:
+        j = top_level_eq(text[pos:])
+        end = len(text) if j is None else pos + j
+        if first:
+            out.append(Row(no, start + pos + 1, lhs.strip(), text[pos:end], no,
+                           start + lead + len(lhs) - len(lhs.lstrip()) + 1))
+            first = False
+        else:
+            out.append(Row(no, start + pos + 1, None, text[pos:end]))
+        if j is None:
+            return out
+        pos = end + 1
 
 
 def top_level_eq(s):

@@ -29,5 +29,6 @@ class Row:
     bare: bool = False
     fmt: Optional[str] = None
     cell: Optional[int] = None
-    block: int = 0
+    block: object = 0
     target: Optional[Target] = None
+    code: bool = False       # from program code (a code cell, a python block): other variables may be there

@@ -38,7 +38,8 @@ def rows(text, fmt=None, name=None):
     for k, b in enumerate(blocks(text, fmt, name)):
         body = normalized(b.text, b.fmt)
         if b.fmt == "latex":
-            body = "\n".join(strip_trail(strip_lead(line), latex=True) for line in body.split("\n"))
+            body = "\n".join("" if b.text_run and is_prose(line) and "=" not in line
+                             else strip_trail(strip_lead(line), latex=True) for line in body.split("\n"))
             found = parse_latex_rows(body)
         else:
             found = plain_rows(body, b.code)
@@ -58,4 +59,4 @@ def _placed(r, b, k):
     return replace(r, line=b.line + r.line - 1, col=r.col + shift,
                    lhs_line=b.line + r.lhs_line - 1 if r.lhs_line else 0,
                    lhs_col=r.lhs_col + lhs_shift if r.lhs_line else 0,
-                   fmt=b.fmt, cell=b.cell, block=k, target=target(r.lhs, r.line, b.fmt) if r.lhs else None)
+                   fmt=b.fmt, cell=b.cell, block=k, code=b.code, target=target(r.lhs, r.line, b.fmt) if r.lhs else None)

@@ -58,7 +58,8 @@ class ClaimScope(Scope):
         if LEIBNIZ_MARK in n:
             a, b = n.split(LEIBNIZ_MARK, 1)
             return self.local(_renamed(tok, a), _renamed(tok, b))
-        if MACRON in n and not self.lookup(n) and _bar_pieces(n):
+        if (MACRON in n and not self.lookup(n) and not self.lookup(self.adjoint_base(n) or "")
+                and _bar_pieces(n)):
             out = 1
             for piece in _bar_pieces(n):
                 out = out * self.name(_renamed(tok, piece))
@@ -203,6 +204,10 @@ class ClaimScope(Scope):
             raise error(f"no derivative d{a}/d{b} in this graph", a)
         if nb in self.graph.defs[na].parents:
             return derivative(self.graph.defs[na].expr, sym(nb))
+        if na == self.graph.output and nb in self.graph.defs:
+            return bar(nb)          # ∂L/∂z with the output on top: the adjoint z̄
+        if nb in self.graph.defs and self._down_to(sym(na), nb).has(sym(nb)):
+            return derivative(self._down_to(sym(na), nb), sym(nb))
         if nb in self.graph.inputs:
             return derivative(self.written(self.graph.full[na], *_where(a)), sym(nb))
         raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
@@ -256,10 +261,29 @@ def plain_spellings(text, scope):
         text = _DOT.sub(lambda m: "@" + " " * (len(m.group()) - 2) + "(", text)
     if "keepdims" in text:
         text = _KEEPDIMS.sub(lambda m: " " * len(m.group()), text)
+    if "²" in text or "³" in text or "^" in text:
+        text = _powers_moved(text)
     if "(" in text and _CMP.search(text):
         text = _masks(text)
     if "/" in text and hasattr(scope, "local"):
         text = _LEIBNIZ.sub(lambda m: _leibniz(m, scope), text)
+    return text
+
+
+_FUNC_POWER = re.compile(r"(?<![\w.])(sigma|sigmoid|σ|tanh|exp|log|ln|sin|cos|relu|softplus|sqrt|abs)"
+                         r"(²|³|\^[ \t]*[0-9])(?=[ \t]*\()")
+
+
+def _powers_moved(text):
+    """`tanh²(z)`, `tanh^2(z)` -> `tanh(z)²`, `tanh(z)^2`: the power after the call, same length."""
+    for m in list(_FUNC_POWER.finditer(text))[::-1]:
+        depth, i = 0, text.index("(", m.end())
+        for j in range(i, len(text)):
+            depth += text[j] == "("
+            depth -= text[j] == ")"
+            if depth == 0:
+                text = text[:m.start()] + m.group(1) + text[m.end():j + 1] + m.group(2) + text[j + 1:]
+                break
     return text
 
 
@@ -286,6 +310,35 @@ def _leibniz(m, scope):
     return (a + LEIBNIZ_MARK + b).ljust(len(m.group()))
 
 
+def balanced(text, line=1, col=1):
+    """An unclosed or unmatched bracket is an error at that bracket, with where it opened
+    ("unclosed '(' opened at 2:16"), before any grammar reads past it."""
+    if not any(c in text for c in "()[]{}"):
+        return
+    stack, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and text[i + 1:i + 2] in ("{", "}", "\\"):
+            i += 2
+            continue
+        if ch in "([{":
+            stack.append(i)
+        elif ch in ")]}":
+            if not stack:
+                raise ParseError(f"unmatched '{ch}'", *_at(text, i, line, col))
+            stack.pop()
+        i += 1
+    if stack:
+        where = _at(text, stack[-1], line, col)
+        raise ParseError(f"unclosed '{text[stack[-1]]}' opened at {where[0]}:{where[1]}", *where)
+
+
+def _at(text, i, line, col):
+    """(line, column) in the document of text[i], `text` starting at line:col."""
+    nl = text.count("\n", 0, i)
+    return (line + nl, col + i if nl == 0 else i - text.rfind("\n", 0, i))
+
+
 def _operator_variable(text):
     """`d/dw` or `∂/∂w` -> `w`; the LaTeX reader's DERIV token is already the bare `w`."""
     if "/" not in text:
@@ -296,6 +349,7 @@ def _operator_variable(text):
 
 def read_expression(text, scope, line=1, col=1, fmt=None):
     """One expression, plain or LaTeX (auto-detected unless `fmt` says)."""
+    balanced(text, line, col)
     if (fmt or ("latex" if is_latex(text) else "plain")) == "latex":
         return parse_latex_expression(text, scope, line, col)
     return parse_expression(plain_spellings(text, scope), scope, line, col)
