@@ -12,8 +12,12 @@ import os
 import resource
 import signal
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy
 
 
 @dataclass
@@ -154,3 +158,26 @@ def ranges(numbers):
         out.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
         i = j + 1
     return ", ".join(out) or "none"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GIB = 2 ** 30
+SPECS = sorted((ROOT / "exercises" / "specs").glob("*.bp"))
+BARPROP = ROOT / ".venv" / "bin" / "barprop"
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def ops(e):
+    return int(sympy.count_ops(e))
+
+
+def capped_cell(res, value, cap):
+    """A table cell for a capped measurement: the value, "> N s" on timeout, or the error."""
+    if res.status == "timeout":
+        return f"> {cap:g} s"
+    if res.status == "error":
+        return "error: " + res.error.split(":", 1)[0]
+    return value

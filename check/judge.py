@@ -45,6 +45,18 @@ def _refined(truth, claim, env, t, c, err):
     return +t2, +c2, +err2
 
 
+def agrees(usable, points, worst):
+    """Numeric agreement: the claim matched the truth at every usable point, and enough of the
+    points were usable (at least 8, or all of them when there are fewer)."""
+    return usable > 0 and usable >= min(8, points) and worst <= REL_TOL
+
+
+def rule(agree, confirmed, bad):
+    """The verdict: `correct` needs agreement and confirmed finite differences; `incorrect` needs a
+    confirmed point of disagreement (`bad`, its index); anything else is `undecided`."""
+    return "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+
+
 def judge(target, claim, case, deadline=1.0, line=None):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
@@ -66,9 +78,9 @@ def judge(target, claim, case, deadline=1.0, line=None):
             if err > REL_TOL and fd_ok and bad is None:
                 bad = i
         fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
-        agree = usable >= min(8, len(case.envs)) and usable > 0 and worst <= REL_TOL
+        agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
-        verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+        verdict = rule(agree, confirmed, bad)
         if verdict == "incorrect":
             status = "different"
         elif case.full is not None and agree:

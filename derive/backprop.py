@@ -7,7 +7,7 @@ import sympy
 
 from .evaluate import evaluate, with_digits
 from .functions import bar, sym
-from .graph import MAX_WRITTEN_SIZE
+from .limits import MAX_WRITTEN_SIZE
 from .rules import derivative, local_derivative
 
 

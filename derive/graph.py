@@ -7,11 +7,10 @@ import sympy
 from . import functions as F
 from .evaluate import evaluate, with_digits
 from .functions import sym
+from .limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .names import canonical
 from .rules import primitive
 
-MAX_WRITTEN_SIZE = 20_000   # operations of one node or gradient written out in the inputs
-MAX_WRITTEN_DEPTH = 160     # its nesting (a 50-layer scalar network is about 150)
 
 
 @dataclass(frozen=True)

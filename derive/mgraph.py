@@ -8,7 +8,8 @@ import sympy
 
 from .evaluate import DIGITS
 from .backprop import Printable
-from .graph import MAX_WRITTEN_SIZE, GraphBase
+from .graph import GraphBase
+from .limits import MAX_WRITTEN_SIZE
 from .functions import BAR
 from .matrix import Leaf, SCALAR, fill, lift, mevaluate, substitute, vjp, written_size
 

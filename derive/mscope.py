@@ -1,7 +1,7 @@
 """Names and calls in matrix specs: shapes declared up front, `@`, `.T`, sum/mean/norm2."""
 import sympy
 
-from .matrix import (SCALAR, Fill, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
+from .matrix import (MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
 from .rules import SPELLINGS, PRIMES

@@ -7,8 +7,8 @@ import re
 
 import sympy
 
-from .functions import BAR, IndGe, IndGt
-from .matrix import Const, Elem, Fill, Leaf, MatMul, MExpr, Reduce, Transpose, slot
+from .functions import BAR
+from .matrix import Const, Elem, Fill, MatMul, MExpr, slot
 from .names import GREEK_NAMES, GREEK_UNICODE
 from .rules import primitive
 

@@ -64,7 +64,7 @@ class SpecScope(Scope):
         return super().call(tok, args)
 
     def matmul(self, a, b, tok):
-        raise error("matrix products need shape declarations, which are not supported yet", tok)
+        raise error("a matrix product needs shapes: declare the operands first (`W: matrix(m, n)`, `x: vector(n)`)", tok)
 
 
 class ConstScope(Scope):

@@ -3,7 +3,7 @@ import mpmath
 import sympy
 
 from .functions import sym
-from .graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
+from .limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .matrix import Const, Leaf, MExpr, count_ops, preorder
 from .printing import Text, ranked
 

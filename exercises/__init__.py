@@ -27,7 +27,7 @@ bundled ids. Loading checks the spec parses and every `wrt` is a variable the ou
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from derive.errors import ParseError

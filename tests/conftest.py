@@ -1,4 +1,5 @@
 """Shared helpers: the lecture specs, exact points, the CLI run in-process."""
+import contextlib
 import io
 import threading
 import time
@@ -94,3 +95,45 @@ def pathological_submission():
     def line(i):
         return f"w_bar = z_bar*x*{i} + R_bar*w + " + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n"
     return "# part: adjoints\n" + "".join(line(i) for i in range(1999))
+
+
+IDLE_REFERENCE = 0.012      # seconds for `_reference()` on an idle core of the 2-core CI machine
+MARGIN = 2.0
+
+
+def _reference():
+    start = time.perf_counter()
+    sum(i * i for i in range(200_000))
+    return time.perf_counter() - start
+
+
+def slowdown():
+    """How many times slower than idle this machine runs pure Python right now (at least 1).
+
+    Time limits in the tests guard against blow-ups (a quadratic reader, a diagnosis without a
+    budget); they are stated for an idle machine and multiplied by this and by MARGIN, so a loaded
+    CI machine does not fail them. Speed itself is measured in bench/, never here."""
+    return max(1.0, min(_reference() for _ in range(3)) / IDLE_REFERENCE)
+
+
+@contextlib.contextmanager
+def within(seconds):
+    """Fail when the block takes longer than `seconds` on an idle machine (see `slowdown`)."""
+    before = slowdown()
+    start = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - start
+    limit = seconds * MARGIN * max(before, slowdown())
+    assert elapsed < limit, f"took {elapsed:.2f} s; the budget here and now is {limit:.2f} s"
+
+
+_recent = [float("-inf"), 1.0]      # when slowdown() was last measured for budget(), and its value
+
+
+def budget(seconds):
+    """`seconds` on an idle machine as a limit here and now (for times measured elsewhere); the
+    slowdown is measured again at most once a second, so checking many examples stays cheap."""
+    now = time.monotonic()
+    if now - _recent[0] > 1.0:
+        _recent[:] = [now, slowdown()]
+    return seconds * MARGIN * _recent[1]

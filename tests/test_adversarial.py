@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_audited, spec_path
+from conftest import ROOT, budget, run_audited, spec_path
 
 DATA = Path(__file__).resolve().parent / "data" / "adversarial.tsv"
 REGLOG, L2 = str(spec_path("reglog")), str(spec_path("l2"))
@@ -147,7 +147,7 @@ def run(argv):
 def problems(case, code, out, err, seconds):
     """What is wrong with one run (an empty list when the case behaves)."""
     bad = []
-    if seconds > LIMIT:
+    if seconds > budget(LIMIT):
         bad.append(f"took {seconds:.2f} s")
     if "Traceback" in out or "Traceback" in err:
         bad.append("a traceback reached the user")

@@ -11,6 +11,7 @@ from check import check_claim
 from check.evidence import _cheap_zero
 from derive import parse_spec
 from derive.functions import Sigma, SigmaPrime, TanhPrime
+from conftest import within
 from derive.printing import Text
 
 
@@ -34,20 +35,18 @@ def test_a_deep_chain_gets_every_simple_kind_quickly():
              (lambda e, g: e.xreplace({w1: b1, b1: w1}), "wrong_variable")]
     check_claim(spec, "w1", "w1", deadline=0)               # truth and points: not the diagnosis
     for edit, kind in cases:
-        start = time.perf_counter()
-        v = check_claim(spec, "w1", printed(spec, "w1", edit))
+        with within(2.0):
+            v = check_claim(spec, "w1", printed(spec, "w1", edit))
         assert v.verdict == "incorrect" and v.diagnosis["kind"] == kind
-        assert time.perf_counter() - start < 2.0
 
 
 def test_a_claim_matching_no_rewrite_stops_at_the_budget():
     spec = chain(20)
     claim = printed(spec, "w1", lambda e, g: e + 1)
     check_claim(spec, "w1", "w1", deadline=0)
-    start = time.perf_counter()
-    v = check_claim(spec, "w1", claim, deadline=0)
+    with within(0.5 * diagnose_mod.WALL_FACTOR + 2.0):
+        v = check_claim(spec, "w1", claim, deadline=0)
     assert v.verdict == "incorrect" and v.diagnosis["kind"] == "other"
-    assert time.perf_counter() - start < 0.5 * diagnose_mod.WALL_FACTOR + 2.0
 
 
 def test_the_wall_clock_is_only_a_safety_net(monkeypatch):

@@ -1,5 +1,4 @@
 """`barprop grade`: sample submissions, a broken file in the batch, determinism, output files."""
-import io
 import json
 import os
 import shutil

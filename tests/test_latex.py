@@ -15,6 +15,7 @@ from check.read.latex import (Row, latex_derivative, latex_name, parse_latex_exp
                          parse_latex_rows)
 from derive.errors import ParseError
 from derive.functions import sym
+from conftest import slowdown, within
 from derive.parse import Scope, error, parse_expression
 
 DATA = pathlib.Path(__file__).resolve().parent / "data"
@@ -978,7 +979,7 @@ def test_norms_in_a_matrix_scope_are_norm2_and_a_bare_norm_its_root():
 
 
 def test_axis_sums_ones_and_sum_without_index_in_a_matrix_scope():
-    from derive.matrix import Fill, Reduce
+    from derive.matrix import Reduce
     scope = _matrix_scope(MATRIX_SPEC)
     got = latex(r"\operatorname{sum}_{0}\left(S\right)", scope)
     assert isinstance(got, Reduce) and got.axis == 0 and got.shape[0] == 1
@@ -1119,16 +1120,13 @@ def test_lark_s_own_loop_reads_the_same_when_the_fast_table_is_unavailable(monke
     ("x\x00", "NUL"),
 ])
 def test_malicious_input_fails_fast_with_parse_error(tex, match):
-    start = time.perf_counter()
-    with pytest.raises(ParseError, match=match):
+    with within(1.0), pytest.raises(ParseError, match=match):
         latex(tex, Scope())
-    assert time.perf_counter() - start < 1.0
 
 
 def test_huge_block_of_rows_is_split_quickly():
-    start = time.perf_counter()
-    parse_latex_rows("{" * 10 ** 5 + "\n" + "a = b \\\\ " * 20000)
-    assert time.perf_counter() - start < 2.0
+    with within(2.0):
+        parse_latex_rows("{" * 10 ** 5 + "\n" + "a = b \\\\ " * 20000)
     with pytest.raises(ParseError):
         parse_latex_rows("x" * 2_000_001)
 
@@ -1266,7 +1264,7 @@ def test_parse_speed_on_long_claims_in_the_product_scope():
             for tex in LONG_LINES:
                 latex(tex, scope)
         best = max(best, 10 * len(LONG_LINES) / max(time.process_time() - start, 1e-9))
-    assert best > 1500, f"{best:.0f} lines/s"
+    assert best > 1500 / slowdown(), f"{best:.0f} lines/s"
 
 
 def test_parse_speed_is_well_above_a_class_worth_of_lines():
@@ -1275,7 +1273,7 @@ def test_parse_speed_is_well_above_a_class_worth_of_lines():
     for tex in lines:
         latex(tex)
     rate = len(lines) / (time.perf_counter() - start)
-    assert rate > 500, f"{rate:.0f} lines/s"
+    assert rate > 500 / slowdown(), f"{rate:.0f} lines/s"
 
 
 # --- long claims: the plain reader's operand cap, sums and products built at once
@@ -1375,13 +1373,11 @@ def test_long_latex_sums_and_products_are_built_at_once():
         (" ".join(["w x"] * 1200), w ** 1200 * x ** 1200),
     ]
     for tex, expected in cases:
-        start = time.perf_counter()
-        assert latex(tex, scope) == expected
-        assert time.perf_counter() - start < 0.5
+        with within(0.5):
+            assert latex(tex, scope) == expected
     tex = " ".join(f"\\sigma({j} x)" for j in range(1, 801))
-    start = time.perf_counter()
-    got = latex(tex, scope)
-    assert time.perf_counter() - start < 0.5
+    with within(0.5):
+        got = latex(tex, scope)
     from derive.functions import Sigma
     assert got == sympy.Mul(*(Sigma(j * x) for j in range(1, 801)))
     assert len(got.args) == 800
@@ -1425,10 +1421,8 @@ def test_a_latex_derivative_operator_keeps_the_800_operand_cap():
     scope = _spec_scope(REGLOG_SPEC)
     factors = [f"(x+{j})" for j in range(1, 500)]                       # 998 operands
     tex = r"\frac{d}{dw}\left[ " + r" \cdot ".join(factors) + r" \right]"
-    start = time.perf_counter()
-    with pytest.raises(ParseError) as got:
+    with within(2.0), pytest.raises(ParseError) as got:
         read_expression(tex, scope, 2, 4, fmt="latex")
-    assert time.perf_counter() - start < 2.0
     with pytest.raises(ParseError) as want:
         read_expression("d/dw [ " + "*".join(factors) + " ]", scope, fmt="plain")
     assert got.value.message == want.value.message == \

@@ -29,7 +29,7 @@ from check.read.rows import clean, rows, target
 from derive import parse_spec
 from derive.errors import ParseError
 from derive.evaluate import DIGITS, evaluate
-from derive.matrix import MExpr, lift, mevaluate
+from derive.matrix import lift, mevaluate
 from derive.names import spelled
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from check import check_adjoints
 from check.evidence import POINTS, truth_for
-from check.read.latex import latex_name, parse_latex_expression, parse_latex_rows
+from check.read.latex import parse_latex_expression, parse_latex_rows
 from check.evidence.matrix import MatrixTruth
 from check.read.matrix import MatrixClaimScope
 from check.read.scope import ClaimScope
 from check.read.rows import target
 from derive import parse_spec
 from derive.evaluate import DIGITS, evaluate
-from derive.functions import bar
 from derive.matrix import lift, mevaluate
 
 SPECS = sorted((pathlib.Path(__file__).resolve().parents[1] / "exercises" / "specs").glob("*.bp"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_audited, spec_path
+from conftest import ROOT, budget, run_audited, spec_path
 
 HOSTILE = [
     "__import__('os').system('touch CANARY')",
@@ -124,7 +124,7 @@ def batch(tmp_path_factory):
 def _well_behaved(r, limit=2.0):
     assert r["code"] != "exception", r["err"]
     assert "Traceback" not in r["err"] and "Traceback" not in r["out"], r["err"]
-    assert r["seconds"] < limit, (r["argv"][:4], r["seconds"])
+    assert r["seconds"] < budget(limit), (r["argv"][:4], r["seconds"])
     assert r["code"] in (0, 1, 2, 3)
 
 

@@ -1,7 +1,6 @@
 """Long sums and products are read in linear time (issue #8): a claim may have 2500 operands,
 so the multiplied-out gradient of a depth-4 sigmoid chain is judged; what is differentiated (a
 spec, a d/dw operand) keeps the 800-operand cap."""
-import time
 
 import pytest
 import sympy
@@ -10,6 +9,7 @@ from check import ParseError, check_claim, check_steps
 from derive import parse_spec
 from derive.functions import Sigma, SigmaPrime
 from derive.parse import FLAT, MAX_TERMS, Scope, parse_expression
+from conftest import within
 from derive.printing import Text
 
 
@@ -50,9 +50,8 @@ def test_short_chains_are_built_as_before():
 def test_six_hundred_distinct_factors_read_in_well_under_a_second():
     from check.read.scope import ClaimScope
     text = "*".join(f"sigma(x+{j})" for j in range(1, 601))
-    start = time.perf_counter()
-    e = parse_expression(text, ClaimScope(parse_spec("f = x\n")))
-    assert time.perf_counter() - start < 1.0
+    with within(1.0):
+        e = parse_expression(text, ClaimScope(parse_spec("f = x\n")))
     assert len(e.args) == 600
 
 
@@ -74,7 +73,6 @@ def test_specs_keep_the_800_operand_cap():
 
 def test_a_derivative_operator_keeps_the_800_operand_cap():
     rows = "f = d/dx [ " + "*".join(f"(x+{j})" for j in range(1, 500)) + " ]\n  = 1\n"
-    start = time.perf_counter()
-    item = check_steps(rows).items[0]
+    with within(2.0):
+        item = check_steps(rows).items[0]
     assert item.diagnosis["kind"] == "parse_error" and "under a derivative" in item.diagnosis["message"]
-    assert time.perf_counter() - start < 2.0

@@ -17,6 +17,7 @@ from ..evidence.matrix import _arr_rel, _plain, _value, matrix_truth
 from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
 from ..read.classify import target
+from ..judge import agrees, rule
 from ..verdict import Verdict
 
 _text = Text(ascii=False)
@@ -48,7 +49,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
             worst = max(worst, err)
             if err > REL_TOL and fds[i] <= FD_TOL and bad is None:
                 bad = i
-        agree = worst <= REL_TOL and truth.points
+        agree = agrees(len(rows), len(truth.points), worst)
     else:
         agree, worst = False, mpmath.inf
         # shown at the checker's own sizes: the spec's at: point may be square, where Wq̄ for Wᵀq̄
@@ -56,7 +57,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
         own = [i for i, f in enumerate(fds) if f <= FD_TOL]
         bad = next((i for i in own if i >= truth.first_random), own[0] if own else None)
         rows = [(env[case.name + BAR], None if claim is None else _value(claim, env)) for env in truth.points]
-    verdict = "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
+    verdict = rule(agree, confirmed, bad)
     evidence = {
         "numeric": {"points": len(truth.points), "max_rel_error": None if worst == mpmath.inf else float(worst),
                     "digits": DIGITS, "sizes": [dict(env["__sizes__"]) for env in truth.points[:1]] +

@@ -8,7 +8,7 @@ import sympy
 
 from derive.errors import ParseError
 from derive.functions import BAR
-from derive.graph import MAX_WRITTEN_SIZE
+from derive.limits import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, Elem, Fill, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose, written_size)
 from derive.printing import Text
 

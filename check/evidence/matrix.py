@@ -15,7 +15,6 @@ from ..read.index import index_value, indexed
 
 SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
 PER_SETTING = (6, 5, 5)
-FLOAT_ENTRIES = 4_000
 
 
 class MatrixTruth:

@@ -7,7 +7,7 @@ import sympy
 
 from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
-from derive.graph import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
+from derive.limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
 from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
 from derive.rules import PRIMES, SPELLINGS, derivative
@@ -213,7 +213,7 @@ class ClaimScope(Scope):
         raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
 
     def matmul(self, a, b, tok):
-        raise error("matrix products need matrix specs, which are not supported yet", tok)
+        raise error("a matrix product needs a matrix spec: this spec declares no shapes", tok)
 
     def sum_index(self, tok, body):
         raise error("index sums (Σ_k) are for matrix specs; in this scalar spec write the terms out", tok)
