@@ -158,13 +158,23 @@ def _uncomment(line):
     return line if m is None else line[:m.start()] + " " * (len(line) - m.start())
 
 
-def _markdown(lines, fmt):
+def _markdown_it():
+    """One parser for block structure only (fences); indented code is not a block here."""
     md = MarkdownIt("commonmark")
-    md.disable("code")
+    md.disable(["code", "inline", "text_join"])
+    return md
+
+
+_MD = _markdown_it()
+_FENCE_LINE = re.compile(r"^[ \t]{0,3}(?:```|~~~)", re.M)
+
+
+def _markdown(lines, fmt):
     text = "\n".join(lines)
     code = [False] * len(lines)
     out = []
-    for tok in md.parse(text):
+    tokens = _MD.parse(text) if _FENCE_LINE.search(text) else ()
+    for tok in tokens:
         if tok.type != "fence" or not tok.map:
             continue
         a, b = tok.map
