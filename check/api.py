@@ -153,7 +153,7 @@ def judge_adjoints(b, rs, file=None):
                     current = ("derivative", name)
             kind, name = current
             expr = b.parse(row)
-            constant = isinstance(expr, sympy.Expr) and not expr.free_symbols
+            constant = row.lhs is None and isinstance(expr, sympy.Expr) and not expr.free_symbols
             if kind == "name":
                 if not constant:
                     forward.append(_in_cell(b.forward(name, expr, row), row))
@@ -210,7 +210,7 @@ _NUMBER = re.compile(r"\s*[-−]?\s*(\d+)(?:\.(\d+))?\s*$")
 
 
 def _numeric(b, name, value, row):
-    """A numeric row (`= -4`, `= 0.2626`): it holds when it is the true value at the spec's `at:`
+    """A numeric continuation row (`= -4`, `= 0.2626`): it holds when it is the true value at the spec's `at:`
     point rounded to the decimals written (±1 in the last written digit). None (not judged) for
     a spec without a point or with matrices."""
     graph = b.graph
@@ -224,7 +224,9 @@ def _numeric(b, name, value, row):
     ok = abs(got - true) <= step * (1 + mpmath.mpf(10) ** -9)
     at = {k: float(v) for k, v in graph.at.items()}
     evidence = {"numeric": {"points": 1, "max_rel_error": float(abs(got - true) / max(abs(true), 1e-300)),
-                            "digits": DIGITS}}
+                            "digits": DIGITS},
+                "finite_difference": {"method": "none", "max_rel_error": 0.0, "status": "skipped"},
+                "symbolic": {"status": "skipped"}}
     if ok:
         return Verdict(f"{name}_bar", "correct", evidence, line=row.line)
     return Verdict(f"{name}_bar", "incorrect", evidence, {"at": at, "expected": float(true), "got": float(got)},

@@ -187,6 +187,17 @@ def _continued(no, body, pos):
         pos = end + 1
 
 
+def _links(text):
+    """The pieces of `a = b = c` between top-level `=`s."""
+    out = []
+    while True:
+        j = top_level_eq(text)
+        if j is None:
+            return out + [text]
+        out.append(text[:j])
+        text = text[j + 1:]
+
+
 def _pieces(body):
     """`x = -2, y = 5; z = -4`: the equations of a line, cut at a top-level `,` or `;` after which
     the next piece has its own `=`; [(text, start)]."""
@@ -207,11 +218,14 @@ def _pieces(body):
 
 
 def _chain(no, text, start, lead):
-    """One equation `lhs = a = b`: the row `lhs = a` and the continuations `= b`."""
+    """One equation `lhs = a = b`: the row `lhs = a` and the continuations `= b` (one row when a
+    link is empty, `x = = 1`: one line, one error)."""
     out, pos, first = [], 0, True
     i = top_level_eq(text)
     lhs = text[lead:i]
     pos = i + 1
+    if any(not piece.strip() for piece in _links(text[pos:])):
+        return [Row(no, start + pos + 1, lhs.strip(), text[pos:], no, start + lead + len(lhs) - len(lhs.lstrip()) + 1)]
     while True:
         j = top_level_eq(text[pos:])
         end = len(text) if j is None else pos + j
