@@ -353,3 +353,20 @@ def test_no_input_makes_a_traceback():
                 fn(t)
             except ParseError as e:
                 assert "\n" not in e.message
+
+
+def test_a_sum_over_a_vectors_entries_in_a_vector_claim_is_its_sum():
+    spec = "s: vector(C)\nL = log(sum(exp(s)))\n"
+    for claim in (r"\frac{e^{s}}{\sum_j e^{s_j}}", r"\frac{\exp(s)}{\sum_{j} \exp(s_j)}"):
+        assert check_claim(spec, "s", claim).verdict == "correct"
+    assert check_claim(spec, "s", r"\frac{e^{s}}{\sum_j e^{2 s_j}}").verdict == "incorrect"
+
+
+def test_an_indicator_on_matrices_is_an_elementwise_mask():
+    spec = "X: matrix(N, D)\nW: matrix(D, H)\nwrt: W\nz = X @ W\nh = relu(z)\nL = 1/2*sum(h^2)\n"
+    for line in (r"\bar{z} = \bar{h} \circ \mathbb{1}(z > 0)", r"\bar{z} = \bar{h} \odot \mathbb{1}[z > 0]",
+                 "z_bar = h_bar * (z > 0)", r"\bar{W} = X^T (\bar{h} \circ \mathbb{1}(z > 0))"):
+        rep = check_adjoints(spec, "h_bar = h\n" + line)
+        assert [v.verdict for v in rep.items] == ["correct", "correct"], line
+    rep = check_adjoints(spec, "h_bar = h\nz_bar = h_bar * (z < 0)\n")
+    assert rep.items[1].verdict == "incorrect"

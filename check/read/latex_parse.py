@@ -219,10 +219,11 @@ class _Build(PlainBuild):
 
     def iverson(self, c):
         a, op, b = c
-        return self.state.scope.iverson(a, str(op), b, op)
+        self.state.mask = self.state.scope.iverson(a, str(op), b, op)
+        return self.state.mask
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)):
+        if not isinstance(c[1], (IndGe, IndGt)) and c[1] is not getattr(self.state, "mask", None):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
 

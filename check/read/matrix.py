@@ -4,12 +4,13 @@ import sympy
 
 from derive.parse import Keyword, error
 from derive.functions import BAR
-from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, elem, lift, show_shape, slot, transpose)
+from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, elem, lift, preorder, rebuild, show_shape, slot,
+                           transpose)
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.rules import PRIMES, SPELLINGS
 
-from .index import IndexMismatch, Indices, indexed, ranks, split
+from .index import Entry, IndexMismatch, Indices, free, indexed, ranks, split
 from .classify import numpy_adjoint
 from .scope import by_case, read_expression
 
@@ -120,11 +121,32 @@ class MatrixClaimScope(MatrixOps):
         return lift(1) - elem(PRIMES["relu"](slot(0)), lift(lo) - lift(hi))
 
     def sum_index(self, tok, body):
-        """`Σ_k body`: the index-form sum over k."""
+        """`Σ_k body`: the index-form sum over k; in a claim without index letters on the left,
+        `Σ_j e^{s_j}` over one vector's entries is that vector's `sum` (a softmax's denominator)."""
+        body = lift(body)
+        letter = str(tok)
+        if not self.indices.lhs and free(body) == {letter} and _vector_entries(body, letter):
+            return self.call(tok.update("NAME", "sum") if hasattr(tok, "update") else "sum",
+                             [_devectorized(body, letter)])
         try:
-            return self.indices.total(str(tok), lift(body))
+            return self.indices.total(letter, body)
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+
+def _vector_entries(e, letter):
+    """Is every Entry in `e` one vector's entry at `letter`, all of one length?"""
+    found = [x for x in preorder(e) if isinstance(x, Entry)]
+    return bool(found) and all(x.indices == (letter,) and len(ranks(x.leaf.shape)) == 1 for x in found) and \
+        len({x.leaf.shape for x in found}) == 1
+
+
+def _devectorized(e, letter):
+    """`e` with each entry `v_letter` replaced by the whole vector v."""
+    if isinstance(e, Entry):
+        return e.leaf
+    kids = e.children()
+    return rebuild(e, [_devectorized(k, letter) for k in kids]) if kids else e
 
 
 def read_matrix(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
