@@ -241,6 +241,8 @@ def _point_values(graph):
     """(forward values, adjoint values) of a graph at its `at:` point, computed once per graph."""
     key = id(graph)
     if key not in _VALUES or _VALUES[key][0] is not graph:
+        if len(_VALUES) >= 32:
+            _VALUES.clear()
         _VALUES[key] = (graph, graph.backprop().values(dict(graph.at)))
     return _VALUES[key][1]
 
