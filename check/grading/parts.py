@@ -4,13 +4,12 @@ One student per regular file (the student id is the file name). Per student:
 
 1. bytes -> text: UTF-8 with or without BOM (anything else is that student's error), CRLF/CR
    line ends -> LF.
-2. Markdown: when the text has fenced code blocks (```` ``` ```` / ``~~~``) or ``$$...$$``
-   displays, only their insides count (plus `# part:` lines); when it has neither but has
-   inline ``$...$`` math and no LaTeX environment, the inline math counts. Everything else is
-   blanked in place, so line and column numbers still point into the student's file.
-3. Parts: a line ``# part: ID`` (also ``## part: ID`` or ``% part: ID``) starts the text of part
-   ID (case-insensitive, ``-`` = ``_``); an unknown ID is the student's error. Text before the
-   first marker -- or the whole file when it has none -- is *dispatched*:
+2. Reading: the same reader as `check` (check/read/rows.py): Markdown, notebooks and LaTeX
+   documents cut into blocks, a format per block, rows with the student's own lines and columns
+   (and notebook cells); prose, bullets and struck-out text are not rows.
+3. Parts: a line ``# part: ID`` (also ``## part: ID`` or ``% part: ID``) starts the rows of part
+   ID (case-insensitive, ``-`` = ``_``); an unknown ID is the student's error. Rows before the
+   first marker -- or the whole file when it has none -- are *dispatched*:
 
    - with a single part in the exercise, everything goes to it;
    - an adjoint line (``w_bar =``, ``\\bar{w} =``, ``w̄ =``) goes to the adjoints part;
@@ -21,9 +20,10 @@ One student per regular file (the student id is the file name). Per student:
      goes to a steps part, else to the adjoints part (forward lines are checked, never wrong);
    - a bare expression goes to the exercise's only claim part, if it has exactly one;
    - a ``= ...`` row goes where the row above went; anything else goes to the first part.
-   A LaTeX environment (``\\begin{aligned}...\\end{aligned}``) moves as one block.
-4. Each part is judged: adjoints with `check_adjoints`, a claim with `check_claim` (of a chain
-   ``dL/dw = ... = ...`` the last row is the answer), a derivation with `check_steps`.
+   The rows of one delimited math block (``$$...$$``, ``\\begin{aligned}...``) move together.
+4. Each part's rows are judged as `check` judges them (`judge_adjoints`, `judge_claim` -- of a
+   chain ``dL/dw = ... = ...`` the last row is the answer, of two answers the later --,
+   `judge_steps`).
 
 Scores: adjoints: ``points / n`` per adjoint of the spec's derivation (n adjoints, output
 first), times that adjoint's item score (the rows of one adjoint's chain share it); the
