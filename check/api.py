@@ -17,6 +17,7 @@ from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
 from .judge import Case, judge
 from .read.classify import numpy_adjoint
+from .read.documents import markers
 from .read.rows import Target, clean, rows
 from .read.scope import ClaimScope, is_latex, read_expression
 from .verdict import Report, Verdict
@@ -84,15 +85,17 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
     b = backend(spec, seed, deadline, fmt or detect(submission))
     try:
-        rs = rows(clean(submission), fmt, name=file)
+        text = clean(submission)
+        rs = rows(text, fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
-    return judge_adjoints(b, rs, file)
+    return judge_adjoints(b, rs, file, [where for where, _, _ in markers(text, file)])
 
 
-def _answers(b, rs):
+def _answers(b, rs, parts=()):
     """One answer per target: the rows to judge, and the earlier answers a later one replaced
-    (an adjoint `w̄ = …` and a claim `dL/dw = …` are different targets)."""
+    (an adjoint `w̄ = …` and a claim `dL/dw = …` are different targets, and so are answers in
+    different `# part:`s, whose lines are `parts`)."""
     chains, keys = [], []
     for row in rs:
         if row.lhs is not None or not chains:
@@ -101,7 +104,8 @@ def _answers(b, rs):
             if row.lhs and row.target.kind != "expression":
                 try:
                     kind, name = lhs_of(b, row)
-                    key = (kind, name) if kind in ("adjoint", "derivative") else None
+                    part = sum(1 for where in parts if where < (row.cell or 0, row.line))
+                    key = (kind, name, part) if kind in ("adjoint", "derivative") else None
                 except ParseError:
                     key = None
             keys.append(key)
@@ -118,10 +122,11 @@ def _answers(b, rs):
     return keep, tuple(replaced)
 
 
-def judge_adjoints(b, rs, file=None):
-    """check_adjoints on rows already read (grade reads the whole file once and hands each part its rows)."""
+def judge_adjoints(b, rs, file=None, parts=()):
+    """check_adjoints on rows already read (grade reads the whole file once and hands each part its
+    rows); `parts` are the places of `# part:` markers."""
     graph, d = b.graph, b.derivation
-    rs, replaced = _answers(b, rs)
+    rs, replaced = _answers(b, rs, parts)
     items, forward, chains, numbers, current, unreadable = [], [], {}, {}, None, []
     for row in rs:
         if row.lhs is not None:
