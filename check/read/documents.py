@@ -26,8 +26,8 @@ from derive.errors import ParseError
 
 MARKER = re.compile(r"^[ \t]*(?:#+|%+)[ \t]*part[ \t]*:[ \t]*(\S+)", re.IGNORECASE)
 MAX_CELLS = 2_000
-_LATEX_CMD = re.compile(r"\\[A-Za-z]|\$|\^\s*\{")
-_LATEX_LINE = re.compile(r"\\[A-Za-z]|\$|&|\\\\|\^\s*\{")
+_LATEX_CMD = re.compile(r"\\\S|\$|\^\s*\{")
+_LATEX_LINE = re.compile(r"\\\S|\$|&|\^\s*\{")
 _GOES_ON = re.compile(r"\s*(?:[=+\-*/^)\]}]|\\right)")
 _ENV_NAMES = (r"equation\*?|align\*?|aligned|alignat\*?|alignedat|gather\*?|gathered|split|multline\*?"
               r"|flalign\*?|eqnarray\*?|displaymath|math")
