@@ -313,8 +313,8 @@ def _leibniz(m, scope):
 def balanced(text, line=1, col=1):
     """An unclosed or unmatched bracket is an error at that bracket, with where it opened
     ("unclosed '(' opened at 2:16"), before any grammar reads past it."""
-    if not any(c in text for c in "()[]{}") or "\\left." in text or "\\right." in text:
-        return
+    if not any(c in text for c in "()[]{}") or "\\left" in text or "\\right" in text:
+        return              # sized delimiters (`\left( … \right.`): the LaTeX reader says what is wrong
     stack, i, n = [], 0, len(text)
     while i < n:
         ch = text[i]
