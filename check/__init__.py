@@ -11,4 +11,16 @@ def grade(exercise, paths, seed=0, jobs=1):
     return _grade(exercise, paths, seed=seed, jobs=jobs)
 
 
-__all__ = ["ParseError", "Report", "Verdict", "check_adjoints", "check_claim", "check_steps", "grade"]
+def hint(spec, submission, level=1, lang="en"):
+    """{'part', 'target', 'level', 'text', 'latex'}: a hint on the first line that does not hold."""
+    from .hints import hint as _hint
+    return _hint(spec, submission, level=level, lang=lang)
+
+
+def load_ipython_extension(ip):
+    """`%load_ext check`: the `%%barprop` cell magic (see check.notebook)."""
+    from .notebook import load_ipython_extension as load
+    load(ip)
+
+
+__all__ = ["ParseError", "Report", "Verdict", "check_adjoints", "check_claim", "check_steps", "grade", "hint"]

@@ -20,6 +20,7 @@ from .read.classify import numpy_adjoint
 from .read.documents import markers
 from .read.rows import Target, clean, rows
 from .read.scope import ClaimScope, is_latex, read_expression
+from .readback import as_read
 from .verdict import Report, Verdict
 
 
@@ -56,7 +57,7 @@ def judge_claim(b, name, row):
         if said != name:
             raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, row.lhs_col or 1)
     v = b.adjoint(name, b.parse(row), row, True)
-    return _in_cell(Verdict(v.target, v.verdict, v.evidence, v.counterexample, v.diagnosis, seconds=v.seconds), row)
+    return _in_cell(replace(v, line=None, first_wrong=None), row)
 
 
 def _last_answer(rs):
@@ -232,11 +233,12 @@ def _numeric(b, name, value, row):
                             "digits": DIGITS},
                 "finite_difference": {"method": "none", "max_rel_error": 0.0, "status": "skipped"},
                 "symbolic": {"status": "skipped"}}
+    read = as_read(f"{name}_bar", value)
     if ok:
-        return Verdict(f"{name}_bar", "correct", evidence, line=row.line)
+        return Verdict(f"{name}_bar", "correct", evidence, line=row.line, as_read=read)
     return Verdict(f"{name}_bar", "incorrect", evidence, {"at": at, "expected": float(true), "got": float(got)},
                    {"kind": "other", "message": f"the value at the spec's point is {mpmath.nstr(true, 8)}"},
-                   line=row.line)
+                   line=row.line, as_read=read)
 
 
 _VALUES = {}
@@ -366,8 +368,7 @@ def _back_on_track(v, full, head, points):
     diagnosis = dict(v.diagnosis or {"kind": "other"})
     how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
     diagnosis["message"] = f"does not follow from the row above{how}, but equals the true {name}: it undoes an earlier mistake"
-    return Verdict(v.target, v.verdict, v.evidence, v.counterexample, diagnosis, v.first_wrong, v.line,
-                   v.seconds, v.score)
+    return replace(v, diagnosis=diagnosis)
 
 
 def _steps_lhs(row, scope, given, rhs, fmt):

@@ -11,6 +11,7 @@ from derive.rules import DomainError
 
 from .diagnose import diagnose
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
+from .readback import as_read
 from .verdict import Verdict
 
 
@@ -102,7 +103,7 @@ def judge(target, claim, case, deadline=1.0, line=None):
             ok_envs = [case.envs[i] for i, r in enumerate(rows) if r and r[3]][:6]
             diagnosis = diagnose(claim, case, ok_envs, deadline)
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, as_read=as_read(target, claim))
 
 
 def _float(v):

@@ -24,6 +24,7 @@ class Verdict:
     line: Optional[int] = None
     seconds: float = 0.0
     score: float = field(default=None)
+    as_read: Optional[dict] = None      # {'text', 'latex'}: the row as barprop understood it
     cell: Optional[int] = None          # the notebook cell of `line` (from 1), None outside notebooks
 
     def __post_init__(self):
@@ -42,7 +43,7 @@ class Verdict:
             out["line"] = self.line
         out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
                     "counterexample": self.counterexample, "diagnosis": self.diagnosis,
-                    "first_wrong": self.first_wrong, "score": self.score})
+                    "first_wrong": self.first_wrong, "score": self.score, "as_read": self.as_read})
         if timings:
             out["seconds"] = round(self.seconds, 6)
         return out
@@ -71,6 +72,10 @@ class Verdict:
         return (self.sentence() + "\n"
                 + f"  evidence: {num.get('points', 0)} points at {num.get('digits', 0)} digits, "
                 + f"finite differences {fd.get('status', 'n/a')}, symbolic {sym.get('status', 'n/a')}\n")
+
+    def _repr_html_(self):
+        from .notebook import verdict_html
+        return verdict_html(self)
 
 
 @dataclass(frozen=True)
@@ -129,3 +134,7 @@ class Report:
             rows.append(f"first wrong: {self.first_wrong}")
         rows.append(f"verdict: {SHOWN[self.verdict]} ({self.score:g}/{len(self.items)})")
         return "\n".join(rows) + "\n"
+
+    def _repr_html_(self):
+        from .notebook import report_html
+        return report_html(self)

@@ -62,6 +62,11 @@ class Printable:
         from .latex import derivation_latex
         return derivation_latex(self, **kw)
 
+    def to_handout(self, **kw):
+        """The LaTeX handout (values, graph, expansion): `derive.handout.handout_latex`."""
+        from .handout import handout_latex
+        return handout_latex(self, **kw)
+
     def to_markdown(self, **kw):
         from .text import derivation_markdown
         return derivation_markdown(self, **kw)

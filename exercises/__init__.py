@@ -26,19 +26,25 @@ bundled ids. Loading checks the spec parses and every `wrt` is a variable the ou
 """
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Optional
 
+try:
+    import tomllib
+except ImportError:            # Python 3.10 (Gradescope's Ubuntu 22.04 image)
+    import tomli as tomllib
+
 from derive.errors import ParseError
 from derive.files import read_text
+
+from . import rubric as _rubric
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ("adjoints", "claim", "steps")
 ID = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 PART_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 TOP_KEYS = {"id", "title", "spec", "spec_file", "conventions", "parts"}
-PART_KEYS = {"id", "kind", "wrt", "points", "prompt"}
+PART_KEYS = {"id", "kind", "wrt", "points", "prompt"} | _rubric.KEYS
 MAX_TOML_BYTES = 1_000_000
 
 
@@ -53,6 +59,7 @@ class Part:
     points: float
     prompt: str = ""
     wrt: Optional[str] = None       # the variable of a claim (and, optionally, of a derivation)
+    rubric: _rubric.Rubric = _rubric.Rubric()   # rules, accepted alternatives, form, hints (rubric.py)
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,8 @@ def _parts(doc, where):
             raise where.error(f"part '{pid}': 'wrt' is for claim and steps parts; an adjoints part "
                               "asks for the spec's wrt: variables", "wrt", i)
         prompt = _string(p, "prompt", where, required=False, part=i) or ""
-        out.append(Part(pid, kind, float(points), prompt, wrt.strip() if wrt else None))
+        rules = _rubric.parse(p, kind, lambda message, key, i=i, pid=pid: where.error(f"part '{pid}': {message}", key, i))
+        out.append(Part(pid, kind, float(points), prompt, wrt.strip() if wrt else None, rules))
     return tuple(out)
 
 

@@ -322,7 +322,7 @@ def test_steps_exit_codes(tmp_path):
 
 # --- JSON shapes ---------------------------------------------------------------------------------
 
-ITEM_KEYS = {"target", "verdict", "evidence", "counterexample", "diagnosis", "first_wrong", "score"}
+ITEM_KEYS = {"target", "verdict", "evidence", "counterexample", "diagnosis", "first_wrong", "score", "as_read"}
 
 
 def _check_item(item):

@@ -124,7 +124,8 @@ def test_every_output_is_written(runs):
             assert f"grade-j{jobs}-s{seed}/gradescope/ok_plain.txt/results.json" in names
         assert f"grade-one-j{jobs}/gs.json" in names
     doc = json.loads(tree["grade-j1-s0/results.json"])
-    assert len(doc["students"]) == 20 and doc["summary"]["skipped"] == ["sub/"]
+    samples = len(list((SAMPLES / "csc321-reg-logistic").iterdir()))
+    assert len(doc["students"]) == samples + 6 and doc["summary"]["skipped"] == ["sub/"]
     by = {s["student"]: s for s in doc["students"]}
     assert by["empty.txt"]["error"] and by["bad_utf8.txt"]["error"] and by["unknown_part.txt"]["error"]
     assert by["ok_plain.txt"]["score"] == by["ok_plain.txt"]["max_score"]

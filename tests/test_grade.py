@@ -32,10 +32,15 @@ EXPECTED = {
         "ok_no_markers.txt": (13, {}),
         "adjoints_only_crlf.txt": (7, {}),
         "adjoints_lecture_bom.tex": (7, {}),
-        "wrong_sign.txt": (6, {"adjoints": {"sign"}, "grad_w": {"sign"}, "grad_b": {"sign"}}),
-        "wrong_sigma.txt": (6, {"adjoints": {"derivative_of_wrong_function"},
-                                "grad_b": {"derivative_of_wrong_function"}}),
-        "wrong_fanout.txt": (6, {"adjoints": {"missing_term"}, "grad_w": {"missing_term"}}),
+        # the rubric of the TOML: a sign keeps 1/4 of its line, σ for σ′ at z̄ 1/2, the fan-out at w̄ 1/4
+        "wrong_sign.txt": (6 + 0.25, {"adjoints": {"sign"}, "grad_w": {"sign"}, "grad_b": {"sign"}}),
+        "wrong_sigma.txt": (6 + 0.5, {"adjoints": {"derivative_of_wrong_function"},
+                                      "grad_b": {"derivative_of_wrong_function"}}),
+        "wrong_fanout.txt": (6 + 0.25, {"adjoints": {"missing_term"}, "grad_w": {"missing_term"}}),
+        "form_expanded.txt": (7 - 2 * 0.5, {}),              # w̄, b̄ written out: half credit each
+        "accepted_no_half.txt": (1, {}),                      # the teacher's accepted convention
+        "wrong_no_regularizer.txt": (0, {"grad_w": {"missing_term"}}),
+        "wrong_degenerate.txt": (4, {"adjoints": {"constant_factor"}}),   # z̄ = 0: no carried credit for w̄, b̄
         "wrong_missing_x.txt": (1 + 4 * 4 / 6, {"grad_w": {"missing_factor"}, "steps": {"missing_factor"}}),
         "wrong_constants.txt": (5, {"adjoints": {"missing_factor", "constant_factor"},
                                     "grad_b": {"constant_factor"}, "grad_w": {"constant_factor"}}),
@@ -262,9 +267,9 @@ def test_gradescope_for_one_file_and_for_a_folder(tmp_path, cli):
     code, _, err = cli("grade", "--exercise", "csc321-reg-logistic", f, "--gradescope", gs)
     assert code == 0, err
     g = json.loads(gs.read_text(encoding="utf-8"))
-    assert g["score"] == 6 and "score: 6/13" in g["output"]
+    assert g["score"] == 6.25 and "score: 6.25/13" in g["output"]           # the rubric keeps 1/4 of a sign
     assert [(t["score"], t["max_score"], t["status"]) for t in g["tests"]] == [
-        (6, 7, "failed"), (0, 1, "failed"), (0, 1, "failed"), (0, 4, "failed")]
+        (6.25, 7, "failed"), (0, 1, "failed"), (0, 1, "failed"), (0, 4, "failed")]
     assert all(set(t) == {"name", "score", "max_score", "status", "output"} for t in g["tests"])
     folder = tmp_path / "gs"
     code, _, _ = cli("grade", "--exercise", "cs231n-simple", SAMPLES / "cs231n-simple", "--gradescope", folder)

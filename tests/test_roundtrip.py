@@ -112,18 +112,23 @@ def test_printed_latex_of_every_bundled_spec_reads_back_to_the_same_adjoints(pat
         _scalar_direct(graph, tex)
 
 
-def test_cli_latex_output_is_what_the_api_prints():
-    """`barprop derive --format latex` prints the same block the API does (so the tests above
-    cover the command's output)."""
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_cli_latex_handout_reads_back_as_the_api_block(path):
+    """`barprop derive --format latex` prints the handout fragment (values, local × upstream,
+    gradients, expansion, graph); the reader takes from it exactly the rows of the API's block
+    (so the tests above cover the command's output), and it checks as all correct."""
     from check.cli import main
     import contextlib
     import io
-    for path in SPECS:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = main(["derive", str(path), "--format", "latex"])
-        assert code in (0, None)
-        assert out.getvalue().strip() == parse_spec(path.read_text()).backprop().to_latex().strip()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["derive", str(path), "--format", "latex", "--expand", "--lr", "0.1"])
+    assert code in (0, None)
+    handout = out.getvalue()
+    block = parse_spec(path.read_text()).backprop().to_latex()
+    assert r"\begin{tikzpicture}" in handout and len(handout) > 2 * len(block)
+    assert [(r.lhs, r.rhs) for r in parse_latex_rows(handout)] == [(r.lhs, r.rhs) for r in parse_latex_rows(block)]
+    _assert_all_correct(path.read_text(), handout)
 
 
 def test_wrt_subset_and_names_with_latex_mapping_round_trip():

@@ -18,6 +18,7 @@ from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
 from ..read.classify import target
 from ..judge import agrees, rule
+from ..readback import as_read
 from ..verdict import Verdict
 
 _text = Text(ascii=False)
@@ -75,7 +76,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
                    "expected": _plain(t), "got": _plain(c)}
         diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why, deadline)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, as_read=as_read(case.name + BAR, claim))
 
 
 def _finite(v):

@@ -12,6 +12,10 @@ from derive.draw import DrawError
 from derive.rules import DomainError
 from derive.spec import parse_values
 
+from .autograder import add_autograder
+from .examples import attach_examples
+from .version import Version
+
 MAX_FILE = 20_000_000
 
 
@@ -185,12 +189,22 @@ def _derive_output(a, d, graph, point, lr, out):
     elif a.format == "json":
         out.write(json.dumps(d.to_json(point=point, lr=lr), indent=2) + "\n")
     elif a.format == "latex":
-        out.write(d.to_latex(standalone=a.standalone))
+        from derive.handout import handout_latex, spec_title
+        title = a.title if a.title is not None else spec_title(_spec_text(a.spec))
+        out.write(handout_latex(d, point=point, lr=lr, expand=a.expand, standalone=a.standalone,
+                                title=title, lang=a.lang or "en"))
     elif a.format == "markdown":
         out.write(d.to_markdown(point=point, lr=lr, expand=a.expand))
     else:
         out.write(d.to_text(ascii=a.ascii, point=point, lr=lr, expand=a.expand))
     return 0
+
+
+def _spec_text(arg):
+    """The spec's text again (for its title); stdin, already read, gives none."""
+    if arg == "-":
+        return ""
+    return read_text(arg, "spec") if os.path.exists(arg) else arg
 
 
 def _common(a):
@@ -237,10 +251,18 @@ def cmd_exercises(a, out):
     return exercises_command(a, out)
 
 
+def cmd_hint(a, out):
+    from check.hints import hint
+    h = hint(load_spec(a.spec), read_text(a.submission, "submission"), level=a.level)
+    out.write(json.dumps(h, indent=2, ensure_ascii=False) + "\n" if a.json else h["text"] + "\n")
+    return 0
+
+
 def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
     p = make(prog="barprop", description="Derive and check backprop in bar notation.")
+    p.add_argument("--version", action=Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=make)
     d = sub.add_parser("derive", help="adjoint equations of a forward spec",
                        description="Build the graph of SPEC, run reverse mode symbolically, print the adjoints.")
@@ -252,10 +274,12 @@ def parser(out=None, err=None):
                    help="output format (default: text)")
     d.add_argument("--expand", action="store_true", help="also print the calculus-class full expansion")
     d.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
+    d.add_argument("--title", help="with --format latex: the handout's title (default: the spec's first comment)")
     d.add_argument("--graph", help="draw the graph to out.svg, out.png or out.dot")
     d.add_argument("--index-form", action="store_true", help="index form of matrix adjoints")
     d.add_argument("--emit", choices=["numpy"], help="emit code for the forward and backward pass")
     d.add_argument("--ascii", action="store_true", help="plain ASCII text (z_bar, sigma')")
+    d.add_argument("--lang", choices=["en", "ko"], help="language of messages (default en)")
     d.set_defaults(run=cmd_derive)
 
     c = sub.add_parser("check", help="judge a claim, adjoint equations or a derivation",
@@ -301,6 +325,7 @@ def parser(out=None, err=None):
     gr.add_argument("--jobs", default=1, help="worker processes (default 1)")
     gr.add_argument("--feedback", choices=["full", "minimal"], default="full",
                     help="minimal: verdicts, scores and mistake kinds, no counterexamples")
+    gr.add_argument("--report", help="write the class report (one self-contained HTML file) here")
     gr.set_defaults(run=cmd_grade)
 
     e = sub.add_parser("exercises", help="list, show or validate exercises",
@@ -309,10 +334,25 @@ def parser(out=None, err=None):
     es.add_parser("list", help="list exercise ids").set_defaults(run=cmd_exercises)
     sh = es.add_parser("show", help="print one exercise")
     sh.add_argument("id", help="an exercise id (see exercises list)")
+    sh.add_argument("--format", choices=["text", "latex", "markdown"], default="text",
+                    help="text: the listing; latex or markdown: the exercise sheet")
+    sh.add_argument("--solution", action="store_true", help="add the reference derivation")
+    sh.add_argument("--lang", choices=["en", "ko"], help="language of the sheet's headings (default: the exercise's, else en)")
     sh.set_defaults(run=cmd_exercises)
     va = es.add_parser("validate", help="validate a teacher's TOML")
     va.add_argument("path", help="a teacher's exercise TOML file")
     va.set_defaults(run=cmd_exercises)
+
+    h = sub.add_parser("hint", help="a hint on a submission, one level at a time",
+                       description="A hint on the first line that does not hold: level 1 a nudge, 2 where, "
+                                   "3 which rule, 4 the fixed line.")
+    h.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
+    h.add_argument("submission", help="a file of adjoint equations or a derivation")
+    h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
+    h.add_argument("--json", action="store_true", help="print one JSON document")
+    h.set_defaults(run=cmd_hint)
+    add_autograder(sub, make)
+    attach_examples(p)
     return p
 
 

@@ -54,6 +54,9 @@ def grade_command(a, out):
         if a.out == "-":
             out.write(to_json(doc))
         write_outputs(doc, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
+        if getattr(a, "report", None):
+            from ..grading.report import write_report
+            write_report(doc, a.report, ex.title, files)
     except GradeError as e:
         raise _usage(str(e)) from None
     except OSError as e:
@@ -90,14 +93,27 @@ def exercises_command(a, out):
             ex = _exercises.load(a.id)
         except ExerciseNotFound as e:
             raise _usage(str(e)) from None
-        out.write(show_text(ex))
+        out.write(show_sheet(ex, getattr(a, "format", "text"), getattr(a, "solution", False),
+                             getattr(a, "lang", None) or getattr(ex, "lang", None) or "en"))
         return 0
     try:
         ex = _exercises.load(a.path)
     except ExerciseNotFound as e:
         raise _usage(str(e)) from None
-    out.write(f"OK: {ex.id}: {len(ex.parts)} parts, {ex.max_score:g} points\n")
+    from ..grading.validate import report
+    out.write("\n".join(report(ex)) + "\n")
     return 0
+
+
+def show_sheet(ex, fmt="text", solution=False, lang="en"):
+    """`exercises show`: the plain listing, or the sheet in LaTeX or Markdown (with the solution)."""
+    if fmt == "text":
+        if not solution:
+            return show_text(ex)
+        g = ex.graph
+        return show_text(ex) + "\nsolution:\n" + g.backprop().to_text(point=dict(g.at) or None, expand=True)
+    from exercises.sheet import sheet_latex, sheet_markdown
+    return (sheet_latex if fmt == "latex" else sheet_markdown)(ex, solution=solution, lang=lang)
 
 
 def show_text(ex):

@@ -56,7 +56,9 @@ from ..api import answers, claim_backend, judge_adjoints, judge_claim, judge_ste
 from ..backends import as_graph, backend
 from ..read.classify import name_key
 from ..read.rows import clean, rows
+from ..read.documents import hints_seen
 from ..verdict import Verdict
+from . import rubric
 from .dispatch import split_parts
 
 MAX_BYTES = 2_000_000
@@ -97,10 +99,11 @@ OPERATOR = re.compile(r"\bd\s*/\s*d|∂|\\partial|\\d?frac\s*\{\s*d\s*\}")
 def _adjoints(exercise, part, rs, seed, name):
     graph = exercise.graph
     rep = judge_adjoints(backend(graph, seed, DEADLINE, "plain"), rs, name)
+    items, marks = rubric.apply(part, rep.items, graph, seed)
     order = [a.name for a in graph.backprop().order]
     credit = {n: 0.0 for n in order}
     written = set()
-    for v in rep.items:
+    for v in items:
         n = v.target[:-4] if v.target.endswith("_bar") else v.target
         if n in credit:
             credit[n] += v.score
@@ -113,14 +116,14 @@ def _adjoints(exercise, part, rs, seed, name):
         notes.append("not written: " + ", ".join(not_written))
     score = part.points * sum(min(1.0, c) for c in credit.values()) / len(order)
     extra = {"first_wrong": rep.first_wrong, "missing": list(rep.missing), "not_written": not_written,
-             "global": rep.global_values or {}}
+             "global": rep.global_values or {}, "marks": marks}
     if rep.global_values:
         wrong = [k for k, v in rep.global_values.items() if not v["correct"]]
         notes.append("final gradients from your own lines: " + ("all right" if not wrong
                                                                   else "wrong for " + ", ".join(wrong)))
     if rep.first_wrong:
         notes.append(f"first wrong: {rep.first_wrong}")
-    return list(rep.items), score, notes, extra
+    return items, score, notes, extra
 
 
 def _claim(exercise, part, rs, seed, name):
@@ -132,7 +135,8 @@ def _claim(exercise, part, rs, seed, name):
         raise e.located(name) from None
     if v.line is None:
         v = _with(v, line=row.line)
-    return [v], part.points if v.verdict == "correct" else 0.0, [], {}
+    items, marks = rubric.apply(part, [v], exercise.graph, seed)
+    return items, part.points * items[0].score, [], {"marks": marks}
 
 
 def _with(v, **kw):
@@ -142,8 +146,6 @@ def _with(v, **kw):
 def _steps(exercise, part, rs, seed, name):
     rep = judge_steps(as_graph(exercise.graph), rs, seed, DEADLINE, "plain", name)
     items = list(rep.items)
-    good = sum(1 for v in items if v.verdict == "correct")
-    total = len(items)
     notes = []
     if part.wrt:
         _, row = _chain_end(rs, wrt=part.wrt)
@@ -164,12 +166,12 @@ def _steps(exercise, part, rs, seed, name):
                 final = Verdict(label, "incorrect", {}, None, {"kind": "parse_error", "message": e.message},
                                 line=e.line or row.line)
         items.append(final)
-        good += final.verdict == "correct"
-        total += 1
+    items, marks = rubric.apply(part, items, exercise.graph, seed)
     if rep.first_wrong is not None:
         notes.append(f"first wrong: line {rep.first_wrong}")
-    score = part.points * good / total if total else 0.0
-    return items, score, notes, {"first_wrong": rep.first_wrong}
+    total = len(items)
+    score = part.points * sum(v.score for v in items) / total if total else 0.0
+    return items, score, notes, {"first_wrong": rep.first_wrong, "marks": marks}
 
 
 JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
@@ -184,9 +186,13 @@ def _part_verdict(items, score, max_score, extra):
     return "undecided" if "undecided" in vs else "incorrect"
 
 
-def _item_dict(v, minimal):
+def _item_dict(v, minimal, mark=rubric.Note()):
     d = v.to_dict()
     d["score"] = _r(d["score"])
+    if mark.accepted_by:
+        d["accepted_by"] = mark.accepted_by
+    if mark.rule:
+        d["rubric"] = dict(mark.rule, message=None if minimal else mark.message)
     if minimal:
         d["counterexample"] = None
         if d.get("diagnosis"):
@@ -194,17 +200,20 @@ def _item_dict(v, minimal):
     return d
 
 
-def _item_line(v, minimal):
-    if not minimal:
-        return v.sentence()
+def _item_line(v, minimal, mark=rubric.Note()):
     where = f"line {v.line}: " if v.line is not None and not v.target.startswith("line") else ""
-    s = f"{where}{v.target}: {'needs review' if v.verdict == 'undecided' else v.verdict}"
-    if v.verdict == "incorrect" and v.diagnosis:
-        s += f" ({v.diagnosis['kind']})"
-    return s
+    if mark.accepted_by:
+        return f"{where}{v.target}: accepted ({mark.accepted_by})"
+    if not minimal:
+        s = v.sentence()
+    else:
+        s = f"{where}{v.target}: {'needs review' if v.verdict == 'undecided' else v.verdict}"
+        if v.verdict == "incorrect" and v.diagnosis:
+            s += f" ({v.diagnosis['kind']})"
+    return s + (f" [{mark.message}]" if mark.message and not minimal else "")   # minimal: no formula shown
 
 
-def grade_part(exercise, part, rs, seed, name, minimal=False):
+def grade_part(exercise, part, rs, seed, name, minimal=False, hints=0):
     out = {"part": part.id, "kind": part.kind, "score": 0.0, "max_score": _r(part.points),
            "verdict": "missing", "error": None, "items": [], "feedback": ""}
     review, kinds = [], []
@@ -226,6 +235,11 @@ def grade_part(exercise, part, rs, seed, name, minimal=False):
         out.update(verdict="error", error=msg, feedback=msg)
         return out, [f"{part.id}: internal error"], kinds, False
     score = min(score, part.points)
+    marks = extra.pop("marks", None) or [rubric.Note()] * len(items)
+    cost = rubric.hint_cost(part, hints)
+    if cost:
+        notes.append(f"hints seen up to level {hints}: -{cost * part.points:g}")
+        score = max(0.0, score - cost * part.points)
     out["score"] = _r(score)
     out["verdict"] = _part_verdict(items, score, part.points, extra)
     for v in items:
@@ -234,14 +248,14 @@ def grade_part(exercise, part, rs, seed, name, minimal=False):
                                                       and not v.target.startswith("line") else ""))
         elif v.verdict == "incorrect" and v.diagnosis and v.diagnosis["kind"] not in kinds:
             kinds.append(v.diagnosis["kind"])      # each kind counts once per student and part
-    out["items"] = [_item_dict(v, minimal) for v in items]
+    out["items"] = [_item_dict(v, minimal, m) for v, m in zip(items, marks)]
     for k in ("first_wrong", "missing", "not_written"):
         if k in extra:
             out[k] = extra[k]
     if "global" in extra and not minimal:
         out["global"] = extra["global"]
     lines = [f"{part.id}: {out['score']:g}/{part.points:g}"]
-    lines += [_item_line(v, minimal) for v in items]
+    lines += [_item_line(v, minimal, m) for v, m in zip(items, marks)]
     lines += notes
     out["feedback"] = "\n".join(lines)
     readable = any(v.diagnosis is None or v.diagnosis.get("kind") != "parse_error" for v in items)
@@ -256,7 +270,7 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
            "needs_review": [], "parts": []}
     kinds = []
     try:
-        text = read_text(path, MAX_BYTES, "submission", name)
+        seen, text = hints_seen(read_text(path, MAX_BYTES, "submission", name))
         if not text.strip():
             raise ParseError("empty submission", 1, 1, name)
         if "\x00" in text:
@@ -271,7 +285,8 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
         return res, kinds
     total, readable, first_error = 0.0, False, None
     for part in ex.parts:
-        out, review, k, ok = grade_part(ex, part, texts.get(part.id), seed, name, minimal)
+        level = max((n for p, n in seen.items() if ex.part(p) is part), default=0)
+        out, review, k, ok = grade_part(ex, part, texts.get(part.id), seed, name, minimal, level)
         res["parts"].append(out)
         res["needs_review"] += review
         kinds += k

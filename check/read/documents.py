@@ -286,3 +286,17 @@ def markers(text, name=None):
             if m:
                 out.append(((cell, no), m.group(1), m.start(1) + 1))
     return out
+
+
+HINTS_SEEN = re.compile(r"^[ \t]*(?:#+|%+)[ \t]*hints-seen[ \t]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+_SEEN = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*=[ \t]*([0-9])")
+
+
+def hints_seen(text):
+    """({part id: highest hint level seen}, text with those lines blanked): the web page and the
+    notebook record `# hints-seen: PART=LEVEL` in the submissions they produce."""
+    seen = {}
+    for m in HINTS_SEEN.finditer(text):
+        for p, level in _SEEN.findall(m.group(1)):
+            seen[p] = max(seen.get(p, 0), int(level))
+    return seen, HINTS_SEEN.sub("", text)

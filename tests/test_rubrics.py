@@ -1,0 +1,138 @@
+"""Teachers' rules and students' hints (issue 20): rubrics per mistake, accepted conventions, the
+backprop form, no carried credit from a constant line, graded hints, and how each line was read."""
+import json
+
+import pytest
+
+import exercises
+from check import check_adjoints, check_claim, hint
+from check.grading import grade
+from check.grading.validate import rubric_hits, samples_folder
+from conftest import ROOT, spec_path
+from derive.errors import ParseError
+
+REGLOG = spec_path("reglog").read_text(encoding="utf-8")
+ADJOINTS = """L_reg_bar = 1
+R_bar = L_reg_bar*lambda
+L_bar = L_reg_bar
+y_bar = L_bar*(y - t)
+z_bar = y_bar*sigma'(z)
+w_bar = z_bar*x + R_bar*w
+b_bar = z_bar
+"""
+EXPANDED_W = ADJOINTS.replace("w_bar = z_bar*x + R_bar*w", "w_bar = (sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w")
+WRONG_SIGMA = ADJOINTS.replace("z_bar = y_bar*sigma'(z)", "z_bar = y_bar*sigma(z)")
+WITH_RUBRIC = [ex for ex in exercises.list_ids()
+               if any(p.rubric.rules or p.rubric.accept for p in exercises.load(ex).parts)]
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _adjoints_part(tmp_path, text):
+    doc = grade("csc321-reg-logistic", _write(tmp_path, "s.txt", "# part: adjoints\n" + text))
+    return next(p for p in doc["students"][0]["parts"] if p["part"] == "adjoints")
+
+
+def test_some_bundled_exercise_has_a_rubric():
+    assert "csc321-reg-logistic" in WITH_RUBRIC
+
+
+@pytest.mark.parametrize("ex_id", WITH_RUBRIC)
+def test_every_rule_is_hit_by_a_sample_and_samples_score_as_labelled(ex_id):
+    ex = exercises.load(ex_id)
+    doc, hits, unused = rubric_hits(ex, samples_folder(ex))
+    assert unused == []
+    for s in doc["students"]:
+        answered = [p for p in s["parts"] if p["verdict"] != "missing"]
+        if s["student"].startswith("ok"):
+            assert all(p["score"] == p["max_score"] for p in answered), s["student"]
+        if s["student"].startswith("wrong"):
+            assert sum(p["score"] for p in answered) < sum(p["max_score"] for p in answered), s["student"]
+
+
+def test_backprop_form_tells_an_expanded_correct_w_bar_from_the_bar_notation_one(tmp_path):
+    bar = _adjoints_part(tmp_path, ADJOINTS)
+    expanded = _adjoints_part(tmp_path, EXPANDED_W)
+    assert bar["score"] == 7
+    w = next(it for it in expanded["items"] if it["target"] == "w_bar")
+    assert w["verdict"] == "correct" and w["rubric"]["when"] == "form"
+    assert expanded["score"] == 7 - 0.5                    # form_credit 0.5 of w̄'s one point
+    assert "write it through R_bar or z_bar" in expanded["feedback"]
+
+
+def test_a_rule_for_a_known_mistake_gives_its_credit_and_message(tmp_path):
+    part = _adjoints_part(tmp_path, WRONG_SIGMA)
+    z = next(it for it in part["items"] if it["target"] == "z_bar")
+    assert z["verdict"] == "incorrect" and z["score"] == 0.5
+    assert z["rubric"]["when"] == "kind:derivative_of_wrong_function" and "σ′(z)" in z["rubric"]["message"]
+
+
+def test_a_line_built_on_a_constant_wrong_line_earns_no_carried_credit(tmp_path):
+    part = _adjoints_part(tmp_path, ADJOINTS.replace("z_bar = y_bar*sigma'(z)", "z_bar = 0"))
+    by = {it["target"]: it for it in part["items"]}
+    assert by["w_bar"]["verdict"] == "correct" and by["w_bar"]["score"] == 0
+    assert by["b_bar"]["score"] == 0 and by["y_bar"]["score"] == 1
+
+
+def test_an_accepted_convention_is_correct_and_says_which_rule_accepted_it(tmp_path):
+    claim = "# part: grad_w\ndL_reg/dw = 2*(sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w\n"
+    doc = grade("csc321-reg-logistic", _write(tmp_path, "s.txt", claim))
+    part = next(p for p in doc["students"][0]["parts"] if p["part"] == "grad_w")
+    assert part["score"] == 1 and "½" in part["items"][0]["accepted_by"]
+    assert check_claim(REGLOG, "w", claim.split("= ", 1)[1]).verdict == "incorrect"   # never a silent loosening
+
+
+def test_hints_seen_cost_their_price(tmp_path):
+    text = "# hints-seen: adjoints=2\n# part: adjoints\n" + WRONG_SIGMA
+    doc = grade("csc321-reg-logistic", _write(tmp_path, "s.txt", text))
+    part = next(p for p in doc["students"][0]["parts"] if p["part"] == "adjoints")
+    assert part["score"] == pytest.approx(6.5 - 2 * 0.1 * 7)
+    assert "hints seen up to level 2" in part["feedback"]
+
+
+@pytest.mark.parametrize("sample", ["wrong_sigma.txt", "wrong_fanout.txt", "wrong_sign.txt", "wrong_constants.txt"])
+def test_hints_levels_one_to_three_never_give_the_fixed_line(sample):
+    text = (ROOT / "exercises" / "samples" / "csc321-reg-logistic" / sample).read_text(encoding="utf-8")
+    adjoints = text.split("# part: adjoints", 1)[1].split("# part:", 1)[0]
+    fixed = hint(REGLOG, adjoints, level=4)
+    rhs = fixed["text"].split(" = ", 1)[1]
+    assert fixed["level"] == 4 and check_adjoints(REGLOG, fixed["text"].split(": ", 1)[1]).items[0].verdict == "correct"
+    for level in (1, 2, 3):
+        h = hint(REGLOG, adjoints, level=level)
+        assert h["level"] == level and h["target"] == fixed["target"]
+        assert rhs not in h["text"] and (h["latex"] is None or fixed["latex"] not in h["latex"])
+    assert "line" in hint(REGLOG, adjoints, level=2)["text"]
+
+
+def test_hint_on_a_correct_submission_says_so():
+    assert hint(REGLOG, ADJOINTS)["text"] == "every line holds: nothing to fix"
+
+
+def test_hint_command_prints_json(tmp_path, cli):
+    sub = _write(tmp_path, "a.txt", WRONG_SIGMA)
+    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "2", "--json")
+    assert code == 0 and set(json.loads(out)) == {"part", "target", "level", "text", "latex"}
+    assert json.loads(out)["target"] == "z_bar"
+
+
+def test_as_read_reads_back_to_the_same_expression():
+    rep = check_adjoints(REGLOG, WRONG_SIGMA)
+    for item in rep.items:
+        again = check_adjoints(REGLOG, item.as_read["text"] + "\n")
+        assert again.items[0].as_read == item.as_read
+        assert again.items[0].verdict == item.verdict
+    v = check_claim(REGLOG, "w", "(y - t) yx")      # a juxtaposition: read as y*x
+    assert v.as_read["text"] == "w_bar = x*y*(y - t)" and "as_read" in v.to_dict()
+
+
+def test_a_bad_rule_is_a_located_error(tmp_path):
+    bad = ('id = "mine"\ntitle = "t"\nspec = """\nq = a*b\nf = q + a\n"""\n\n[[parts]]\nid = "ga"\n'
+           'kind = "claim"\nwrt = "a"\npoints = 2\n\n[[parts.rules]]\nwhen = "kind:nonsense"\ncredit = 0.5\n'
+           'message = "m"\n')
+    with pytest.raises(ParseError) as e:
+        exercises.loads(bad, "mine.toml")
+    assert "when" in e.value.message and e.value.line >= 14
