@@ -53,6 +53,7 @@ class Block:
     code: bool = False
     inline: bool = False      # math beside prose on its line: without `=` it is prose too
     text_run: bool = False    # lines of text without math delimiters: a row without `=` may be prose
+    span: tuple = ()          # (first line, its column from 0, last line, end column) with delimiters
 
 
 def blocks(text, fmt=None, name=None):
@@ -185,7 +186,9 @@ def _markdown(lines, fmt):
         if content.strip():
             info = tok.info.strip().split()[0].lower() if tok.info.strip() else ""
             kind = fmt or _FENCE_FMT.get(info) or detect(content)
-            out.append((a + 2, Block(kind, content, a + 2, 1, code=info in ("python", "py", "python3", "numpy"))))
+            last = close if close < b else b - 1
+            out.append((a + 2, Block(kind, content, a + 2, 1, code=info in ("python", "py", "python3", "numpy"),
+                                     span=(a + 1, 0, last + 1, len(lines[last])))))
     # the text outside code blocks: delimited math, and runs of lines without any
     prose = "\n".join("" if code[i] else _CODE_SPAN.sub(lambda m: " " * len(m.group()), l)
                       for i, l in enumerate(lines))
@@ -197,7 +200,9 @@ def _markdown(lines, fmt):
             run.append(i)
             continue
         for first, chunk, kind in _runs(run, spans, fmt):
-            out.append((first + 1, Block(kind, chunk, first + 1, 1, text_run=True)))
+            last = first + chunk.count("\n")
+            out.append((first + 1, Block(kind, chunk, first + 1, 1, text_run=True,
+                                         span=(first + 1, 0, last + 1, len(spans[last])))))
         run = []
     out.sort(key=lambda p: (p[0], p[1].col))
     return [b for _, b in out]
@@ -246,7 +251,10 @@ def _math_blocks(text, start, end, fmt):
             col = a - (text.rfind("\n", 0, a) + 1) + 1
             ls, le = text.rfind("\n", 0, m.start()) + 1, text.find("\n", after)
             beside = text[ls:m.start()] + text[after:le if le >= 0 else len(text)]
-            out.append(Block(fmt, text[a:b], line, col, inline=bool(beside.strip())))
+            s0, s1 = m.start(1), after
+            span = (text.count("\n", 0, s0) + 1, s0 - ls, text.count("\n", 0, s1) + 1,
+                    s1 - (text.rfind("\n", 0, s1) + 1))
+            out.append(Block(fmt, text[a:b], line, col, inline=bool(beside.strip()), span=span))
         first = text.count("\n", 0, m.start())
         last = text.count("\n", 0, after)
         touched.update(range(first, last + 1))
@@ -300,3 +308,33 @@ def hints_seen(text):
         for p, level in _SEEN.findall(m.group(1)):
             seen[p] = max(seen.get(p, 0), int(level))
     return seen, HINTS_SEEN.sub("", text)
+
+
+def extract_math(text, name=None):
+    """The submission with everything that is not a block blanked in place, delimiters and fences
+    kept, `# part:` lines kept: a view that reads to the same rows, and whose pieces may be
+    joined with other files' views (every structure in it is closed). A notebook becomes Markdown
+    (its code cells fenced), a `.py` file one python block."""
+    if (name or "").endswith(".py"):
+        return "```python\n" + text + "\n```"
+    cells = _notebook(text, name)
+    if cells is not None:
+        return "\n\n".join("```python\n" + src + "\n```" if kind == "code" else _view(src) for kind, src in cells)
+    return _view(text)
+
+
+def _view(text):
+    struck = _struck(text)
+    lines = struck.split("\n")
+    keep = [[False] * len(line) for line in lines]
+    for b in _document(text, None):
+        if not b.span or b.inline and "=" not in b.text:
+            continue                    # `$w$ 는 …`: math beside prose without `=` is prose
+        l0, c0, l1, c1 = b.span
+        for i in range(l0 - 1, l1):
+            start = c0 if i == l0 - 1 else 0
+            end = c1 if i == l1 - 1 else len(lines[i])
+            for k in range(start, min(end, len(lines[i]))):
+                keep[i][k] = True
+    return "\n".join(line if MARKER.match(line) else "".join(ch if k else " " for ch, k in zip(line, keep[i])).rstrip()
+                     for i, line in enumerate(lines))
