@@ -94,9 +94,9 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
 
 
 def _answers(b, rs, parts=()):
-    """One answer per target: the rows to judge, and the earlier answers a later one replaced
-    (an adjoint `w̄ = …` and a claim `dL/dw = …` are different targets, and so are answers in
-    different `# part:`s, whose lines are `parts`)."""
+    """One answer per adjoint: the rows to judge, and the earlier answers a later one replaced.
+    Answers in different `# part:`s (whose lines are `parts`) are different targets, and a
+    derivative row (`dL/dw = …`, a claim or a derivation's head) replaces nothing."""
     chains, keys = [], []
     for row in rs:
         if row.lhs is not None or not chains:
@@ -106,7 +106,7 @@ def _answers(b, rs, parts=()):
                 try:
                     kind, name = lhs_of(b, row)
                     part = sum(1 for where in parts if where < (row.cell or 0, row.line))
-                    key = (kind, name, part) if kind in ("adjoint", "derivative") else None
+                    key = (kind, name, part) if kind == "adjoint" else None
                 except ParseError:
                     key = None
             keys.append(key)
@@ -116,8 +116,7 @@ def _answers(b, rs, parts=()):
     keep, replaced = [], []
     for i, (chain, key) in enumerate(zip(chains, keys)):
         if key is not None and last[key] != i:
-            replaced.append({"target": f"{key[1]}_bar" if key[0] == "adjoint" else f"d/d{key[1]}",
-                             "line": chain[0].line})
+            replaced.append({"target": f"{key[1]}_bar", "line": chain[0].line})
         else:
             keep.extend(chain)
     return keep, tuple(replaced)
