@@ -3,8 +3,9 @@ r"""A submission as the blocks its math is in, each with its format and where it
 - A python file (`.py`) is code, as a notebook's code cell.
 - A Jupyter notebook (`.ipynb`): Markdown cells read as Markdown, code cells as plain text (numpy
   style, `#` comments; only lines with `=`), positions counted in their cell.
-- A LaTeX document (`\begin{document}`): only its math counts (`$…$`, `$$…$$`, `\[…\]`, `\(…\)`,
-  `equation`, `align`, ... environments); the preamble and the prose are not rows.
+- A LaTeX document (`\begin{document}`, or a fragment with `\section`, `\usepackage`, `center`,
+  `tikzpicture`, lists or tables at a line start): only its math counts (`$…$`, `$$…$$`, `\[…\]`,
+  `\(…\)`, `equation`, `align`, ... environments); the preamble and the prose are not rows.
 - Anything else is read as Markdown (markdown-it-py finds the fenced code blocks; indented code is
   not a block, so indentation means nothing): a code block is one block; in the text, every
   delimited math span or environment is a LaTeX block, and a run of lines with no math delimiter
@@ -37,6 +38,8 @@ _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _BLANK = re.compile(r"\n[ \t]*\n")
 _DOCUMENT = re.compile(r"\\begin\s*\{\s*document\s*\}")
 _END_DOCUMENT = re.compile(r"\\end\s*\{\s*document\s*\}")
+_STRUCTURE = re.compile(r"^[ \t]*\\(?:documentclass|usepackage|(?:sub)*section\*?|maketitle|begin\s*\{\s*(?:center|tikzpicture"
+                        r"|itemize|enumerate|figure|table|tabular|flushleft|abstract)\s*\})", re.M)
 _FENCE_FMT = {"latex": "latex", "tex": "latex", "math": "latex", "katex": "latex", "python": "plain",
               "py": "plain", "python3": "plain", "numpy": "plain", "text": None, "txt": None, "": None}
 
@@ -135,15 +138,17 @@ def _struck(text):
 def _document(text, fmt):
     text = _struck(text)
     lines = ["" if MARKER.match(l) else l for l in text.split("\n")]
-    if _DOCUMENT.search(text):
+    if _DOCUMENT.search(text) or _STRUCTURE.search(text) and fmt != "plain":
         return _latex_document(lines)
     return _markdown(lines, fmt)
 
 
 def _latex_document(lines):
-    """Only the math of a LaTeX document's body counts."""
+    """Only the math of a LaTeX document's body counts (a fragment with sections, `center` or
+    `tikzpicture` is a body without its preamble)."""
     body = "\n".join(_uncomment(l) for l in lines)
-    start = _DOCUMENT.search(body).end()
+    begin = _DOCUMENT.search(body)
+    start = begin.end() if begin else 0
     m = _END_DOCUMENT.search(body, start)
     end = m.start() if m else len(body)
     body = _spaces(body[:start]) + body[start:end] + _spaces(body[end:])
