@@ -3,18 +3,10 @@ blocks -> rows -> left-hand side -> expression), in lines per second on one core
 
 `python bench/reading.py` prints the markdown section; bench/run.py may register `section`.
 """
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
-
-from benchlib import table  # noqa: E402
-from derive import parse_spec  # noqa: E402
+from benchlib import ROOT, table
+from derive import parse_spec
 
 GOAL = 2000          # lines per second (issue: "keep ≥ 2,000 lines/s")
 REPEAT = 3           # best of three, so a busy machine does not decide the figure
