@@ -7,7 +7,7 @@ from derive.errors import ParseError
 from derive.names import GREEK
 from derive.parse import MAX_TERMS, MAX_TOKENS
 from derive.rules import SPELLINGS
-from .latex_names import _DPREFIX, _dside, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
+from .latex_names import _DPREFIX, _dside, _sum_condition, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
 
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
 _CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ", "NORMR"})
@@ -242,6 +242,9 @@ class _Lexer:
             return pos + 1
         if ch in "&$":
             return pos + 1
+        if ch == "=" and self.bracketed() or ch == "≠":      # 𝟙[k = y], [j ≠ y_i]
+            self.emit("EQ", ch, pos, pos + 1)
+            return pos + 1
         if ch == "=":
             raise self.fail("'=' inside an expression", pos)
         if ch == "_":
@@ -285,6 +288,8 @@ class _Lexer:
             self.emit("DIV", "/", pos, end)
         elif name in CMP_CMDS:
             self.emit("CMP", CMP_CMDS[name], pos, end)
+        elif name in ("ne", "neq"):
+            self.emit("EQ", "≠", pos, end)
         elif "\\" + name in DELIMS:
             self.emit(DELIMS["\\" + name], "\\" + name, pos, end)
         elif name == "vert":
@@ -410,6 +415,14 @@ class _Lexer:
         self.emit("NORMR", "norm", pos, m.end())
         return m.end()
 
+    def bracketed(self):
+        """Is a bracket open (an `=` there compares an index with a class label)?"""
+        depth = 0
+        for t in self.out:
+            depth += t.type in ("_LPAR", "_LSQB", "_LCB", "_LBRACE")
+            depth -= t.type in ("_RPAR", "_RSQB", "_RCB", "_RBRACE")
+        return depth > 0
+
     def compare(self, pos):
         ch, end = self.text[pos], pos + 1
         op = {"≥": ">=", "≤": "<="}.get(ch, ch)
@@ -514,6 +527,7 @@ class _Lexer:
             end = None if index is None else index[1]
         if index is None:
             raise self.fail(r"\sum needs an index: \sum_k", pos)
+        cond = _sum_condition(text, index[1], close) if text.startswith("{", p) and close is not None else None
         p = _skip(text, end)
         if text.startswith("^", p):
             g = _group(text, p + 1)
@@ -521,6 +535,13 @@ class _Lexer:
                 raise self.fail(r"\sum^ needs an upper limit", p)
             end = g[2]
         self.emit("SUM", index[0], q, index[1])
+        if cond is not None:        # \sum_{k \ne y}: the sum of [k ≠ y] times the summand
+            ne, label = cond
+            self.emit("_LSQB", "[", ne.start())
+            self.emit("NAME", index[0], q, index[1])
+            self.emit("EQ", "≠", ne.start(), ne.end())
+            self.emit("NAME", label.plain, ne.end(), label.end)
+            self.emit("_RSQB", "]", label.end)
         return end
 
     def partial(self, pos, end):
@@ -547,7 +568,7 @@ class _Lexer:
         if not _IDENT.fullmatch(word):
             raise self.fail(r"\operatorname needs a function name in {...}", pos)
         self.emit("FUNC", word, pos, g[2])
-        m = _AXIS.match(text, g[2]) if word in ("sum", "mean") else None
+        m = _AXIS.match(text, g[2]) if word in ("sum", "mean", "softmax", "log_softmax", "logsumexp") else None
         if m:       # the printer's `\operatorname{sum}_{0}(A)`: sum(A, axis=0)
             self.emit("AXIS", m.group(1) or m.group(2), m.start(), m.end())
             return m.end()

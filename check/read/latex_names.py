@@ -156,6 +156,18 @@ class _Name:
     transpose: Optional[int]   # position of a `T` in `W^{(2)T}`
 
 
+_NE = re.compile(r"\s*(?:\\neq?(?![A-Za-z])|≠)\s*")
+
+
+def _sum_condition(text, pos, close):
+    """`k \\ne y_i` under a sum (after its index): (the ≠ match, the label's name), or None."""
+    ne = _NE.match(text, pos, close)
+    if ne is None:
+        return None
+    label = _read_name(text, ne.end(), 0)
+    return (ne, label) if label is not None and _skip(text, label.end) == close else None
+
+
 def _read_base(text, pos, single, depth):
     """The core of a name: a letter run (one letter if `single`), Greek, or font-wrapped."""
     if pos >= len(text):
@@ -210,8 +222,8 @@ def _subtext(text, start, end):
             if close is None or close >= end:
                 raise _fail(text, p, "unclosed '{' in a subscript")
             piece, p = _subtext(text, p + 1, close), close + 1
-        elif text.startswith(r"\_", p):
-            piece, p = "_", p + 2
+        elif text.startswith(r"\_", p) or ch == "_":      # S_{i y_i}: the true class's score
+            piece, p = "_", p + (1 if ch == "_" else 2)
         elif ch == "\\":
             m = _CMD.match(text, p)
             cmd = m.group(1)

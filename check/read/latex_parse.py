@@ -7,8 +7,9 @@ from lark.lexer import Lexer
 import sympy
 from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
-from derive.matrix import Fill
-from derive.parse import Keyword, MAX_TERMS, Build as PlainBuild, Scope, error, power
+from derive.labels import OneHot
+from derive.matrix import Elem, Fill
+from derive.parse import Keyword, MAX_TERMS, Build as PlainBuild, Scope, error, iverson, power
 from .latex_names import ELEMENTWISE, _ZERO, _caps, _fail
 from .latex_lexer import _Lexer, _known
 
@@ -37,6 +38,9 @@ opapp: DERIV product                     -> deriv
     | _LSQB sum CMP sum _RSQB            -> iverson
     | _LCB sum CMP sum _RCB              -> iverson
     | _LBRACE sum CMP sum _RBRACE        -> iverson
+    | _LSQB NAME EQ NAME _RSQB           -> label_test
+    | _LPAR NAME EQ NAME _RPAR           -> label_test
+    | _LCB NAME EQ NAME _RCB             -> label_test
     | LOCAL NAME                         -> local
     | DERIVG power                       -> deriv
     | IND atom                           -> indicator
@@ -65,7 +69,7 @@ opapp: DERIV product                     -> deriv
 args: sum (_COMMA sum)*
 
 %declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR NORML NORMR NORMSQ AXIS ARGNAME SUMALL CARET TRANSPOSE
-%declare MUL DIV MINUS CMP _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
+%declare MUL DIV MINUS CMP EQ _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
 """
 
 
@@ -219,13 +223,24 @@ class _Build(PlainBuild):
 
     def iverson(self, c):
         a, op, b = c
-        self.state.mask = self.state.scope.iverson(a, str(op), b, op)
-        return self.state.mask
+        return iverson(self.state.scope, a, str(op), b, op)
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)) and c[1] is not getattr(self.state, "mask", None):
+        if not isinstance(c[1], (IndGe, IndGt)) and not _bracketed(c[1]) and not _label_test(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
+
+
+def _bracketed(e):
+    """An Iverson bracket over matrices: [S − s_y + 1 > 0] entry by entry."""
+    return isinstance(e, Elem) and isinstance(e.template, (IndGe, IndGt))
+
+
+def _label_test(e):
+    """`[k = y]` as read (an entry of onehot(y)), or `[k ≠ y]` (one minus it)."""
+    if isinstance(e, Elem) and len(e.args) == 1:
+        e = e.args[0]
+    return isinstance(getattr(e, "leaf", None), OneHot)
 
 
 class _Tokens(Lexer):
