@@ -35,18 +35,19 @@ def _no_adjoint(graph, name):
     return f"the output does not depend on '{name}'"
 
 
-def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
-    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    b, name = claim_backend(spec, wrt, seed, deadline, fmt or detect(claim))
+def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None, prove=False):
+    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional. Symbolic
+    evidence: a deterministic budget, or with `prove` the full reduction until `deadline`."""
+    b, name = claim_backend(spec, wrt, seed, deadline, fmt or detect(claim), prove)
     rs = rows(clean(claim), fmt)
     if not rs:
         raise ParseError("empty claim", 1, 1)
     return judge_claim(b, name, _last_answer(rs))
 
 
-def claim_backend(spec, wrt, seed, deadline, fmt):
+def claim_backend(spec, wrt, seed, deadline, fmt, prove=False):
     """The backend of a claim about `wrt`, and the graph's name for `wrt`."""
-    b = backend(spec, seed, deadline, fmt)
+    b = backend(spec, seed, deadline, fmt, prove)
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
@@ -88,9 +89,9 @@ def _parse_error_item(label, e, line):
                    line=e.line or line)
 
 
-def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
+def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
-    b = backend(spec, seed, deadline, fmt or detect(submission))
+    b = backend(spec, seed, deadline, fmt or detect(submission), prove)
     try:
         text = clean(submission)
         rs = rows(text, fmt, name=file)
@@ -294,17 +295,17 @@ def _share(v, chains, numbers=None):
     return replace(v, score=v.score / n)
 
 
-def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
+def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
     try:
         rs = rows(clean(derivation), fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
-    return judge_steps(graph, rs, seed, deadline, fmt or detect(derivation), file)
+    return judge_steps(graph, rs, seed, deadline, fmt or detect(derivation), file, prove)
 
 
-def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None):
+def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """check_steps on rows already read."""
     scope = ClaimScope(graph, free=graph is None)
     if not rs:
@@ -348,7 +349,7 @@ def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None):
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
         case = Case(truth_expr, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
                     fd_errors, lambda e: e)
-        v = judge(label, full, case, deadline, row.line)
+        v = judge(label, full, case, deadline, row.line, prove)
         if v.verdict == "incorrect" and not row.lhs and head is not None:
             v = _back_on_track(v, full, head, points)
         items.append(_in_cell(v, row))

@@ -44,6 +44,8 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 import re
 
@@ -54,6 +56,7 @@ import exercises as _exercises
 
 from ..api import answers, claim_backend, judge_adjoints, judge_claim, judge_steps
 from ..backends import as_graph, backend
+from ..evidence import fingerprint
 from ..read.classify import name_key
 from ..read.rows import clean, rows
 from ..read.documents import hints_seen
@@ -175,6 +178,27 @@ def _steps(exercise, part, rs, seed, name):
 
 
 JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
+ANSWERS = 2048          # answers remembered per grading process
+
+
+_ANSWERS, _LOCK = OrderedDict(), threading.Lock()
+
+
+def _judged(exercise, part, rs, seed, name):
+    """JUDGES[part.kind], remembered per answer (its rows) in this process: a class hands in the
+    same answer many times, and judging it is a function of the spec, the part, the rows and the
+    seed (an answer that is an error is judged again: its message names the student's file)."""
+    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, tuple(rs), seed)
+    with _LOCK:
+        hit = _ANSWERS.get(key)
+    if hit is None:
+        hit = JUDGES[part.kind](exercise, part, rs, seed, name)
+        with _LOCK:
+            _ANSWERS[key] = hit
+            if len(_ANSWERS) > ANSWERS:
+                _ANSWERS.popitem(last=False)
+    items, score, notes, extra = hit          # Verdicts are frozen; the containers are copied
+    return list(items), score, list(notes), dict(extra)
 
 
 def _part_verdict(items, score, max_score, extra):
@@ -222,7 +246,7 @@ def grade_part(exercise, part, rs, seed, name, minimal=False, hints=0):
         out["feedback"] = f"{part.id}: no answer (start it with a line '# part: {part.id}')"
         return out, review, kinds, False
     try:
-        items, score, notes, extra = JUDGES[part.kind](exercise, part, rs, seed, name)
+        items, score, notes, extra = _judged(exercise, part, rs, seed, name)
     except ParseError as e:
         msg = f"{name}:{e.line}:{e.col}: {e.message}"
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")

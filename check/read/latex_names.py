@@ -8,6 +8,7 @@ import sympy
 from derive.errors import ParseError
 from derive.names import GREEK, GREEK_NAMES, MACRON
 from derive.parse import MAX_CHARS, MAX_DEPTH
+from derive.rules import TABLE
 
 _ZERO = sympy.S.Zero
 MAX_BLOCK = 1_000_000
@@ -24,7 +25,9 @@ DECOR = {"bar": "_bar", "overline": "_bar", "hat": "_hat", "widehat": "_hat",
 TEXTS = frozenset({"text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal",
                    "mbox", "hbox"})
 DROPPED = TEXTS | {"label", "tag", "hspace", "vspace", "phantom", "hphantom", "vphantom"}
-FUNC_CMDS = frozenset({"exp", "log", "ln", "tanh", "sin", "cos", "max", "min"})
+# Function commands (`\tanh`, `\arctan`, `\ln`): the rule table's LaTeX commands that are not Greek letters.
+FUNC_CMDS = frozenset(m.group(1) for p in TABLE.values() for tex in (p.latex, *p.latex_also)
+                      if (m := re.fullmatch(r"\\([A-Za-z]+)", tex)) and m.group(1) not in GREEK_CMDS)
 FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 MUL_CMDS = frozenset({"cdot", "times", "ast", "circ", "odot"})
 ELEMENTWISE = frozenset({r"\circ", r"\odot", "∘", "⊙"})

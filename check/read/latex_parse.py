@@ -1,7 +1,7 @@
 r"""The LaTeX grammar (Lark LALR over `latex_lexer`'s tokens) and its callbacks into SymPy through the
 `Scope` protocol: `parse_latex_expression`. The grammar is built in one place, `_lark()`."""
 import threading
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
 import sympy
@@ -9,7 +9,8 @@ from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
 from derive.labels import OneHot
 from derive.matrix import Elem, Fill
-from derive.parse import Keyword, MAX_TERMS, Build as PlainBuild, Scope, error, iverson, power
+from derive.lalr_cache import lalr
+from derive.parse import Keyword, MAX_TERMS, Build as PlainBuild, Scope, error, is_iverson, iverson, power
 from .latex_names import ELEMENTWISE, _ZERO, _caps, _fail
 from .latex_lexer import _Lexer, _known
 
@@ -226,7 +227,7 @@ class _Build(PlainBuild):
         return iverson(self.state.scope, a, str(op), b, op)
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)) and not _bracketed(c[1]) and not _label_test(c[1]):
+        if not is_iverson(c[1]) and not _bracketed(c[1]) and not _label_test(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
 
@@ -261,8 +262,7 @@ _table = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", lexer=_Tokens, transformer=_Build(_state),
-                       maybe_placeholders=False)
+        _parser = lalr(GRAMMAR, "latex", lexer=_Tokens, transformer=_Build(_state), maybe_placeholders=False)
     return _parser
 
 
