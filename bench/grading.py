@@ -51,8 +51,8 @@ def _naive_lines(ex, text, name, graph, d, scope):
     from derive.errors import ParseError
     from derive.functions import bar
     from check.grading.dispatch import split_parts
-    from check.read.scope import is_latex, read_expression
-    from check.read.rows import clean, rows, target
+    from check.read.scope import read_expression
+    from check.read.rows import clean, rows
     one = {bar(graph.output): sympy.Integer(1)}
     leaf = {bar(n): e for n, e in d.leaf_adjoints.items()}
 
@@ -63,18 +63,13 @@ def _naive_lines(ex, text, name, graph, d, scope):
         return scope.expand(sympy.sympify(e).xreplace(leaf)).rewrite(sympy.exp)
     pairs, unread = [], 0
     try:
-        parts = split_parts(text, ex, name)
+        text = clean(text)
+        parts = split_parts(text, rows(text, None, name=name), ex, name)
     except ParseError:
         return pairs, 1
-    for pid, body in parts.items():
+    for pid, rs in parts.items():
         part = ex.part(pid)
         if part.kind not in ("adjoints", "claim"):
-            continue
-        fmt = "latex" if is_latex(body) else "plain"
-        try:
-            rs = rows(clean(body), fmt)
-        except ParseError:
-            unread += 1
             continue
         if part.kind == "claim":
             rs = rs[-1:]
@@ -85,12 +80,12 @@ def _naive_lines(ex, text, name, graph, d, scope):
                     kind, var = "derivative", part.wrt
                 else:
                     if r.lhs:
-                        t = target(r.lhs, r.line)
+                        t = r.target
                         current = (t.kind, scope.lookup(t.name))
                     if current is None or current[0] == "name" or current[1] not in d.by_name:
                         continue
                     kind, var = current
-                claim = read_expression(r.rhs, scope, r.line, r.col, fmt)
+                claim = read_expression(r.rhs, scope, r.line, r.col, r.fmt)
                 if kind == "derivative":
                     pairs.append((whole(d.leaf_adjoints[var]), whole(claim)))
                 else:
@@ -103,7 +98,6 @@ def _naive_lines(ex, text, name, graph, d, scope):
 def _naive_grade(emit, folder, files):
     """The naive grader: `sympy.simplify(truth - claim) == 0` per line, one file after another."""
     import exercises
-    from check.read.documents import extract_math
     from check.read.scope import ClaimScope
     from derive.files import decode
     ex = exercises.load(GRADE_EXERCISE)
@@ -112,7 +106,7 @@ def _naive_grade(emit, folder, files):
     scope = ClaimScope(graph)
     for name, sample in files:
         t0 = time.perf_counter()
-        text = extract_math(decode((Path(folder) / name).read_bytes(), name))
+        text = decode((Path(folder) / name).read_bytes(), name)
         pairs, unread = _naive_lines(ex, text, name, graph, d, scope)
         zero = sum(1 for truth, claim in pairs if sympy.simplify(truth - claim) == 0)
         emit({"file": name, "sample": sample, "seconds": time.perf_counter() - t0, "calls": len(pairs),

@@ -1,9 +1,11 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
 import functools
 import random
+import re
 from dataclasses import replace
 
 import mpmath
+import sympy
 
 from derive.errors import ParseError
 from derive.evaluate import DIGITS
@@ -16,8 +18,11 @@ from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
 from .i18n import _, language
 from .judge import Case, judge
-from .read.rows import clean, rows, target
+from .read.classify import numpy_adjoint
+from .read.documents import markers
+from .read.rows import Target, clean, rows
 from .read.scope import ClaimScope, is_latex, read_expression
+from .readback import as_read
 from .verdict import Report, Verdict
 
 
@@ -45,23 +50,44 @@ def _in_language(check):
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None, prove=False):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional. Symbolic
     evidence: a deterministic budget, or with `prove` the full reduction until `deadline`."""
-    b = backend(spec, seed, deadline, fmt or detect(claim), prove)
+    b, name = claim_backend(spec, wrt, seed, deadline, fmt or detect(claim), prove)
+    rs = rows(clean(claim), fmt)
+    if not rs:
+        raise ParseError("empty claim", 1, 1)
+    return judge_claim(b, name, _last_answer(rs))
+
+
+def claim_backend(spec, wrt, seed, deadline, fmt, prove=False):
+    """The backend of a claim about `wrt`, and the graph's name for `wrt`."""
+    b = backend(spec, seed, deadline, fmt, prove)
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
         raise ParseError(e.message, 1, 1, "--wrt") from None
     if name not in b.derivation.by_name:
         raise ParseError(_no_adjoint(b.graph, name), 1, 1, "--wrt")
-    rs = rows(clean(claim), fmt)
-    if not rs:
-        raise ParseError("empty claim", 1, 1)
-    row = rs[0]
+    return b, name
+
+
+def judge_claim(b, name, row):
+    """One row as the claim ∂output/∂name (its left-hand side, if any, must be about `name`)."""
     if row.lhs:
-        said = b.resolve(target(row.lhs, row.line).name, row.line)
+        said = b.resolve(row.target.name, row.line)
         if said != name:
-            raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, 1)
-    verdict = b.adjoint(name, b.parse(row), row, True)
-    return replace(verdict, line=None, first_wrong=None)
+            raise ParseError(f"the left-hand side is about '{said}', not --wrt '{name}'", row.line, row.lhs_col or 1)
+    v = b.adjoint(name, b.parse(row), row, True)
+    return _in_cell(replace(v, line=None, first_wrong=None), row)
+
+
+def _last_answer(rs):
+    """The claim's row: the first, or with several answers (a correction), the last one."""
+    heads = answers(rs)
+    return heads[-1] if len(heads) > 1 else rs[0]
+
+
+def answers(rs):
+    """The rows that start an answer to a claim: a bare expression, a derivative or an adjoint."""
+    return [r for r in rs if r.lhs == "" or r.lhs and r.target.kind in ("derivative", "adjoint")]
 
 
 def _whole(first, file):
@@ -78,17 +104,55 @@ def _parse_error_item(label, e, line):
 @_in_language
 def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
-    fmt = fmt or detect(submission)
-    b = backend(spec, seed, deadline, fmt, prove)
-    graph, d = b.graph, b.derivation
+    b = backend(spec, seed, deadline, fmt or detect(submission), prove)
     try:
-        rs = rows(clean(submission), fmt)
+        text = clean(submission)
+        rs = rows(text, fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
-    items, forward, chains, current, unreadable = [], [], {}, None, []
+    return judge_adjoints(b, rs, file, [where for where, _, _ in markers(text, file)])
+
+
+def _answers(b, rs, parts=()):
+    """One answer per adjoint: the rows to judge, and the earlier answers a later one replaced.
+    Answers in different `# part:`s (whose lines are `parts`) are different targets, and a
+    derivative row (`dL/dw = …`, a claim or a derivation's head) replaces nothing."""
+    chains, keys = [], []
+    for row in rs:
+        if row.lhs is not None or not chains:
+            chains.append([row])
+            key = None
+            if row.lhs and row.target.kind != "expression":
+                try:
+                    kind, name = lhs_of(b, row)
+                    part = sum(1 for where in parts if where < (row.cell or 0, row.line))
+                    key = (kind, name, part) if kind == "adjoint" else None
+                except ParseError:
+                    key = None
+            keys.append(key)
+        else:
+            chains[-1].append(row)
+    last = {k: i for i, k in enumerate(keys) if k is not None}
+    keep, replaced = [], []
+    for i, (chain, key) in enumerate(zip(chains, keys)):
+        if key is not None and last[key] != i:
+            replaced.append({"target": f"{key[1]}_bar", "line": chain[0].line})
+        else:
+            keep.extend(chain)
+    return keep, tuple(replaced)
+
+
+def judge_adjoints(b, rs, file=None, parts=()):
+    """check_adjoints on rows already read (grade reads the whole file once and hands each part its
+    rows); `parts` are the places of `# part:` markers."""
+    graph, d = b.graph, b.derivation
+    rs, replaced = _answers(b, rs, parts)
+    items, forward, chains, numbers, current, unreadable = [], [], {}, {}, None, []
     for row in rs:
         if row.lhs is not None:
             current = None          # a new equation: an unreadable one is not the chain above
+        if row.code and _program_line(b, row):
+            continue
         try:
             if row.lhs is None:
                 if current is None:
@@ -96,29 +160,41 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, 
             elif row.lhs == "":
                 raise ParseError("expected an equation 'v_bar = ...'", row.line, row.col)
             else:
-                t = target(row.lhs, row.line)
+                t = row.target
                 if t.kind == "expression":
                     raise ParseError(f"the left-hand side '{t.name}' is not an adjoint like v_bar or \\bar{{v}}",
-                                     row.line, 1)
-                name = b.resolve(t.name, row.line)
-                current = ("name", name) if t.kind == "name" and name in graph.defs else ("adjoint", name)
-                if t.kind == "name" and name not in graph.defs:
+                                     row.line, row.lhs_col or 1)
+                kind, name = lhs_of(b, row)
+                if kind != t.kind:          # a numpy name of an adjoint: read on as that adjoint
+                    row = replace(row, target=Target(kind, name))
+                current = ("name", name) if kind == "name" and name in graph.defs else ("adjoint", name)
+                if kind == "name" and name not in graph.defs and _NUMBER.match(row.rhs):
+                    continue                # `x = -2`: the student restates the point
+                if kind == "name" and name not in graph.defs:
                     raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
                 if current[0] == "adjoint" and name not in d.by_name:
                     raise ParseError(_no_adjoint(graph, name), row.line, 1)
-                if t.kind == "derivative":
+                if kind == "derivative":
                     current = ("derivative", name)
             kind, name = current
             expr = b.parse(row)
+            constant = row.lhs is None and isinstance(expr, sympy.Expr) and not expr.free_symbols
             if kind == "name":
-                forward.append(b.forward(name, expr, row))
+                if not constant:
+                    forward.append(_in_cell(b.forward(name, expr, row), row))
                 continue
-            v = b.adjoint(name, expr, row, kind == "derivative")
+            if constant:            # `= -4`: a value, judged at the spec's point
+                v = _numeric(b, name, expr, row)
+                if v is not None:
+                    numbers.setdefault(name, []).append(v)
+                    items.append(_in_cell(v, row))
+                continue
+            v = _in_cell(b.adjoint(name, expr, row, kind == "derivative"), row)
             chains.setdefault(name, []).append((v, expr))
             items.append(v)
         except ParseError as e:
             label = f"{current[1]}_bar" if current and current[0] != "name" else f"line {row.line}"
-            items.append(_parse_error_item(label, e, row.line))
+            items.append(_in_cell(_parse_error_item(label, e, row.line), row))
             unreadable.append((e, row.line))
             if current and current[0] != "name":
                 chains.setdefault(current[1], []).append((items[-1], None))
@@ -126,26 +202,109 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, 
         raise ParseError("no adjoint equations found", 1, 1, file)
     if len(unreadable) == len(items) and not forward:
         raise _whole(unreadable[0], file)
-    items = [_share(v, chains) for v in items]
+    items = [_share(v, chains, numbers) for v in items]
     order = [a.name for a in d.order]
     wanted = set(graph.wrt)
-    missing = tuple(f"{w}_bar" for w in graph.wrt if w not in chains)
+    missing = tuple(f"{w}_bar" for w in graph.wrt if w not in chains and w not in numbers)
     live = {a.name for a in graph.backprop().order}
     extra = tuple(f"{n}_bar" for n in chains if n not in live)
     wrong = [v for v in items if v.verdict == "incorrect" and unbar_name(v.target) in order]
     first = min(wrong, key=lambda v: order.index(unbar_name(v.target))).target if wrong else None
     return Report("adjoints", tuple(items), first, missing, extra,
-                  b.global_values(chains, wanted), tuple(forward))
+                  b.global_values(chains, wanted), tuple(forward), replaced)
+
+
+def lhs_of(b, row):
+    """(kind, graph name) of a row's left-hand side; numpy's names of adjoints (`grad_h`, `dW1`,
+    `dout`) are adjoints when the graph has no such name."""
+    t = row.target
+    try:
+        return t.kind, b.resolve(t.name, row.line)
+    except ParseError:
+        if t.kind != "name":
+            raise
+        if t.name == "dout" and not b.scope.lookup("out"):
+            return "adjoint", b.graph.output
+        hit = numpy_adjoint(spelled(t.name), b.scope.lookup)
+        if hit is None:
+            raise
+        return "adjoint", b.resolve(hit, row.line)
+
+
+_NUMBER = re.compile(r"\s*[-−]?\s*(\d+)(?:\.(\d+))?\s*$")
+
+
+def _numeric(b, name, value, row):
+    """A numeric continuation row (`= -4`, `= 0.2626`): it holds when it is the true value at the spec's `at:`
+    point rounded to the decimals written (±1 in the last written digit). None (not judged) for
+    a spec without a point or with matrices."""
+    graph = b.graph
+    if not graph.at or getattr(graph, "is_matrix", False):
+        return None
+    _, adj = _point_values(graph)
+    true = adj[name]
+    m = _NUMBER.match(row.rhs)
+    step = mpmath.mpf(10) ** -len(m.group(2) or "") if m else mpmath.mpf(10) ** -12 * max(1, abs(true))
+    got = mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(float(value))
+    ok = abs(got - true) <= step * (1 + mpmath.mpf(10) ** -9)
+    at = {k: float(v) for k, v in graph.at.items()}
+    evidence = {"numeric": {"points": 1, "max_rel_error": float(abs(got - true) / max(abs(true), 1e-300)),
+                            "digits": DIGITS},
+                "finite_difference": {"method": "none", "max_rel_error": 0.0, "status": "skipped"},
+                "symbolic": {"status": "skipped"}}
+    read = as_read(f"{name}_bar", value)
+    if ok:
+        return Verdict(f"{name}_bar", "correct", evidence, line=row.line, as_read=read)
+    return Verdict(f"{name}_bar", "incorrect", evidence, {"at": at, "expected": float(true), "got": float(got)},
+                   {"kind": "other", "message": f"the value at the spec's point is {mpmath.nstr(true, 8)}"},
+                   line=row.line, as_read=read)
+
+
+_VALUES = {}
+
+
+def _point_values(graph):
+    """(forward values, adjoint values) of a graph at its `at:` point, computed once per graph."""
+    key = id(graph)
+    if key not in _VALUES or _VALUES[key][0] is not graph:
+        if len(_VALUES) >= 32:
+            _VALUES.clear()
+        _VALUES[key] = (graph, graph.backprop().values(dict(graph.at)))
+    return _VALUES[key][1]
+
+
+def _program_line(b, row):
+    """In program code, a line about a variable the graph does not have (`dz = ...`, `t = 0`), or
+    a forward line that does not read (`loss = np.square(y_pred - y).sum()`), is the program's
+    own business, not an answer."""
+    if not row.lhs or row.target.kind == "expression":
+        return not row.lhs and row.lhs is not None
+    try:
+        kind, name = lhs_of(b, row)
+    except ParseError:
+        return True
+    if kind != "name":
+        return False
+    try:
+        b.parse(row)
+    except ParseError:
+        return True
+    return False
+
+
+def _in_cell(v, row):
+    """A verdict placed in its notebook cell."""
+    return v if row.cell is None else replace(v, cell=row.cell)
 
 
 def unbar_name(target):
     return target[:-4] if target.endswith("_bar") else target
 
 
-def _share(v, chains):
+def _share(v, chains, numbers=None):
     """Each adjoint earns one point, shared by the rows of its chain."""
     name = unbar_name(v.target)
-    n = len(chains.get(name, [])) or 1
+    n = len(chains.get(name, [])) + len((numbers or {}).get(name, [])) or 1
     return replace(v, score=v.score / n)
 
 
@@ -153,19 +312,23 @@ def _share(v, chains):
 def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
-    scope = ClaimScope(graph, free=graph is None)
-    fmt = fmt or detect(derivation)
     try:
-        rs = rows(clean(derivation), fmt)
+        rs = rows(clean(derivation), fmt, name=file)
     except ParseError as e:
         raise e.located(file) from None
+    return judge_steps(graph, rs, seed, deadline, fmt or detect(derivation), file, prove)
+
+
+def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
+    """check_steps on rows already read."""
+    scope = ClaimScope(graph, free=graph is None)
     if not rs:
         raise ParseError("empty derivation", 1, 1, file)
     parsed, given = [], {}
     for row in rs:
         try:
-            expr = read_row(scope, row, fmt)
-            lhs = _steps_lhs(row, scope, given, expr, fmt)
+            expr = read_row(scope, row, row.fmt or fmt)
+            lhs = _steps_lhs(row, scope, given, expr, row.fmt or fmt)
             written = scope.expand(expr, row.line, row.col)
             if lhs is not None and lhs[0] == "given":
                 given[sym(lhs[1])] = written.xreplace(given)
@@ -181,7 +344,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
     for row, lhs, written, err in parsed:
         label = f"line {row.line}"
         if err is not None:
-            items.append(_parse_error_item(label, err, row.line))
+            items.append(_in_cell(_parse_error_item(label, err, row.line), row))
             prev = None
             continue
         full = written.xreplace(given)
@@ -193,8 +356,8 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
                 continue
         else:
             if prev is None:
-                items.append(Verdict(label, "undecided", {}, None,
-                                     {"kind": "other", "message": _("no row above to compare with")}, line=row.line))
+                items.append(_in_cell(Verdict(label, "undecided", {}, None, {"kind": "other", "message":
+                                              _("no row above to compare with")}, line=row.line), row))
                 continue
             truth_expr, fd = prev, None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
@@ -203,14 +366,14 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         v = judge(label, full, case, deadline, row.line, prove)
         if v.verdict == "incorrect" and not row.lhs and head is not None:
             v = _back_on_track(v, full, head, points)
-        items.append(v)
+        items.append(_in_cell(v, row))
         prev = full
     first = next((v.line for v in items if v.verdict == "incorrect"), None)
     return Report("steps", tuple(items), first)
 
 
 def _derivative_name(row):
-    t = target(row.lhs, row.line)
+    t = row.target
     return f"∂{t.num}/∂{t.name}"
 
 
@@ -236,7 +399,7 @@ def _steps_lhs(row, scope, given, rhs, fmt):
         return None
     if row.lhs == "":
         return ("given", f"_row{row.line}", None, None)
-    t = target(row.lhs, row.line)
+    t = row.target
     if t.kind == "derivative":
         var = scope.lookup(spelled(t.name)) or (t.name if scope.free else None)
         if var is None:

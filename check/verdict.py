@@ -29,6 +29,7 @@ class Verdict:
     seconds: float = 0.0
     score: float = field(default=None)
     as_read: Optional[dict] = None      # {'text', 'latex'}: the row as barprop understood it
+    cell: Optional[int] = None          # the notebook cell of `line` (from 1), None outside notebooks
 
     def __post_init__(self):
         if self.score is None:
@@ -40,6 +41,8 @@ class Verdict:
 
     def to_dict(self, timings=False):
         out = {}
+        if self.cell is not None:
+            out["cell"] = self.cell
         if self.line is not None:
             out["line"] = self.line
         out.update({"target": self.target, "verdict": self.verdict, "evidence": self.evidence,
@@ -51,6 +54,8 @@ class Verdict:
 
     def sentence(self):
         where = _("line {n}: ").format(n=self.line) if self.line is not None and not self.target.startswith("line") else ""
+        if self.cell is not None and self.line is not None:
+            where = _("cell {c}, ").format(c=self.cell) + (where or _("line {n}: ").format(n=self.line))
         target = _("line {n}").format(n=self.target[5:]) if self.target.startswith("line ") else self.target
         s = f"{where}{target}: {_(SHOWN[self.verdict])}"
         if self.diagnosis:
@@ -96,6 +101,7 @@ class Report:
     extra: tuple = ()
     global_values: Optional[dict] = None
     forward: tuple = ()
+    replaced: tuple = ()       # ({"target": "b_bar", "line": 4}, ...): earlier answers a later one replaced
 
     @property
     def verdict(self):
@@ -120,6 +126,8 @@ class Report:
             out["extra"] = list(self.extra)
             out["global"] = self.global_values or {}
             out["forward"] = [i.to_dict(timings) for i in self.forward]
+            if self.replaced:
+                out["replaced"] = [dict(r) for r in self.replaced]
         out["score"] = self.score
         out["max_score"] = float(len(self.items))
         return out
@@ -130,6 +138,9 @@ class Report:
             rows.append(_("missing: {names}").format(names=", ".join(self.missing)))
         if self.extra:
             rows.append(_("extra: {names}").format(names=", ".join(self.extra)))
+        if self.replaced:
+            rows.append(_("replaced: {items}").format(items=", ".join(
+                f"{r['target']} ({_('line {n}').format(n=r['line'])})" for r in self.replaced)))
         if self.global_values:
             wrong = [k for k, v in self.global_values.items() if not v["correct"]]
             rows.append(_("final gradients from your own lines: all right") if not wrong else

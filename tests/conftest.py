@@ -92,10 +92,12 @@ def in_thread(fn, timeout=60):
 
 
 def pathological_submission():
-    """1,999 distinct adjoint lines of 15 σ terms each (csc321-reg-logistic): tens of seconds of
-    honest work, for the per-student time limit."""
+    """1,999 distinct adjoint lines of 15 σ terms each (csc321-reg-logistic), one chain `w_bar = …`,
+    `= …` (every link judged; repeated `w_bar =` lines would be corrections, only the last one
+    judged): tens of seconds of honest work, for the per-student time limit."""
     def line(i):
-        return f"w_bar = z_bar*x*{i} + R_bar*w + " + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n"
+        return (("w_bar = " if i == 0 else "      = ") + f"z_bar*x*{i} + R_bar*w + "
+                + "+".join(f"sigma({k}*z + {i})" for k in range(1, 16)) + "\n")
     return "# part: adjoints\n" + "".join(line(i) for i in range(1999))
 
 

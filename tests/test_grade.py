@@ -12,7 +12,7 @@ import exercises
 from check import grade
 from check.grading.dispatch import split_parts
 from check.grading.outputs import to_csv
-from check.read.documents import extract_math
+from check.read.rows import clean, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
@@ -323,32 +323,44 @@ def test_a_teachers_toml_grades_a_bare_claim(tmp_path):
 
 # ---- the pieces -------------------------------------------------------------------------------
 
+def _read(text):
+    return [(r.line, r.col, r.lhs, r.rhs.strip()) for r in rows(clean(text))]
+
+
+def _lines(parts):
+    return {p: [r.line for r in rs] for p, rs in parts.items()}
+
+
 def test_markdown_keeps_only_code_blocks_and_displays_in_place():
     md = "Intro with `$$` in code\n```\nw_bar = z_bar*x\n```\nand $$\\bar{b} = \\bar{z}$$ here\n"
-    out = extract_math(md).split("\n")
-    assert out[0] == "" and out[1] == "" and out[2] == "w_bar = z_bar*x" and out[3] == ""
-    assert out[4].strip() == "\\bar{b} = \\bar{z}"
-    assert out[4].index("\\bar{b}") == md.split("\n")[4].index("\\bar{b}")     # same columns
-    assert extract_math("w_bar = 1\n") == "w_bar = 1\n"
-    assert extract_math("- $\\bar{w} = 1$ and text\n").strip() == "\\bar{w} = 1"
+    got = _read(md)
+    assert [r[:1] + r[2:] for r in got] == [(3, "w_bar", "z_bar*x"), (5, "\\bar{b}", "\\bar{z}")]
+    rhs_col = md.split("\n")[4].index("= \\bar{z}") + 3           # 1-based, past "= "
+    assert got[1][1] == rhs_col                                                 # same columns
+    assert _read("w_bar = 1\n") == [(1, 8, "w_bar", "1")]
+    assert [r[2:] for r in _read("- $\\bar{w} = 1$ and text\n")] == [("\\bar{w}", "1")]
+
+
+def _split(text, ex):
+    text = clean(text)
+    return split_parts(text, rows(text), ex, "s")
 
 
 def test_text_without_part_markers_is_dispatched_by_what_each_line_is():
     ex = exercises.load("csc321-reg-logistic")
     text = ("z = w*x + b\nw_bar = z_bar*x + R_bar*w\ndL_reg/db = (y - t)*sigma'(z)\n"
             "dL_reg/dw = d/dw [ L_reg ]\n   = (y - t)*sigma'(z)*x + lambda*w\n\\bar{b} = \\bar{z}\n")
-    parts = split_parts(text, ex, "s")
-    lines = {p: [i + 1 for i, l in enumerate(t.split("\n")) if l.strip()] for p, t in parts.items()}
-    assert lines == {"adjoints": [1, 2, 6], "grad_b": [3], "steps": [4, 5]}
+    assert _lines(_split(text, ex)) == {"adjoints": [1, 2, 6], "grad_b": [3], "steps": [4, 5]}
     one = exercises.load("cs231n-simple")
-    assert split_parts("df/dx = z\n", one, "s") == {"grad_x": "df/dx = z"}
-    assert split_parts("df/dx = z\n= q_bar\n", one, "s") == {"grad_x": "df/dx = z\n= q_bar"}
+    assert _lines(_split("df/dx = z\n", one)) == {"grad_x": [1]}
+    assert _lines(_split("df/dx = z\n= q_bar\n", one)) == {"grad_x": [1, 2]}
 
 
 def test_part_markers_keep_line_numbers_and_accept_spellings():
     ex = exercises.load("csc321-reg-logistic")
-    parts = split_parts("% part: Grad-W\n\\frac{\\partial L}{\\partial w} = 1\n## part: adjoints\nb_bar = z_bar\n", ex, "s")
-    assert parts == {"grad_w": "\n\\frac{\\partial L}{\\partial w} = 1", "adjoints": "\n\n\nb_bar = z_bar"}
+    parts = _split("% part: Grad-W\n\\frac{\\partial L}{\\partial w} = 1\n## part: adjoints\nb_bar = z_bar\n", ex)
+    assert _lines(parts) == {"grad_w": [2], "adjoints": [4]}
+    assert parts["grad_w"][0].lhs == "\\frac{\\partial L}{\\partial w}" and parts["adjoints"][0].lhs == "b_bar"
 
 
 def test_a_claim_written_as_a_chain_is_judged_by_its_last_row(tmp_path):

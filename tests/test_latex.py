@@ -1092,7 +1092,7 @@ def test_caps_point_at_the_place_in_a_multiline_expression():
 
 
 def test_lark_s_own_loop_reads_the_same_when_the_fast_table_is_unavailable(monkeypatch):
-    import check.read.latex as reader
+    import check.read.latex_parse as reader
     texts = [tex for tex, _ in CORPUS[::7]]
     fast = [latex(t) for t in texts]
     monkeypatch.setattr(reader, "_table", False)
@@ -1392,7 +1392,7 @@ def test_long_latex_sums_and_products_are_built_at_once():
      "*".join(f"sigma({j}*x)" for j in range(1, 15)) + "* d/dw [w^2 x]"),
 ])
 def test_a_long_latex_chain_reads_as_its_plain_twin_by_either_loop(tex, text, monkeypatch):
-    import check.read.latex as reader
+    import check.read.latex_parse as reader
     fast = latex(tex)
     assert fast == plain(text)
     monkeypatch.setattr(reader, "_table", False)        # lark's own loop builds the same

@@ -16,7 +16,7 @@ from ..evidence import FD_TOL, REL_TOL
 from ..evidence.matrix import _arr_rel, _plain, _value, matrix_truth
 from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
-from ..read.rows import target
+from ..read.classify import target
 from ..i18n import _
 from ..judge import agrees, rule
 from ..readback import as_read
@@ -131,13 +131,13 @@ class Matrix:
         A continuation row `= ...` keeps the left-hand side (and its indices) of the row above."""
         if row.lhs is not None:
             self.lhs = self._lhs(row)
-        expr, _, why = read_claim(row.rhs, self.graph, row.line, row.col, self.fmt, lhs=self.lhs)
+        expr, _, why = read_claim(row.rhs, self.graph, row.line, row.col, row.fmt or self.fmt, lhs=self.lhs)
         return row, expr, self.lhs, why
 
     def _lhs(self, row):
         if not row.lhs:
             return Lhs(self.last, "", _text.name(self.last + BAR)) if self.last else None
-        t = target(row.lhs, row.line)
+        t = row.target or target(row.lhs, row.line)
         if t.kind == "expression":
             return None
         name, letters = self.left(t.name, row.line)
@@ -148,7 +148,7 @@ class Matrix:
     def adjoint(self, name, parsed, row, whole):
         r, expr, lhs, why = parsed
         case = MatrixCase(name, self.derivation.by_name[name].expr, not whole, lhs)
-        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, self.fmt, r.line, r.col, why,
+        return judge_matrix(self.truth, case, r.rhs, expr, r.line if row else None, r.fmt or self.fmt, r.line, r.col, why,
                             self.deadline)
 
     def forward(self, name, parsed, row):

@@ -109,7 +109,7 @@ class Scalar:
         return _resolve(self.scope, name, line)
 
     def parse(self, row):
-        return read_row(self.scope, row, self.fmt)
+        return read_row(self.scope, row, row.fmt or self.fmt)
 
     def adjoint(self, name, expr, row, whole):
         line = row.line if row else None

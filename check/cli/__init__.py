@@ -394,8 +394,9 @@ def parser(out=None, err=None):
 def main(argv=None, out=None, err=None):
     """Run the CLI in-process; returns the exit status."""
     out, err = out or sys.stdout, err or sys.stderr
+    p = parser(out, err)
     try:
-        a = parser(out, err).parse_args(argv)
+        a = p.parse_args(_values_joined(sys.argv[1:] if argv is None else list(argv), p))
     except _Exit as e:
         return e.status
     as_json = getattr(a, "json", False)
@@ -416,6 +417,33 @@ def main(argv=None, out=None, err=None):
         if out is sys.stdout:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _values_joined(argv, p):
+    """`--claim -t*x` as `--claim=-t*x`: an option's value that starts with '-' (and is not itself
+    an option) is that option's value, for every option that takes one."""
+    takes, known, todo = set(), set(), [p]
+    while todo:
+        for action in todo.pop()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend(action.choices.values())
+            known.update(action.option_strings)
+            if action.option_strings and action.nargs != 0:
+                takes.update(action.option_strings)
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--":
+            return out + argv[i:]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if (tok in takes and nxt is not None and nxt.startswith("-") and nxt != "-"
+                and nxt.split("=", 1)[0] not in known):
+            out.append(f"{tok}={nxt}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
 
 
 def _fail(doc, message, as_json, out, err):

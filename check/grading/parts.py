@@ -4,13 +4,12 @@ One student per regular file (the student id is the file name). Per student:
 
 1. bytes -> text: UTF-8 with or without BOM (anything else is that student's error), CRLF/CR
    line ends -> LF.
-2. Markdown: when the text has fenced code blocks (```` ``` ```` / ``~~~``) or ``$$...$$``
-   displays, only their insides count (plus `# part:` lines); when it has neither but has
-   inline ``$...$`` math and no LaTeX environment, the inline math counts. Everything else is
-   blanked in place, so line and column numbers still point into the student's file.
-3. Parts: a line ``# part: ID`` (also ``## part: ID`` or ``% part: ID``) starts the text of part
-   ID (case-insensitive, ``-`` = ``_``); an unknown ID is the student's error. Text before the
-   first marker -- or the whole file when it has none -- is *dispatched*:
+2. Reading: the same reader as `check` (check/read/rows.py): Markdown, notebooks and LaTeX
+   documents cut into blocks, a format per block, rows with the student's own lines and columns
+   (and notebook cells); prose, bullets and struck-out text are not rows.
+3. Parts: a line ``# part: ID`` (also ``## part: ID`` or ``% part: ID``) starts the rows of part
+   ID (case-insensitive, ``-`` = ``_``); an unknown ID is the student's error. Rows before the
+   first marker -- or the whole file when it has none -- are *dispatched*:
 
    - with a single part in the exercise, everything goes to it;
    - an adjoint line (``w_bar =``, ``\\bar{w} =``, ``w̄ =``) goes to the adjoints part;
@@ -21,9 +20,10 @@ One student per regular file (the student id is the file name). Per student:
      goes to a steps part, else to the adjoints part (forward lines are checked, never wrong);
    - a bare expression goes to the exercise's only claim part, if it has exactly one;
    - a ``= ...`` row goes where the row above went; anything else goes to the first part.
-   A LaTeX environment (``\\begin{aligned}...\\end{aligned}``) moves as one block.
-4. Each part is judged: adjoints with `check_adjoints`, a claim with `check_claim` (of a chain
-   ``dL/dw = ... = ...`` the last row is the answer), a derivation with `check_steps`.
+   The rows of one delimited math block (``$$...$$``, ``\\begin{aligned}...``) move together.
+4. Each part's rows are judged as `check` judges them (`judge_adjoints`, `judge_claim` -- of a
+   chain ``dL/dw = ... = ...`` the last row is the answer, of two answers the later --,
+   `judge_steps`).
 
 Scores: adjoints: ``points / n`` per adjoint of the spec's derivation (n adjoints, output
 first), times that adjoint's item score (the rows of one adjoint's chain share it); the
@@ -44,24 +44,24 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+import re
 
 from derive.errors import ParseError
 from derive.files import read_text
 
 import exercises as _exercises
 
-from ..api import check_adjoints, check_claim, check_steps
+from ..api import answers, claim_backend, judge_adjoints, judge_claim, judge_steps
+from ..backends import as_graph, backend
 from ..evidence import fingerprint
-from ..read.classify import _name_key
-from ..read.rows import clean, rows, target
-from ..read.scope import is_latex
-from ..i18n import _
+from ..read.classify import name_key
+from ..read.rows import clean, rows
+from ..read.documents import hints_seen
 from ..verdict import SHOWN, Verdict
-from ..read.documents import extract_math, hints_seen
+from ..i18n import _
 from . import rubric
 from .dispatch import split_parts
 
@@ -73,48 +73,36 @@ def _r(x):
     return float(round(x + 0.0, 6)) + 0.0
 
 
-def _fmt(text):
-    return "latex" if is_latex(text) else "plain"
-
-
-def _chain_end(text, wrt=None):
-    """The last row of a chain `lhs = ... \\n = ...`: the chain of the first row, or of the first
-    row whose left-hand side is a derivative with respect to `wrt`. (Row, fmt) or None."""
-    fmt = _fmt(text)
-    rs = rows(clean(text), fmt)
-    start = None
-    for k, r in enumerate(rs):
-        if wrt is None:
-            start = k
-            break
-        if r.lhs:
-            try:
-                t = target(r.lhs, r.line)
-            except ParseError:
-                continue
-            if t.kind == "derivative" and _name_key(t.name) == _name_key(wrt):
+def _chain_end(rs, wrt=None):
+    """The last row of a chain `lhs = ... \\n = ...`: of the (last) answer, or of the last row whose
+    left-hand side is a derivative with respect to `wrt`. (head row, end row), or (None, None)."""
+    if wrt is None:
+        heads = answers(rs)
+        start = rs.index(heads[-1]) if len(heads) > 1 else 0 if rs else None
+    else:
+        start = None
+        for k, r in enumerate(rs):
+            if r.lhs and r.target.kind == "derivative" and name_key(r.target.name) == name_key(wrt):
                 start = k
-                break
     if start is None:
-        return None, fmt
+        return None, None
     end = start
     while end + 1 < len(rs) and rs[end + 1].lhs is None:
         end += 1
-    return rs[end], fmt
+    return rs[start], rs[end]
 
 
-def _row_text(row):
-    """One row as a claim: `= rhs` on the row's own line (so errors keep their line)."""
-    pad = " " * max(0, row.col - 2)
-    return "\n" * (row.line - 1) + pad + "=" + row.rhs
+def _as_continuation(row):
+    """A chain's last row as the claim itself (`= rhs`, no left-hand side to check)."""
+    return replace(row, lhs=None, target=None)
 
 
 OPERATOR = re.compile(r"\bd\s*/\s*d|∂|\\partial|\\d?frac\s*\{\s*d\s*\}")
 
 
-def _adjoints(exercise, part, text, seed, name):
+def _adjoints(exercise, part, rs, seed, name):
     graph = exercise.graph
-    rep = check_adjoints(graph, text, seed=seed, deadline=DEADLINE, file=name)
+    rep = judge_adjoints(backend(graph, seed, DEADLINE, "plain"), rs, name)
     items, marks = rubric.apply(part, rep.items, graph, seed)
     order = [a.name for a in graph.backprop().order]
     credit = {n: 0.0 for n in order}
@@ -142,34 +130,29 @@ def _adjoints(exercise, part, text, seed, name):
     return items, score, notes, extra
 
 
-def _claim(exercise, part, text, seed, name):
-    row, fmt = _chain_end(text)
-    claim = text if row is None or _first_row_only(text, row) else _row_text(row)
+def _claim(exercise, part, rs, seed, name):
+    head, row = _chain_end(rs)
     try:
-        v = check_claim(exercise.graph, part.wrt, claim, seed=seed, deadline=DEADLINE, fmt=fmt)
+        b, wrt = claim_backend(exercise.graph, part.wrt, seed, DEADLINE, "plain")
+        v = judge_claim(b, wrt, row if row is head else _as_continuation(row))
     except ParseError as e:
         raise e.located(name) from None
     if v.line is None:
-        v = _with(v, line=row.line if row is not None else None)
+        v = _with(v, line=row.line)
     items, marks = rubric.apply(part, [v], exercise.graph, seed)
     return items, part.points * items[0].score, [], {"marks": marks}
-
-
-def _first_row_only(text, row):
-    rs = rows(clean(text), _fmt(text))
-    return rs and rs[0] == row or sum(1 for r in rs if r.line == row.line) > 1
 
 
 def _with(v, **kw):
     return replace(v, **kw)
 
 
-def _steps(exercise, part, text, seed, name):
-    rep = check_steps(text, exercise.graph, seed=seed, deadline=DEADLINE, file=name)
+def _steps(exercise, part, rs, seed, name):
+    rep = judge_steps(as_graph(exercise.graph), rs, seed, DEADLINE, "plain", name)
     items = list(rep.items)
     notes = []
     if part.wrt:
-        row, fmt = _chain_end(text, wrt=part.wrt)
+        _, row = _chain_end(rs, wrt=part.wrt)
         label = "final answer"
         if row is None:
             final = Verdict(label, "incorrect", {}, None,
@@ -181,7 +164,8 @@ def _steps(exercise, part, text, seed, name):
                             line=row.line)
         else:
             try:
-                v = check_claim(exercise.graph, part.wrt, _row_text(row), seed=seed, deadline=DEADLINE, fmt=fmt)
+                b, wrt = claim_backend(exercise.graph, part.wrt, seed, DEADLINE, "plain")
+                v = judge_claim(b, wrt, _as_continuation(row))
                 final = _with(v, target=label, line=row.line)
             except ParseError as e:
                 final = Verdict(label, "incorrect", {}, None, {"kind": "parse_error", "message": e.message},
@@ -196,23 +180,21 @@ def _steps(exercise, part, text, seed, name):
 
 
 JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
-
-
 ANSWERS = 2048          # answers remembered per grading process
 
 
 _ANSWERS, _LOCK = OrderedDict(), threading.Lock()
 
 
-def _judged(exercise, part, text, seed, name):
-    """JUDGES[part.kind], remembered per answer text in this process: a class hands in the same
-    answer many times, and judging it is a function of the spec, the part, the text and the seed
-    (an answer that is an error is judged again: its message names the student's file)."""
-    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, text, seed)
+def _judged(exercise, part, rs, seed, name):
+    """JUDGES[part.kind], remembered per answer (its rows) in this process: a class hands in the
+    same answer many times, and judging it is a function of the spec, the part, the rows and the
+    seed (an answer that is an error is judged again: its message names the student's file)."""
+    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, tuple(rs), seed)
     with _LOCK:
         hit = _ANSWERS.get(key)
     if hit is None:
-        hit = JUDGES[part.kind](exercise, part, text, seed, name)
+        hit = JUDGES[part.kind](exercise, part, rs, seed, name)
         with _LOCK:
             _ANSWERS[key] = hit
             if len(_ANSWERS) > ANSWERS:
@@ -258,19 +240,15 @@ def _item_line(v, minimal, mark=rubric.Note()):
     return s + ("\n" + v.read_as().rstrip("\n") if v.as_read else "")
 
 
-def _has_content(text):
-    return any(l.strip() and not l.lstrip().startswith(("#", "%")) for l in text.split("\n"))
-
-
-def grade_part(exercise, part, text, seed, name, minimal=False, hints=0):
+def grade_part(exercise, part, rs, seed, name, minimal=False, hints=0):
     out = {"part": part.id, "kind": part.kind, "score": 0.0, "max_score": _r(part.points),
            "verdict": "missing", "error": None, "items": [], "feedback": ""}
     review, kinds = [], []
-    if text is None or not _has_content(text):
+    if not rs:
         out["feedback"] = _("{part}: no answer (start it with a line '# part: {part}')").format(part=part.id)
         return out, review, kinds, False
     try:
-        items, score, notes, extra = _judged(exercise, part, text, seed, name)
+        items, score, notes, extra = _judged(exercise, part, rs, seed, name)
     except ParseError as e:
         msg = f"{name}:{e.line}:{e.col}: {e.message}"
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")
@@ -319,15 +297,15 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
            "needs_review": [], "parts": []}
     kinds = []
     try:
-        seen, raw = hints_seen(read_text(path, MAX_BYTES, "submission", name))
-        text = extract_math(raw)
+        seen, text = hints_seen(read_text(path, MAX_BYTES, "submission", name))
         if not text.strip():
             raise ParseError("empty submission", 1, 1, name)
         if "\x00" in text:
             i = text.index("\x00")
             raise ParseError("NUL byte in the submission", text.count("\n", 0, i) + 1,
                              i - text.rfind("\n", 0, i), name)
-        texts = split_parts(text, ex, name)
+        text = clean(text)
+        texts = split_parts(text, _rows(text, name), ex, name, name)
     except ParseError as e:
         res["error"] = f"{name}:{e.line}:{e.col}: {e.message}"
         res["parts"] = [_failed_part(p, res["error"]) for p in ex.parts]
@@ -352,6 +330,14 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
         return res, kinds
     res["score"] = _r(total)
     return res, kinds
+
+
+def _rows(text, name):
+    """The student's rows: the same reading as `check` (read/rows.py)."""
+    try:
+        return rows(text, None, name=name)
+    except ParseError as e:
+        raise e.located(name) from None
 
 
 def _failed_part(part, msg):

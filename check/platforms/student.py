@@ -2,9 +2,8 @@
 
 A platform copies whatever the student uploaded into a folder. One regular file is graded
 exactly as `barprop grade FILE` grades it. Several files are graded together: each file's math
-is read as `grade` reads it (Markdown around it blanked), and the pieces are joined into one
-submission, each in a fenced block of its own so that one file's Markdown cannot blank
-another's plain lines: first the files without `# part:` lines (their lines are dispatched by
+is read as `grade` reads it (`extract_math`: what is not math blanked, every fence and
+delimiter it opens closed), and the pieces are joined into one submission, a blank line apart: first the files without `# part:` lines (their lines are dispatched by
 what they are), then the others, each group in file name order. Symlinks, hidden files, special files and folders such as
 `__MACOSX` are never read; they are listed in the feedback as skipped.
 """
@@ -20,7 +19,6 @@ from ..grading.parts import MAX_BYTES, _failed_part, _r
 from ..read.documents import MARKER, extract_math
 
 MAX_FILES = 20
-FENCE = "`" * 8
 IGNORED_DIRS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
 
 
@@ -100,16 +98,15 @@ def _joined(folder, files):
         except ParseError as e:
             problems.append(f"not read: {name}:{e.line}:{e.col}: {e.message}")
             continue
-        body = extract_math(raw).strip("\n")
+        body = extract_math(raw, name).strip("\n")
         if body.strip():
             lines = body.split("\n")
             pieces.append((any(MARKER.match(l) for l in lines), name, lines))
     rows, where = [], []
     for _, name, lines in sorted(pieces, key=lambda p: p[0]):
-        rows.append(FENCE)
         where.append((name, len(rows) + 1, len(rows) + len(lines)))
         rows += lines
-        rows.append(FENCE)
+        rows.append("")             # a view closes all it opens: a blank line keeps files apart
     return "\n".join(rows) + "\n", where, problems
 
 

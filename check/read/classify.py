@@ -1,83 +1,66 @@
-"""What a row of a block is (an adjoint, a derivative, a forward name, a continuation, an
-expression), read cheaply from its left-hand side: used to send unmarked text to a part."""
+"""What a left-hand side names (an adjoint, a derivative d num/d den, a forward name, or an
+expression), decided once per row by `target`, and the key under which two spellings of a name
+are the same (`name_key`)."""
 import re
 
-from derive.names import canonical, spelled
+from derive.errors import ParseError
+from derive.names import MACRON, canonical, spelled
+
+from .latex import latex_derivative, latex_name
+from .row import Target
+
+CALL_LHS = re.compile(r"^([A-Za-z_\u0370-\u03ff]\w*)\s*\([^()]*\)$")   # f(x, y, z) = ... names f
+BAR_INDEXED = re.compile(r"(.+?)_?bar_([a-z]+)")     # h_bar_i, W1_bar_ij: the adjoint's entries
+PLAIN_DERIV = re.compile(r"\s*(?:d|∂)\s*([^\s/]+)\s*/\s*(?:d|∂)\s*(\S+)\s*$")
+NUMPY_ADJOINT = re.compile(r"(?:grad_|d_?)(.+)")       # grad_h, grad_y_pred, dW1, d_h: numpy's adjoints
+_NAME = re.compile(r"[A-Za-z_\u0370-\u03ff][\w\u0304{}']*")
 
 
+def is_latex(text):
+    return "\\" in text or "$" in text
 
 
-PLAIN_DERIV = re.compile(r"^(?:d|∂)\s*([^\s/]+?)\s*/\s*(?:d|∂)\s*(\S+?)$")
-_BRACED = r"([^{}]*(?:\{[^{}]*\}[^{}]*)*)"
-LATEX_DERIV = re.compile(r"^\\d?frac\s*\{\s*(?:\\partial|d|∂)\s*" + _BRACED + r"\}\s*\{\s*(?:\\partial|d|∂)\s*"
-                         + _BRACED + r"\}$")
-LATEX_ADJ = re.compile(r"\\(?:bar|overline)(?![A-Za-z])")
-PLAIN_ADJ = re.compile(r"^[A-Za-z\u0370-\u03ff][\w{}]*?_?bar$")
+def target(lhs, line=None, fmt=None):
+    """Classify a left-hand side (plain or LaTeX; `fmt` says which, else it is detected)."""
+    if (fmt == "latex") if fmt else is_latex(lhs):
+        d = latex_derivative(lhs)
+        if d:
+            return Target("derivative", d[1], d[0])
+        try:
+            name = latex_name(lhs)
+        except ParseError:
+            return Target("expression", lhs.strip())
+    else:
+        m = PLAIN_DERIV.match(lhs)
+        if m:
+            return Target("derivative", spelled(m.group(2)), spelled(m.group(1)))
+        name = spelled(CALL_LHS.sub(r"\1", lhs.strip()))
+        if not _NAME.fullmatch(name):
+            return Target("expression", lhs.strip())
+    if MACRON in name:
+        return Target("adjoint", name.replace(MACRON, ""))
+    for suffix in ("_bar", "bar"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return Target("adjoint", name[: -len(suffix)])
+    m = BAR_INDEXED.fullmatch(name)
+    if m:
+        return Target("adjoint", f"{m.group(1)}_{m.group(2)}")
+    return Target("name", name)
 
 
-def _name_key(text):
+def numpy_adjoint(name, known):
+    """The variable whose adjoint a numpy-style name is (`grad_h`, `dW1`, `dout`), when `known`
+    (a name -> graph name lookup) finds it and does not know `name` itself; else None."""
+    if known(name):
+        return None
+    m = NUMPY_ADJOINT.fullmatch(name)
+    if m and known(m.group(1)):
+        return known(m.group(1))
+    return None
+
+
+def name_key(text):
     """`w_{0}`, `\\lambda`, `λ`, `\\mathcal{L}_{\\text{reg}}` -> a comparable key."""
     t = re.sub(r"\\(?:mathcal|mathrm|mathbf|boldsymbol|text|operatorname)\s*", "", text)
     t = t.replace("\\", "").replace(" ", "")
     return canonical(spelled(t))
-
-
-def _top_eq(s):
-    depth = 0
-    for i, ch in enumerate(s):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "=" and depth <= 0 and s[i - 1:i] not in ("<", ">", "!", "=") and s[i + 1:i + 2] != "=":
-            return i
-    return None
-
-
-def _row_classes(unit):
-    """(class, variable) of each row in a block: adj | deriv | name | cont | expr."""
-    body = re.sub(r"\\(?:begin|end)\s*\{[^}]*\}", "\n", unit)
-    out = []
-    for seg in re.split(r"\\\\|\n", body):
-        seg = re.sub(r"(?<!\\)%.*", "", seg) if "\\" in seg else seg.split("#", 1)[0]
-        s = seg.replace("&", "").strip().strip("$").strip()
-        if not s or s.startswith("```"):
-            continue
-        i = _top_eq(s)
-        if i is None:
-            out.append(("expr", None))
-            continue
-        lhs = s[:i].strip()
-        if not lhs:
-            out.append(("cont", None))
-            continue
-        m = LATEX_DERIV.match(lhs) or PLAIN_DERIV.match(lhs)
-        if m:
-            out.append(("deriv", _name_key(m.group(2))))
-        elif LATEX_ADJ.search(lhs) or "\u0304" in lhs or PLAIN_ADJ.match(lhs.replace(" ", "")):
-            base = re.sub(r"\\(?:bar|overline)(?![A-Za-z])|\u0304|_?bar\s*$", "", lhs)
-            out.append(("adj", _name_key(base)))
-        else:
-            out.append(("name", None))
-    return out
-
-
-def _blocks(lines):
-    """Line ranges that move together: a LaTeX environment, or one line."""
-    out, i, n = [], 0, len(lines)
-    while i < n:
-        if not lines[i].strip():
-            i += 1
-            continue
-        m = re.search(r"\\begin\s*\{([^}]*)\}", lines[i])
-        if m:
-            end = "\\end{" + m.group(1).replace(" ", "") + "}"
-            j = i
-            while j < n and end not in (lines[j][m.end():] if j == i else lines[j]).replace(" ", ""):
-                j += 1
-            out.append((i, min(j, n - 1)))
-            i = min(j, n - 1) + 1
-            continue
-        out.append((i, i))
-        i += 1
-    return out

@@ -7,14 +7,15 @@ import sympy
 from derive.errors import ParseError
 from derive.parse import Keyword, error
 from derive.functions import BAR
-from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, show_shape, transpose)
+from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, preorder, rebuild, show_shape, transpose)
 from derive.labels import LabelRef, onehot, pick
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.rules import SPELLINGS
 
-from .index import IndexMismatch, Indices, indexed, ranks, split
-from .scope import read_expression
+from .index import Entry, IndexMismatch, Indices, free, indexed, ranks, split
+from .classify import numpy_adjoint
+from .scope import by_case, read_expression
 
 
 class MatrixClaimScope(MatrixOps):
@@ -32,7 +33,10 @@ class MatrixClaimScope(MatrixOps):
         self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
 
     def lookup(self, n):
-        return self.keys.get(n) or self.keys.get(canonical(n))
+        hit = self.keys.get(n) or self.keys.get(canonical(n))
+        if hit is None and len(n) > 1:
+            hit = by_case(n, self.graph.names)
+        return hit
 
     def known(self, n):
         return self.lookup(n) is not None or self.split_index(n) is not None
@@ -62,6 +66,9 @@ class MatrixClaimScope(MatrixOps):
                 if self.lookup(u):
                     hit, adjoint = self.lookup(u), True
                     break
+        if hit is None:
+            hit = numpy_adjoint(n, self.lookup)
+            adjoint = hit is not None
         if hit is None:
             return self.entry(n, tok)
         return self.leaf(hit, adjoint)
@@ -144,6 +151,8 @@ class MatrixClaimScope(MatrixOps):
     def call(self, tok, args):
         """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
         n = spelled(str(tok))
+        if n == "dot" and len(args) == 2 and not self.known(n):
+            return self.matmul(args[0], args[1], tok)           # numpy's np.dot(a, b)
         if len(args) == 1 and not isinstance(args[0], Keyword) and n not in SPELLINGS and self.known(n):
             return self.product(self.name(tok), args[0], None)
         return super().call(tok, args)
@@ -157,11 +166,32 @@ class MatrixClaimScope(MatrixOps):
         return a * b
 
     def sum_index(self, tok, body):
-        """`Σ_k body`: the index-form sum over k."""
+        """`Σ_k body`: the index-form sum over k; in a claim without index letters on the left,
+        `Σ_j e^{s_j}` over one vector's entries is that vector's `sum` (a softmax's denominator)."""
+        body = lift(body)
+        letter = str(tok)
+        if not self.indices.lhs and free(body) == {letter} and _vector_entries(body, letter):
+            return self.call(tok.update("NAME", "sum") if hasattr(tok, "update") else "sum",
+                             [_devectorized(body, letter)])
         try:
-            return self.indices.total(str(tok), lift(body))
+            return self.indices.total(letter, body)
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+
+def _vector_entries(e, letter):
+    """Is every Entry in `e` one vector's entry at `letter`, all of one length?"""
+    found = [x for x in preorder(e) if isinstance(x, Entry)]
+    return bool(found) and all(x.indices == (letter,) and len(ranks(x.leaf.shape)) == 1 for x in found) and \
+        len({x.leaf.shape for x in found}) == 1
+
+
+def _devectorized(e, letter):
+    """`e` with each entry `v_letter` replaced by the whole vector v."""
+    if isinstance(e, Entry):
+        return e.leaf
+    kids = e.children()
+    return rebuild(e, [_devectorized(k, letter) for k in kids]) if kids else e
 
 
 def read_matrix(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):

@@ -1,10 +1,19 @@
-"""What a name in student input means: a leaf, a forward name, an adjoint, or a product."""
+"""What a name in student input means: a leaf, a forward name, an adjoint, or a product; and the
+plain-text spellings the grammar does not know, rewritten column for column before it reads them
+(numpy's `np.`, `.dot(`, `keepdims=`, masks `(h > 0)`, Leibniz `dy/dz`)."""
+import re
+
+import sympy
+
 from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
 from derive.limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
 from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
-from derive.rules import SPELLINGS, derivative
+from derive.rules import PRIMES, SPELLINGS, derivative
+
+from .classify import is_latex, numpy_adjoint
+from .latex import parse_latex_expression
 
 MAX_SPLIT = 12
 
@@ -31,7 +40,10 @@ class ClaimScope(Scope):
         return self.lookup(n) is not None
 
     def lookup(self, n):
-        return self.names.get(n) or self.names.get(canonical(n))
+        hit = self.names.get(n) or self.names.get(canonical(n))
+        if hit is None and len(n) > 1 and self.graph is not None:
+            hit = by_case(n, self.graph.names)
+        return hit
 
     def adjoint_base(self, n):
         if MACRON in n:
@@ -43,6 +55,15 @@ class ClaimScope(Scope):
 
     def name(self, tok):
         n = spelled(str(tok))
+        if LEIBNIZ_MARK in n:
+            a, b = n.split(LEIBNIZ_MARK, 1)
+            return self.local(_renamed(tok, a), _renamed(tok, b))
+        if (MACRON in n and not self.lookup(n) and not self.lookup(self.adjoint_base(n) or "")
+                and _bar_pieces(n)):
+            out = 1
+            for piece in _bar_pieces(n):
+                out = out * self.name(_renamed(tok, piece))
+            return out
         if n in SPELLINGS:
             raise error(f"'{n}' is a function: write {n}(...)", tok)
         hit = self.lookup(n)
@@ -55,6 +76,11 @@ class ClaimScope(Scope):
         base = self.adjoint_base(n)
         if base is not None and self.lookup(base):
             return bar(self.lookup(base))
+        if n == "e":
+            return sympy.E          # Euler's number, unless the spec names a variable e
+        adjoint = self._numpy_adjoint(n)
+        if adjoint is not None:
+            return bar(adjoint)
         if len(splits) == 1:
             out = 1
             for piece in splits[0]:
@@ -72,6 +98,34 @@ class ClaimScope(Scope):
             self.add(n)
             return sym(n)
         raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
+
+    def _numpy_adjoint(self, n):
+        """`grad_h`, `dW1`, `dout` (the output's): numpy's names of adjoints."""
+        if self.graph is None:
+            return None
+        if n == "dout" and not self.lookup("out"):
+            return self.graph.output
+        return numpy_adjoint(n, self.lookup)
+
+    def call(self, tok, args):
+        n = spelled(str(tok))
+        pieces = _bar_pieces(n) if MACRON in n else None
+        if pieces and pieces[-1] in SPELLINGS:
+            head = 1
+            for piece in pieces[:-1]:
+                head = head * self.name(_renamed(tok, piece))
+            return head * super().call(_renamed(tok, pieces[-1]), args)
+        return super().call(tok, args)
+
+    def prime_call(self, tok, args):
+        n = spelled(str(tok))
+        pieces = _bar_pieces(n) if MACRON in n else None
+        if pieces and pieces[-1] in PRIMES:
+            head = 1
+            for piece in pieces[:-1]:
+                head = head * self.name(_renamed(tok, piece))
+            return head * super().prime_call(_renamed(tok, pieces[-1]), args)
+        return super().prime_call(tok, args)
 
     def splits(self, n):
         """Ways to read `n` as a product of known names (juxtaposition)."""
@@ -115,11 +169,31 @@ class ClaimScope(Scope):
         return expr
 
     def deriv(self, tok, inner):
+        """d/dv of `inner`: for an input v, of its expansion in the inputs; for a forward name v
+        (`\\frac{d\\sigma(z)}{dz}`), of `inner` with the names computed from v written out down to v."""
         name = _operator_variable(str(tok))
         var = self.lookup(name) or (name if self.free else None)
         if var is None:
             raise error(f"unknown variable '{name}' in derivative operator", tok)
+        if self.graph is not None and var in self.graph.defs:
+            return derivative(self._down_to(inner, var), sym(var))
         return derivative(self.expand(inner, *_where(tok)), sym(var))
+
+    def _down_to(self, expr, var):
+        """`expr` with every forward name that depends on `var` replaced by its definition, until
+        only `var` and names independent of it remain."""
+        defs = self.graph.defs
+        above = {var}
+        for n in defs:
+            if any(p in above for p in defs[n].parents):
+                above.add(n)
+        above.discard(var)
+        swap = {sym(n): defs[n].expr for n in above}
+        for _ in range(len(swap) + 1):
+            if not swap or not (expr.free_symbols & set(swap)):
+                break
+            expr = expr.xreplace(swap)
+        return expr
 
     def local(self, a, b):
         """`\\frac{da}{db}`: the local derivative of a's definition with respect to b when b is in
@@ -130,6 +204,10 @@ class ClaimScope(Scope):
             raise error(f"no derivative d{a}/d{b} in this graph", a)
         if nb in self.graph.defs[na].parents:
             return derivative(self.graph.defs[na].expr, sym(nb))
+        if na == self.graph.output and nb in self.graph.defs:
+            return bar(nb)          # ∂L/∂z with the output on top: the adjoint z̄
+        if nb in self.graph.defs and self._down_to(sym(na), nb).has(sym(nb)):
+            return derivative(self._down_to(sym(na), nb), sym(nb))
         if nb in self.graph.inputs:
             return derivative(self.written(self.graph.full[na], *_where(a)), sym(nb))
         raise error(f"d{na}/d{nb}: {nb} is not in the definition of {na}, nor an input", b)
@@ -141,6 +219,126 @@ class ClaimScope(Scope):
         raise error("index sums (Σ_k) are for matrix specs; in this scalar spec write the terms out", tok)
 
 
+LEIBNIZ_MARK = "\u03f6"       # `dy/dz` in plain text reaches the grammar as the name `y϶z`
+_LEIBNIZ = re.compile(r"(?<![\w.])(?:d|∂)[ \t]*([A-Za-z\u0370-\u03ff][\w\u0304]*)[ \t]*/[ \t]*(?:d|∂)[ \t]*"
+                      r"([A-Za-z\u0370-\u03ff][\w\u0304]*)")
+_NP = re.compile(r"(?<![\w.])(?:np|numpy)\.(?=[A-Za-z])")
+_DOT = re.compile(r"\.dot[ \t]*\(")
+_NP_NAMES = {"maximum": "max", "minimum": "min"}
+_NP_CALL = re.compile(r"(?<![\w.])(maximum|minimum)(?=[ \t]*\()")
+_KEEPDIMS = re.compile(r"[ \t]*,[ \t]*keepdims[ \t]*=[ \t]*(?:True|False|1|0)")
+_CMP = re.compile(r">=|<=|>|<|≥|≤")
+
+
+def _renamed(tok, text):
+    """A NAME token holding `text`, at `tok`'s place (or `text` itself when tok is a plain str)."""
+    update = getattr(tok, "update", None)
+    return update("NAME", text) if update is not None else text
+
+
+def _bar_pieces(n):
+    """`z̄x` -> ['z̄', 'x'], `ȳσ` -> ['ȳ', 'σ']: a name run that holds a barred letter before other
+    letters, cut after each bar; None when there is nothing to cut."""
+    pieces = [p for p in re.findall(r"[^\u0304]+\u0304|[^\u0304]+", n)]
+    return pieces if len(pieces) > 1 else None
+
+
+def by_case(n, names):
+    """The one graph name that equals `n` up to letter case (`w2` for W2), else None."""
+    hits = [k for k in names if k.lower() == n.lower() or canonical(k).lower() == canonical(n).lower()]
+    return hits[0] if len(set(hits)) == 1 else None
+
+
+def plain_spellings(text, scope):
+    """Plain text with numpy's and Leibniz's spellings rewritten for the grammar, column for
+    column: `np.exp` -> `exp`, `np.maximum` -> `max`, `a.dot(b)` -> `a@(b)`, `, keepdims=True`
+    dropped, a bracket holding a comparison `(h > 0)` -> the mask `[h > 0]`, and `dy/dz` (a
+    local derivative, when the scope knows y and z and not dy) -> the name `y϶z`."""
+    if "np." in text or "numpy." in text:
+        text = _NP.sub(lambda m: " " * len(m.group()), text)
+        text = _NP_CALL.sub(lambda m: _NP_NAMES[m.group(1)].ljust(len(m.group(1))), text)
+    if ".dot" in text:
+        text = _DOT.sub(lambda m: "@" + " " * (len(m.group()) - 2) + "(", text)
+    if "keepdims" in text:
+        text = _KEEPDIMS.sub(lambda m: " " * len(m.group()), text)
+    if "²" in text or "³" in text or "^" in text:
+        text = _powers_moved(text)
+    if "(" in text and _CMP.search(text):
+        text = _masks(text)
+    if "/" in text and hasattr(scope, "local"):
+        text = _LEIBNIZ.sub(lambda m: _leibniz(m, scope), text)
+    return text
+
+
+_FUNC_POWER = re.compile(r"(?<![\w.])(sigma|sigmoid|σ|tanh|exp|log|ln|sin|cos|relu|softplus|sqrt|abs)"
+                         r"(²|³|\^[ \t]*[0-9])(?=[ \t]*\()")
+
+
+def _powers_moved(text):
+    """`tanh²(z)`, `tanh^2(z)` -> `tanh(z)²`, `tanh(z)^2`: the power after the call, same length."""
+    for m in list(_FUNC_POWER.finditer(text))[::-1]:
+        depth, i = 0, text.index("(", m.end())
+        for j in range(i, len(text)):
+            depth += text[j] == "("
+            depth -= text[j] == ")"
+            if depth == 0:
+                text = text[:m.start()] + m.group(1) + text[m.end():j + 1] + m.group(2) + text[j + 1:]
+                break
+    return text
+
+
+def _masks(text):
+    """`(h > 0)` -> `[h > 0]`: a round bracket whose top level holds a comparison."""
+    chars, stack = list(text), []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            stack.append([i, False])
+        elif ch in ")]}" and stack:
+            start, has = stack.pop()
+            if has and ch == ")" and text[start] == "(":
+                chars[start], chars[i] = "[", "]"
+        elif stack and (ch in "<>≥≤") and not (ch in "<>" and text[i + 1:i + 2] == ch):
+            stack[-1][1] = True
+    return "".join(chars)
+
+
+def _leibniz(m, scope):
+    a, b = m.group(1), m.group(2)
+    lookup = getattr(scope, "lookup", None)
+    if lookup is None or not lookup(spelled(a)) or not lookup(spelled(b)) or lookup(spelled("d" + a)):
+        return m.group()
+    return (a + LEIBNIZ_MARK + b).ljust(len(m.group()))
+
+
+def balanced(text, line=1, col=1):
+    """An unclosed or unmatched bracket is an error at that bracket, with where it opened
+    ("unclosed '(' opened at 2:16"), before any grammar reads past it."""
+    if not any(c in text for c in "()[]{}") or "\\left" in text or "\\right" in text:
+        return              # sized delimiters (`\left( … \right.`): the LaTeX reader says what is wrong
+    stack, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and text[i + 1:i + 2] in ("{", "}", "\\"):
+            i += 2
+            continue
+        if ch in "([{":
+            stack.append(i)
+        elif ch in ")]}":
+            if not stack:
+                raise ParseError(f"unmatched '{ch}'", *_at(text, i, line, col))
+            stack.pop()
+        i += 1
+    if stack:
+        where = _at(text, stack[-1], line, col)
+        raise ParseError(f"unclosed '{text[stack[-1]]}' opened at {where[0]}:{where[1]}", *where)
+
+
+def _at(text, i, line, col):
+    """(line, column) in the document of text[i], `text` starting at line:col."""
+    nl = text.count("\n", 0, i)
+    return (line + nl, col + i if nl == 0 else i - text.rfind("\n", 0, i))
+
+
 def _operator_variable(text):
     """`d/dw` or `∂/∂w` -> `w`; the LaTeX reader's DERIV token is already the bare `w`."""
     if "/" not in text:
@@ -149,16 +347,12 @@ def _operator_variable(text):
     return spelled(right[1:].strip())
 
 
-def is_latex(text):
-    return "\\" in text or "$" in text
-
-
 def read_expression(text, scope, line=1, col=1, fmt=None):
     """One expression, plain or LaTeX (auto-detected unless `fmt` says)."""
+    balanced(text, line, col)
     if (fmt or ("latex" if is_latex(text) else "plain")) == "latex":
-        from .latex import parse_latex_expression
         return parse_latex_expression(text, scope, line, col)
-    return parse_expression(text, scope, line, col)
+    return parse_expression(plain_spellings(text, scope), scope, line, col)
 
 
 __all__ = ["ClaimScope", "ParseError", "read_expression", "is_latex"]
