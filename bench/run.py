@@ -31,7 +31,8 @@ SECTIONS below; `python bench/MODULE.py` runs one alone and prints its markdown)
 9. startup       a cold `barprop check grad` and `barprop --help` against `python -c "import sympy"`.
 10. verdicts     default check_claim p99 on the lecture specs' claims and a held-out-style corpus.
 11. matrices     matrix claims at D = H = 64, 128 next to a float64 numpy gradient check.
-12. semester     10,000 submissions of mixed exercises with --jobs 2 and 1: time, peak RSS, identity.
+12. reading      lines of the reading corpus read to SymPy per second (goal ≥ 2,000), whole hand-ins.
+13. semester     10,000 submissions of mixed exercises with --jobs 2 and 1: time, peak RSS, identity.
 
 Every section states its method under its tables, and each goal its PASS/MISS.
 
@@ -64,6 +65,7 @@ import matrix_claim  # noqa: E402
 import web  # noqa: E402
 import feedback  # noqa: E402
 import matrices  # noqa: E402
+import reading  # noqa: E402
 import semester  # noqa: E402
 import startup  # noqa: E402
 import verdicts  # noqa: E402
@@ -80,6 +82,7 @@ SECTIONS = [
     ("startup", startup.section),
     ("verdicts", verdicts.section),
     ("matrices", matrices.section),
+    ("reading", reading.section),
     ("semester", semester.section),        # 10,000 submissions: the longest section by far
 ]
 
