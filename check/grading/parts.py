@@ -152,7 +152,7 @@ def _steps(exercise, part, rs, seed, name):
     items = list(rep.items)
     notes = []
     if part.wrt:
-        _, row = _chain_end(rs, wrt=part.wrt)
+        row = _chain_end(rs, wrt=part.wrt)[1]
         label = "final answer"
         if row is None:
             final = Verdict(label, "incorrect", {}, None,
