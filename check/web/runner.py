@@ -1,7 +1,7 @@
 """Checks run in long-lived worker processes under a per-request deadline.
 
-Each lane is a one-process pool (grading's worker set-up: memory cap, SIGALRM limit on the
-worker's main thread), so a worker keeps its caches (the truth, points and finite differences
+Each lane is a one-process pool (check/isolation's memory cap and SIGALRM limit on the worker's
+main thread, as grading uses them), so a worker keeps its caches (the truth, points and finite differences
 of a spec) from one request to the next, and a request that overruns is stopped inside the
 worker; a worker stuck where SIGALRM cannot reach (C code) is killed with its lane and the lane
 is replaced. Workers come from a fork server that has the checker imported: forking the
@@ -14,10 +14,16 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 
-from ..grading.workers import StudentTimeout, _limit_memory, _time_limit
+from .. import isolation
+
+WORKER_MEMORY = 4 << 30   # as a grading worker
 
 REQUEST_SECONDS = 20.0
 GRACE = 2.0              # how long past the deadline the lane waits before killing the worker
+
+
+class RequestTimeout(BaseException):
+    """Raised in the worker at the deadline; not an Exception, so no engine net catches it."""
 
 
 class Overrun(Exception):
@@ -28,7 +34,7 @@ def _start_worker(server_pid):
     """A lane's worker: grading's memory cap, and a watchdog that ends the worker when the
     server is gone (a killed server cannot shut its pools down, and the fork server lives as
     long as any worker does)."""
-    _limit_memory()
+    isolation.limit_memory(WORKER_MEMORY)
 
     def watch():
         while True:
@@ -45,9 +51,9 @@ def _start_worker(server_pid):
 def _serve(action, req, seconds):
     from . import service
     try:
-        with _time_limit(seconds):
+        with isolation.time_limit(seconds, RequestTimeout):
             return service.run(action, req)
-    except StudentTimeout:
+    except RequestTimeout:
         return {"status": 503, "body": {"error": {"message": f"the check took longer than {seconds:g} s",
                                                   "line": 0, "col": 0}}}
     except MemoryError:
