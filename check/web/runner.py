@@ -1,7 +1,7 @@
 """Checks run in long-lived worker processes under a per-request deadline.
 
-Each lane is a one-process pool (grading's worker set-up: memory cap, SIGALRM limit on the
-worker's main thread), so a worker keeps its caches (the truth, points and finite differences
+Each lane is a one-process pool (check/isolation's memory cap and SIGALRM limit on the worker's
+main thread, as grading uses them), so a worker keeps its caches (the truth, points and finite differences
 of a spec) from one request to the next, and a request that overruns is stopped inside the
 worker; a worker stuck where SIGALRM cannot reach (C code) is killed with its lane and the lane
 is replaced. Workers come from a fork server that has the checker imported: forking the
@@ -15,10 +15,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor, TimeoutError as FutureTimeout
 
 from .. import isolation
-from ..grading.workers import WORKER_MEMORY, StudentTimeout
+
+WORKER_MEMORY = 4 << 30   # as a grading worker
 
 REQUEST_SECONDS = 20.0
 GRACE = 2.0              # how long past the deadline the lane waits before killing the worker
+
+
+class RequestTimeout(BaseException):
+    """Raised in the worker at the deadline; not an Exception, so no engine net catches it."""
 
 
 class Overrun(Exception):
@@ -46,9 +51,9 @@ def _start_worker(server_pid):
 def _serve(action, req, seconds):
     from . import service
     try:
-        with isolation.time_limit(seconds, StudentTimeout):
+        with isolation.time_limit(seconds, RequestTimeout):
             return service.run(action, req)
-    except StudentTimeout:
+    except RequestTimeout:
         return {"status": 503, "body": {"error": {"message": f"the check took longer than {seconds:g} s",
                                                   "line": 0, "col": 0}}}
     except MemoryError:
