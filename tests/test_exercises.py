@@ -55,7 +55,7 @@ def test_load_takes_a_path_and_an_exercise(tmp_path):
 
 def test_unknown_id_lists_the_known_ones():
     with pytest.raises(ExerciseNotFound) as e:
-        exercises.load("cs231n-softmax")
+        exercises.load("cs231n-no-such-exercise")
     assert "csc321-reg-logistic" in str(e.value)
 
 
