@@ -214,11 +214,12 @@ EXPECTED = {
         "wrong_sign.txt": (3.4, {"adjoints": {"sign"}, "grad_w": {"sign"}, "grad_b": {"sign"}}),
     },
     "reg-l1-l2": {
-        "ok_latex.tex": (5.0, {}),
-        "ok_numpy.py": (5.0, {}),
-        "ok_plain.txt": (5.0, {}),
+        "ok_latex.tex": (8.0, {}),
+        "ok_numpy.py": (8.0, {}),
+        "ok_plain.txt": (8.0, {}),
         "wrong_l1_as_l2.txt": (2.3, {"adjoints": {"wrong_variable"}, "grad_w": {"other"}}),
-        "wrong_lambda_not_2lambda.txt": (2.1, {"adjoints": {"extra_term"}, "grad_w": {"constant_factor"}}),
+        "wrong_lambda_not_2lambda.txt": (3.1, {"adjoints": {"extra_term"}, "grad_w": {"constant_factor"},
+                                               "steps": {"constant_factor"}}),
         "wrong_missing_penalty.txt": (1.95, {"adjoints": {"missing_term"}, "grad_w": {"missing_term"}}),
     },
     "tanh-layer": {
