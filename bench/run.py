@@ -25,6 +25,7 @@ SECTIONS below; `python bench/MODULE.py` runs one alone and prints its markdown)
                  `simplify(truth − claim)`.
 6. matrix-claim  ∂L/∂W1 of a two-layer net with an `at:` point of size D = H = 64 (issue #7 goal:
                  under 1 s), phase split, wrong claims, scaling to D = 128; cProfile when it misses.
+7. web           warm scalar `POST /api/check` against `barprop serve` over HTTP: p50/p99 (goal p99 ≤ 150 ms).
 
 Every section states its method under its tables, and each goal its PASS/MISS.
 
@@ -54,6 +55,7 @@ import claims_per_second  # noqa: E402
 import derive_time  # noqa: E402
 import grading  # noqa: E402
 import matrix_claim  # noqa: E402
+import web  # noqa: E402
 
 SECTIONS = [
     ("adjoint-size", adjoint_size.section),
@@ -62,6 +64,7 @@ SECTIONS = [
     ("grading", grading.section),
     ("claims-per-second", claims_per_second.section),
     ("matrix-claim", matrix_claim.section),
+    ("web", web.section),
 ]
 
 

@@ -30,9 +30,10 @@ def _no_adjoint(graph, name):
     return f"the output does not depend on '{name}'"
 
 
-def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
-    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    b = backend(spec, seed, deadline, fmt or detect(claim))
+def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None, prove=False):
+    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional. Symbolic
+    evidence: a deterministic budget, or with `prove` the full reduction until `deadline`."""
+    b = backend(spec, seed, deadline, fmt or detect(claim), prove)
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
@@ -62,10 +63,10 @@ def _parse_error_item(label, e, line):
                    line=e.line or line)
 
 
-def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
+def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
     fmt = fmt or detect(submission)
-    b = backend(spec, seed, deadline, fmt)
+    b = backend(spec, seed, deadline, fmt, prove)
     graph, d = b.graph, b.derivation
     try:
         rs = rows(clean(submission), fmt)
@@ -135,7 +136,7 @@ def _share(v, chains):
     return replace(v, score=v.score / n)
 
 
-def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
+def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
     scope = ClaimScope(graph, free=graph is None)
@@ -185,7 +186,7 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
         case = Case(truth_expr, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
                     fd_errors, lambda e: e)
-        v = judge(label, full, case, deadline, row.line)
+        v = judge(label, full, case, deadline, row.line, prove)
         if v.verdict == "incorrect" and not row.lhs and head is not None:
             v = _back_on_track(v, full, head, points)
         items.append(v)

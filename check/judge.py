@@ -58,7 +58,7 @@ def rule(agree, confirmed, bad):
     return "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
 
 
-def judge(target, claim, case, deadline=1.0, line=None):
+def judge(target, claim, case, deadline=1.0, line=None, prove=False):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
         worst, bad, usable = mpmath.mpf(0), None, 0
@@ -84,8 +84,8 @@ def judge(target, claim, case, deadline=1.0, line=None):
         verdict = rule(agree, confirmed, bad)
         if verdict == "incorrect":
             status = "different"
-        elif case.full is not None and agree:
-            status = symbolic_status(case.full(case.truth) - case.full(claim), deadline)
+        elif case.full is not None and agree and deadline > 0:
+            status = symbolic_status(case.full(case.truth) - case.full(claim), deadline, prove)
         else:
             status = "skipped"
         evidence = {

@@ -78,8 +78,8 @@ def read_row(scope, row, fmt):
 class Scalar:
     """Judging against a scalar graph: SymPy expressions, mpmath points, symbolic evidence."""
 
-    def __init__(self, graph, seed, deadline, fmt):
-        self.graph, self.deadline, self.fmt = graph, deadline, fmt
+    def __init__(self, graph, seed, deadline, fmt, prove=False):
+        self.graph, self.deadline, self.fmt, self.prove = graph, deadline, fmt, prove
         self.scope = ClaimScope(graph)
         self.truth = truth_for(graph, seed)
         self.derivation = self.truth.derivation
@@ -100,7 +100,7 @@ class Scalar:
                 f"circular: uses {', '.join(c + '_bar' for c in circular if c != name)}, which backprop "
                 f"computes from {name}_bar")}, line=line)
         case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
-        return judge(f"{name}_bar", expr, case, self.deadline, line)
+        return judge(f"{name}_bar", expr, case, self.deadline, line, self.prove)
 
     def _circular(self, name, expr):
         """Adjoints in `expr` of `name` itself or of the nodes it is computed from."""
@@ -114,7 +114,8 @@ class Scalar:
         return sorted({unbar(s) for s in expr.free_symbols} & upstream, key=str)
 
     def forward(self, name, expr, row):
-        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line)
+        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line,
+                     self.prove)
 
     def global_values(self, chains, wanted):
         return _global(self.truth, chains, wanted)

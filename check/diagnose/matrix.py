@@ -13,6 +13,7 @@ from derive.limits import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose,
                            written_size)
 from derive.printing import Text
+from derive.rules import PRIME_OF, TABLE
 
 from .scalar import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from ..evidence.matrix import _arr_rel, _value
@@ -219,9 +220,8 @@ def _ratio(c, t):
 
 
 def _wrong_function(e):
-    from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime
-    swap = {SigmaPrime: (Sigma, "σ used where σ′ belongs"), TanhPrime: (sympy.tanh, "tanh used where tanh′ belongs"),
-            ReluPrime: (Relu, "relu used where relu′ belongs")}
+    swap = {prime: (head, f"{TABLE[head].uni} used where {TABLE[prime].uni} belongs")
+            for prime, head in PRIME_OF.items()}
     found = []
 
     def walk(x):

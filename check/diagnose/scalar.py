@@ -26,16 +26,16 @@ import mpmath
 import sympy
 
 import derive.evaluate as _plain
-from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, unbar
+from derive.functions import unbar
 from derive.printing import Text
-from derive.rules import DomainError, primitive
+from derive.rules import PRIME_OF, TABLE, DomainError, primitive
 
 from ..evidence import evaluate
 
 TOL = mpmath.mpf("1e-12")
 TINY = mpmath.mpf("1e-30")
-WRONG_FUNCTION = {SigmaPrime: (Sigma, "σ"), TanhPrime: (sympy.tanh, "tanh"), ReluPrime: (Relu, "relu")}
-PRIME_NAME = {SigmaPrime: "σ′", TanhPrime: "tanh′", ReluPrime: "relu′"}
+WRONG_FUNCTION = {prime: (head, TABLE[head].uni) for prime, head in PRIME_OF.items()}
+PRIME_NAME = {prime: TABLE[prime].uni for prime in PRIME_OF}
 MAX_SWAPS = 3000          # (occurrence, name) pairs tried for a wrong variable in one place
 MIN_SECONDS = 0.5         # the budget of a check whose deadline is shorter (grading uses 0)
 UNITS_PER_SECOND = 100_000    # work units a second of budget buys: values computed

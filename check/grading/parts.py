@@ -44,8 +44,10 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
-from dataclasses import replace
 import re
+import threading
+from collections import OrderedDict
+from dataclasses import replace
 
 from derive.errors import ParseError
 from derive.files import read_text
@@ -53,6 +55,7 @@ from derive.files import read_text
 import exercises as _exercises
 
 from ..api import check_adjoints, check_claim, check_steps
+from ..evidence import fingerprint
 from ..read.classify import _name_key
 from ..read.rows import clean, rows, target
 from ..read.scope import is_latex
@@ -193,6 +196,29 @@ def _steps(exercise, part, text, seed, name):
 JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
 
 
+ANSWERS = 2048          # answers remembered per grading process
+
+
+_ANSWERS, _LOCK = OrderedDict(), threading.Lock()
+
+
+def _judged(exercise, part, text, seed, name):
+    """JUDGES[part.kind], remembered per answer text in this process: a class hands in the same
+    answer many times, and judging it is a function of the spec, the part, the text and the seed
+    (an answer that is an error is judged again: its message names the student's file)."""
+    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, text, seed)
+    with _LOCK:
+        hit = _ANSWERS.get(key)
+    if hit is None:
+        hit = JUDGES[part.kind](exercise, part, text, seed, name)
+        with _LOCK:
+            _ANSWERS[key] = hit
+            if len(_ANSWERS) > ANSWERS:
+                _ANSWERS.popitem(last=False)
+    items, score, notes, extra = hit          # Verdicts are frozen; the containers are copied
+    return list(items), score, list(notes), dict(extra)
+
+
 def _part_verdict(items, score, max_score, extra):
     vs = {v.verdict for v in items}
     if score >= max_score - 1e-9:
@@ -242,7 +268,7 @@ def grade_part(exercise, part, text, seed, name, minimal=False, hints=0):
         out["feedback"] = f"{part.id}: no answer (start it with a line '# part: {part.id}')"
         return out, review, kinds, False
     try:
-        items, score, notes, extra = JUDGES[part.kind](exercise, part, text, seed, name)
+        items, score, notes, extra = _judged(exercise, part, text, seed, name)
     except ParseError as e:
         msg = f"{name}:{e.line}:{e.col}: {e.message}"
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")
