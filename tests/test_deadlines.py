@@ -186,7 +186,7 @@ DEEP_WRONG = f"(h{DEEP} - t)*h{DEEP}*(1 - h{DEEP})*" \
 
 @pytest.mark.parametrize("deadline", [0, 1.0])
 def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_main_thread(deadline):
-    import check.diagnose.scalar as diagnosis
+    import check.diagnose.values as diagnosis
     check_claim(DEEP_CHAIN, "w1", "x", deadline=0)          # truth and points: not the claim's cost
     v, seconds = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert v.verdict == "incorrect" and v.counterexample is not None

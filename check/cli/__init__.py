@@ -17,6 +17,7 @@ from .version import Version
 MAX_FILE = 20_000_000
 
 
+from ..i18n import set_language
 from .usage import UsageError
 
 
@@ -319,6 +320,7 @@ def parser(out=None, err=None):
         q.add_argument("--latex", action="store_true", help="read the input as LaTeX")
         q.add_argument("--plain", action="store_true", help="read the input as plain text")
         q.add_argument("--timings", action="store_true", help="report seconds spent")
+        q.add_argument("--lang", choices=["en", "ko"], help="language of messages (default en)")
         q.set_defaults(run=cmd_check)
 
     g = cs.add_parser("grad", help="is EXPR the gradient of the output with respect to --wrt?",
@@ -349,6 +351,7 @@ def parser(out=None, err=None):
     gr.add_argument("--gradescope", help="write Gradescope's results.json here")
     gr.add_argument("--seed", default=0, help="seed of the random points (default 0)")
     gr.add_argument("--jobs", default=1, help="worker processes (default 1)")
+    gr.add_argument("--lang", choices=["en", "ko"], help="language of feedback (default: the exercise's lang, else en)")
     gr.add_argument("--feedback", choices=["full", "minimal"], default="full",
                     help="minimal: verdicts, scores and mistake kinds, no counterexamples")
     gr.add_argument("--report", help="write the class report (one self-contained HTML file) here")
@@ -400,6 +403,8 @@ def main(argv=None, out=None, err=None):
     from derive.rules import DomainError
     try:
         _numbers(a)
+        if getattr(a, "lang", None) and a.run is not cmd_grade:
+            set_language(a.lang)
         return a.run(a, out)
     except ParseError as e:
         return _fail(e.to_dict(), str(e), as_json, out, err)

@@ -20,6 +20,9 @@ REL_TOL = mpmath.mpf("1e-15")
 FD_TOL = 1e-6
 KINK_MARGIN = 1e-3
 TINY = mpmath.mpf("1e-40")
+SIMPLE_VALUES = tuple(sympy.Rational(v) for v in ("1", "-1", "2", "1/2", "-2", "-1/2", "3/2", "3", "-3/2"))
+SIMPLE_POINTS = 4
+SIMPLE_KINK = 0.25            # a point for working by hand keeps well away from kinks
 REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement can be re-checked
 
 
@@ -93,6 +96,47 @@ class Truth:
         with mpmath.workdps(REFINE_DIGITS):
             self.points = self._sample(n)
         self._fd = {}
+        self._simple = None
+
+    def simple(self):
+        """Up to SIMPLE_POINTS points of small integers and halves, the same for every seed, in the
+        domain and away from kinks, with their finite-difference errors per name on demand."""
+        if self._simple is None:
+            with mpmath.workdps(REFINE_DIGITS):
+                self._simple = self._sample_simple()
+        return self._simple
+
+    def _sample_simple(self):
+        names, out, seen = list(self.graph.inputs), [], set()
+        locals_ = [t.chain for a in self.derivation.order for t in a.terms]
+        exprs = [node.expr for node in self.graph.nodes] + locals_
+        for stride in (1, 2, 4):
+            for offset in range(len(SIMPLE_VALUES)):
+                pick = tuple(SIMPLE_VALUES[(offset + stride * j) % len(SIMPLE_VALUES)] for j in range(len(names)))
+                if pick in seen:
+                    continue
+                seen.add(pick)
+                leaves = {n: mpmath.mpf(v.p) / v.q for n, v in zip(names, pick)}
+                try:
+                    memo = {}
+                    vals, adj = self._values(leaves, memo)
+                    env = {sym(k): v for k, v in vals.items()}
+                    if any(kink_distance(e, env, memo) < SIMPLE_KINK for e in exprs):
+                        continue
+                    for k, v in adj.items():
+                        if not mpmath.isfinite(v):
+                            raise DomainError("infinite gradient")
+                        env[bar(k)] = v
+                except (DomainError, ZeroDivisionError, OverflowError, ValueError):
+                    continue
+                out.append(Point(leaves, env, vals[self.graph.output]))
+                if len(out) == SIMPLE_POINTS:
+                    return out
+        return out
+
+    def simple_fd(self, i, name):
+        """fd_error at the i-th simple point."""
+        return self._fd_at(("simple", i, name), self.simple()[i], name)
 
     def _candidates(self, rng):
         at = {k: mpmath.mpf(v.p) / v.q for k, v in self.graph.at.items()}
@@ -129,9 +173,10 @@ class Truth:
     def adjoint(self, i, name):
         return self.points[i].env[bar(name)]
 
-    def output_with(self, i, name, value):
+    def output_with(self, i, name, value, point=None):
         """The output with `name` (a leaf or a node) held at `value`."""
-        env = {sym(k): v for k, v in self.points[i].leaves.items()}
+        point = self.points[i] if point is None else point
+        env = {sym(k): v for k, v in point.leaves.items()}
         env[sym(name)] = value
         for node in self.graph.nodes:
             if node.name != name:
@@ -156,14 +201,16 @@ class Truth:
         """Relative error between backprop's ∂out/∂name and mpmath.diff of the forward function;
         a saturated unit (tanh of a large number) cancels every digit of a 30-digit difference
         quotient, so a failure is retried with more digits before the truth is called unconfirmed."""
-        key = (i, name)
+        return self._fd_at((i, name), self.points[i], name)
+
+    def _fd_at(self, key, point, name):
         if key not in self._fd:
-            x0 = self.points[i].env[sym(name)]
+            x0 = point.env[sym(name)]
             for digits in (DIGITS, REFINE_DIGITS):
                 with mpmath.workdps(digits):
                     try:
-                        fd = mpmath.diff(lambda t: self.output_with(i, name, t), x0)
-                        self._fd[key] = +rel_error(fd, self.adjoint(i, name))
+                        fd = mpmath.diff(lambda t: self.output_with(None, name, t, point), x0)
+                        self._fd[key] = +rel_error(fd, point.env[bar(name)])
                     except (DomainError, ZeroDivisionError, ValueError, OverflowError):
                         self._fd[key] = mpmath.inf
                 if self._fd[key] <= FD_TOL:

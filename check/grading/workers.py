@@ -6,6 +6,7 @@ from concurrent.futures import as_completed
 import exercises as _exercises
 
 from .. import isolation
+from ..i18n import language
 from .parts import _failed_part, _r, grade_student
 
 
@@ -22,9 +23,9 @@ _alarm_works = isolation.alarm_works
 
 
 def _work(args):
-    exercise, name, path, seed, feedback = args
+    exercise, name, path, seed, feedback, lang = args
     try:
-        with isolation.time_limit(STUDENT_SECONDS, StudentTimeout):
+        with isolation.time_limit(STUDENT_SECONDS, StudentTimeout), language(lang):
             return grade_student(exercise, name, path, seed, feedback)
     except StudentTimeout:
         return _unfinished(exercise, name, f"{name}: grading took longer than {STUDENT_SECONDS} s",
