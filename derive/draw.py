@@ -177,7 +177,8 @@ class _MatrixPicture:
             rows += self.total(node.name)
         self.dot.node(nid, _label(*rows), shape="box", style="rounded")
         for i, child in enumerate(e.children() if not isinstance(e, Leaf) else (e,)):
-            back = grad if isinstance(e, Leaf) or grad is None else VJP[type(e)](e, grad, i)
+            label = isinstance(child, Leaf) and child.name in getattr(self.g, "labels", {})
+            back = grad if isinstance(e, Leaf) or grad is None else None if label else VJP[type(e)](e, grad, i)
             cid = (self.constant(child) if isinstance(child, Const) else self.ids[child.name] if child is e
                    else self.operation(child, back, node, seen))
             labels = []
@@ -215,6 +216,9 @@ class _MatrixPicture:
             if e.kind == "norm2":
                 return "‖·‖²"
             return e.kind + ("" if e.axis is None else f" (axis {e.axis})")
+        if not hasattr(e, "template"):          # a class-label op (softmax, pick, onehot, ...): its name
+            axis = getattr(e, "axis", None)
+            return type(e).__name__.lower() + ("" if axis is None else f" (axis {axis})")
         t, slots = e.template, [slot(i) for i in range(len(e.args))]
         if len(slots) > 1 and t == sympy.Add(*slots):
             return "+"

@@ -7,6 +7,8 @@ from exercises import ExerciseNotFound
 
 SHIPPED = {"cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "csc321-reg-logistic",
            "cs231n-vectorized-l2", "csc321-mlp", "cs231n-two-layer-numpy"}
+SHIPPED |= {"huber-regression", "logistic-cross-entropy", "reg-l1-l2", "tanh-layer", "cs231n-svm-naive",
+            "cs231n-svm-vectorized", "cs231n-softmax", "cs231n-softmax-batch", "cs231n-two-layer-softmax"}
 
 
 def test_bundled_exercises_are_listed_and_load():
@@ -53,7 +55,7 @@ def test_load_takes_a_path_and_an_exercise(tmp_path):
 
 def test_unknown_id_lists_the_known_ones():
     with pytest.raises(ExerciseNotFound) as e:
-        exercises.load("cs231n-softmax")
+        exercises.load("cs231n-no-such-exercise")
     assert "csc321-reg-logistic" in str(e.value)
 
 
