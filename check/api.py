@@ -24,6 +24,12 @@ def detect(text):
     return "latex" if is_latex(text) else "plain"
 
 
+def _no_adjoint(graph, name):
+    if name in getattr(graph, "labels", {}):
+        return f"'{name}' is a class label: it has no gradient"
+    return f"the output does not depend on '{name}'"
+
+
 def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
     b = backend(spec, seed, deadline, fmt or detect(claim))
@@ -32,7 +38,7 @@ def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
     except ParseError as e:
         raise ParseError(e.message, 1, 1, "--wrt") from None
     if name not in b.derivation.by_name:
-        raise ParseError(f"the output does not depend on '{name}'", 1, 1, "--wrt")
+        raise ParseError(_no_adjoint(b.graph, name), 1, 1, "--wrt")
     rs = rows(clean(claim), fmt)
     if not rs:
         raise ParseError("empty claim", 1, 1)
@@ -85,7 +91,7 @@ def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
                 if t.kind == "name" and name not in graph.defs:
                     raise ParseError(f"'{row.lhs.strip()}' is not an adjoint; write {name}_bar", row.line, 1)
                 if current[0] == "adjoint" and name not in d.by_name:
-                    raise ParseError(f"the output does not depend on '{name}'", row.line, 1)
+                    raise ParseError(_no_adjoint(graph, name), row.line, 1)
                 if t.kind == "derivative":
                     current = ("derivative", name)
             kind, name = current

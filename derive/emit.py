@@ -34,6 +34,41 @@ def softplus(x):
     return np.logaddexp(0, x)
 '''
 
+LABEL_PRELUDE = '''
+
+def onehot(y, C):
+    """A C×1 column for one label, N×C rows for N labels."""
+    if np.ndim(y) == 0:
+        return np.eye(C)[:, [int(y)]]
+    return np.eye(C)[np.ravel(y).astype(int)]
+
+
+def pick(S, y):
+    """The true class's score: S[y] of a column, S[range(N), y] of N rows (N×1)."""
+    if np.ndim(y) == 0:
+        return S[int(y), 0]
+    y = np.ravel(y).astype(int)
+    return S[np.arange(len(y)), y].reshape(-1, 1)
+
+
+def logsumexp(S, axis=0):
+    m = S.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(S - m).sum(axis=axis, keepdims=True))
+
+
+def softmax(S, axis=0):
+    e = np.exp(S - S.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(S, axis=0):
+    return S - logsumexp(S, axis)
+
+
+def cross_entropy(S, y):
+    return -np.sum(pick(log_softmax(S, 0 if np.ndim(y) == 0 else 1), y))
+'''
+
 CALLS = {"sigma": "sigma", "sigma'": "sigma_prime", "tanh'": "tanh_prime", "relu": "relu",
          "relu'": "relu_prime", "exp": "np.exp", "log": "np.log", "tanh": "np.tanh", "sin": "np.sin",
          "cos": "np.cos", "abs": "np.abs", "sign": "np.sign", "max": "np.maximum", "min": "np.minimum",
@@ -79,6 +114,12 @@ class Numpy(Text):
         s = super()._print_MatMul(e)
         return f"({s}).item()" if e.shape == SCALAR else s      # a 1×1 result is a scalar
 
+    def _print_OneHot(self, e):
+        return f"onehot({self._print(e.label)}, {self._print(e.classes)})"
+
+    def axis_call(self, name, arg, axis):
+        return f"{name}({arg}, axis={1 if axis else 0})"
+
     def _print_Fill(self, e):
         return f"np.broadcast_to({self.paren(e.a, MUL)}, ({self._print(e.shape[0])}, {self._print(e.shape[1])}))"
 
@@ -103,5 +144,6 @@ def emit_numpy(d):
     grads = ", ".join(f"{w!r}: {py_name(w + BAR)}" for w in d.wrt)
     body.append(f"return {py_name(g.output)}, {{{grads}}}")
     doc = f'    """Forward pass to {g.output}, then backprop; the gradients of {", ".join(d.wrt)}."""\n'
-    return (PRELUDE + f"\n\ndef forward_backward({args}):\n" + doc
+    prelude = PRELUDE + (LABEL_PRELUDE if getattr(g, "labels", None) else "")
+    return (prelude + f"\n\ndef forward_backward({args}):\n" + doc
             + "".join(f"    {line}\n" for line in body))

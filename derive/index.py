@@ -58,6 +58,8 @@ class IndexForm:
         cc = self.fresh() if e.axis in (None, 1) and e.a.shape[1] != ONE else c
         sums = "".join(self.summed(x) for x, y in ((rr, r), (cc, c)) if x != y)
         inner = self.at(e.a, rr, cc)
+        if sums and inner.startswith("-"):      # Σ_k (-x_k): a sum sign needs a term after it
+            inner = self.wrap(inner)
         if e.kind == "norm2":
             return sums + self.squared(inner)
         if e.kind == "mean":
@@ -67,6 +69,45 @@ class IndexForm:
 
     def _idx_Fill(self, e, r, c):
         return self.at(e.a, r if e.a.shape[0] != ONE else "", c if e.a.shape[1] != ONE else "")
+
+    def _idx_OneHot(self, e, r, c):
+        """𝟙[k = y] of one label, 𝟙[j = y_i] of a batch."""
+        y = self.name(e.label.name)
+        if e.label.shape == (ONE, ONE):
+            return self.indicator(r, y)
+        return self.indicator(c, self.entry(y, r))
+
+    def _idx_Pick(self, e, r, c):
+        """p_y: the true class's entry of a column; S_{i y_i} of a batch as Σ_k S_ik 𝟙[k = y_i]."""
+        y = self.name(e.label.name)
+        if e.label.shape == (ONE, ONE):
+            if isinstance(e.a, Leaf):
+                return self.entry(self.name(e.a.name), y)
+            return self._idx_Op(e, r, c)
+        k = self.fresh()
+        return self.summed(k) + self.bracket(self.at(e.a, r, k)) + self.SPACE + self.indicator(k, self.entry(y, r))
+
+    def _idx_Op(self, e, r, c):
+        """A class-label op other than these: its value, entry (r, c)."""
+        return self.entry(self.wrap(self._print(e)), self.sub(e.shape, r, c))
+
+    _idx_CrossEntropy = _idx_Op
+
+    def _lse(self, e, r, c):
+        """log Σ_k exp(a_k) along e's axis, for entry (r, c): the notes' normalizer."""
+        k = self.fresh()
+        inner = self.at(e.a, r, k) if e.axis == 1 else self.at(e.a, k, c)
+        return self.summed(k) + self.function("exp", inner)
+
+    def _idx_Softmax(self, e, r, c):
+        """p_k = exp(s_k) / Σ_j exp(s_j)."""
+        return self.ratio(self.function("exp", self.at(e.a, r, c)), self._lse(e, r, c))
+
+    def _idx_LogSoftmax(self, e, r, c):
+        return self.wrap(self.at(e.a, r, c) + " - " + self.function("log", self._lse(e, r, c)))
+
+    def _idx_LogSumExp(self, e, r, c):
+        return self.function("log", self._lse(e, r, c))
 
     def bracket(self, s):
         """A factor of a product: bracketed when it is more than one term or factor (a sum sign
@@ -88,6 +129,15 @@ class Index(IndexForm, Text):
 
     def squared(self, s):
         return f"({s})²"
+
+    def indicator(self, k, y):
+        return f"𝟙[{k} = {y}]"
+
+    def function(self, name, s):
+        return f"{name}({s})"
+
+    def ratio(self, a, b):
+        return f"{self.bracket(a)}/({b})"
 
     def over(self, s, count):
         return f"{self.bracket(s)}/{self.paren(count, ATOM)}"
@@ -114,6 +164,15 @@ class LatexIndex(IndexForm, Latex):
 
     def squared(self, s):
         return rf"\left({s}\right)^{{2}}"
+
+    def indicator(self, k, y):
+        return rf"\mathbb{{1}}\left[{k} = {y}\right]"
+
+    def function(self, name, s):
+        return rf"\{name}\left({s}\right)"
+
+    def ratio(self, a, b):
+        return rf"\frac{{{a}}}{{{b}}}"
 
     def over(self, s, count):
         return rf"\frac{{{s}}}{{{self._print(count)}}}"

@@ -14,6 +14,11 @@ def number(v):
     return float(mpmath.mpf(v))
 
 
+def whole(v):
+    """A class label's value (or a batch's list of them) as whole numbers."""
+    return [int(x) for x in v] if isinstance(v, list) else int(v)
+
+
 def derivation_json(d, point=None, lr=None):
     g = d.graph
     text, tex = ranked(Text(ascii=True), g), ranked(Latex(g.latex_names), g)
@@ -29,7 +34,8 @@ def derivation_json(d, point=None, lr=None):
     }
     if point is not None:
         vals, adj = d.values(point)
-        out["values"] = {k: number(v) for k, v in vals.items()}
+        labels = getattr(g, "labels", {})
+        out["values"] = {k: whole(number(v)) if k in labels else number(v) for k, v in vals.items()}
         out["adjoint_values"] = {k: number(v) for k, v in adj.items()}
         if lr is not None:
             with with_digits():

@@ -159,6 +159,18 @@ class Fill(MExpr):
         return (self.a,)
 
 
+class Op(MExpr):
+    """A matrix primitive beyond @, ᵀ, elementwise work and sums (the class-label ops of
+    derive/labels.py): it computes its own value and is rebuilt from new children; its VJP is
+    an entry of VJP like every other."""
+
+    def value(self, args, env):
+        raise NotImplementedError
+
+    def rebuild(self, kids):
+        raise NotImplementedError
+
+
 def is_size(s):
     """A size letter (`H` of `matrix(H, D)`): a positive integer symbol."""
     return isinstance(s, sympy.Symbol) and bool(s.is_integer) and bool(s.is_positive)
@@ -167,6 +179,8 @@ def is_size(s):
 def lift(x):
     if isinstance(x, MExpr):
         return x
+    if hasattr(x, "refuse"):        # a class label outside onehot/pick/cross_entropy
+        x.refuse()
     x = sympy.Integer(x) if isinstance(x, int) else x
     x = x._sympy_() if hasattr(x, "_sympy_") else x      # a size letter (mscope.Dim)
     if not isinstance(x, sympy.Expr) or not all(is_size(s) for s in x.free_symbols):
@@ -279,6 +293,8 @@ def rebuild(x, kids):
         return reduce(x.kind, kids[0], x.axis)
     if isinstance(x, Fill):
         return fill(kids[0], x.shape)
+    if isinstance(x, Op):
+        return x.rebuild(kids)
     return x
 
 
@@ -311,7 +327,7 @@ def count_ops(e, shallow=False):
     """Operations `e` writes as a tree: each @, ᵀ and reduction, and its templates' own
     (`shallow`: the node's own only)."""
     own = int(sympy.count_ops(e.template)) if isinstance(e, Elem) else int(
-        isinstance(e, (MatMul, Transpose, Reduce)))
+        isinstance(e, (MatMul, Transpose, Reduce, Op)))
     return own if shallow else own + sum(count_ops(k) for k in e.children())
 
 
@@ -415,6 +431,8 @@ def mevaluate(expr, env, memo=None):
         args = [mevaluate(a, env, memo) for a in expr.args]
         out = _entry(expr.template, len(args), _sizes(env))(*args)
         out = np.broadcast_to(out, _numeric_shape(args, out)).copy() if out.ndim == 2 else out
+    elif isinstance(expr, Op):
+        out = expr.value([mevaluate(k, env, memo) for k in expr.children()], env)
     elif isinstance(expr, Fill):
         a = mevaluate(expr.a, env, memo)
         target = _bind(expr.shape, env)
@@ -437,6 +455,11 @@ def mevaluate(expr, env, memo=None):
 
 def _numeric_shape(args, out):
     return np.broadcast_shapes(*[a.shape for a in args], out.shape)
+
+
+def bind_size(d, env):
+    """A size (a letter or a whole number) as the number it is at `env`."""
+    return int(d) if d.is_Integer else env.get("__sizes__", {})[d.name]
 
 
 def _bind(shape, env):

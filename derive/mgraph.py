@@ -11,7 +11,8 @@ from .backprop import Printable
 from .graph import GraphBase
 from .limits import MAX_WRITTEN_SIZE
 from .functions import BAR
-from .matrix import Leaf, SCALAR, fill, lift, mevaluate, substitute, vjp, written_size
+from .labels import outputs_named
+from .matrix import Op, Leaf, SCALAR, fill, lift, mevaluate, substitute, vjp, written_size
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,21 @@ class MatrixGraph(GraphBase):
     latex_names: dict = field(default_factory=dict)
     dims: tuple = ()      # size letters
     order: tuple = ()     # names in the order the spec first writes them
+    labels: dict = field(default_factory=dict)      # class-label input -> its number of classes
 
     is_matrix = True
+
+    @property
+    def differentiable(self):
+        """The inputs that have a gradient: every one but the class labels."""
+        return tuple(n for n in self.inputs if n not in self.labels)
+
+    def resolve_wrt(self, wrt=None):
+        wrt = super().resolve_wrt(wrt or self.wrt or self.differentiable)
+        bad = [w for w in wrt if w in self.labels]
+        if bad:
+            raise ValueError(f"{bad[0]} is a class label: it has no gradient")
+        return wrt
 
     def shape_of(self, name):
         return self.shapes[name] if name in self.shapes else self.defs[name].shape
@@ -104,6 +118,8 @@ class MatrixGraph(GraphBase):
             for c in self.consumers[name]:
                 if c.name in live:
                     g = vjp(c.expr, Leaf(c.name + "_bar", c.shape), self.leaf(name))
+                    if g is not None and isinstance(c.expr, Op):
+                        g = outputs_named(g, c.expr, Leaf(c.name, c.shape))
                     if g is not None:
                         terms.append(MTerm(c.name, g))
             order.append(MAdjoint(name, tuple(terms), self.shape_of(name)))

@@ -1,6 +1,7 @@
 """Names and calls in matrix specs: shapes declared up front, `@`, `.T`, sum/mean/norm2."""
 import sympy
 
+from . import labels
 from .matrix import (MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
@@ -57,6 +58,10 @@ class MatrixOps(Scope):
         kwargs = {a.name: a for a in args if isinstance(a, Keyword)}
         args = [a for a in args if not isinstance(a, Keyword)]
         try:
+            if name in labels.FUNCTIONS:
+                return labels.call(name, lambda m: error(m, tok), args, kwargs)
+            if any(isinstance(a, labels.LabelRef) for a in args):
+                raise error(f"{name} does not take a class label; onehot, pick and cross_entropy do", tok)
             if name in REDUCTIONS:
                 return self.reduction(name, tok, args, kwargs)
             if name == "ones" and len(args) == 2 and all(_size(a) is not None for a in args):
@@ -91,12 +96,25 @@ class MatrixOps(Scope):
         return reduce(name, lift(args[0]), axis)
 
     def prime_call(self, tok, args):
+        if any(isinstance(a, labels.LabelRef) for a in args):
+            raise error(f"{tok}' does not take a class label; onehot, pick and cross_entropy do", tok)
         if len(args) == 1 and isinstance(args[0], MExpr):
             head = PRIMES.get(str(tok))
             if head is None:
                 raise error(f"no derivative function '{tok}''", tok)
             return elem(head(slot(0)), args[0])
         return super().prime_call(tok, args)
+
+    def bracket(self, head, a, b, tok):
+        """`[S - pick(S, y) + 1 > 0]`: an Iverson bracket entry by entry."""
+        if isinstance(a, labels.LabelRef) or isinstance(b, labels.LabelRef):
+            raise error("a class label is compared with an index letter, [k = y], not with '<' or '>'", tok)
+        if not isinstance(a, MExpr) and not isinstance(b, MExpr):
+            return head(a, b)
+        try:
+            return elem(head(slot(0), slot(1)), a, b)
+        except ShapeError as e:
+            raise _shape_error(e, tok) from None
 
     def matmul(self, a, b, tok):
         try:

@@ -57,12 +57,15 @@ sum_over: SUM product            -> sum_index
     | DERIV "[" sum "]"          -> deriv
     | DERIV "(" sum ")"          -> deriv
     | "(" sum ")"
-    | "[" sum CMP sum "]"        -> iverson
+    | IND? "[" sum CMP sum "]"   -> iverson
+    | IND "(" sum CMP sum ")"    -> iverson
+    | IND? "[" NAME EQ NAME "]"  -> label_test
+    | IND "(" NAME EQ NAME ")"   -> label_test
 args: arg ("," arg)*
 ?arg: sum
     | NAME "=" sum               -> kwarg
 
-SUM.3: /(Σ|sum)_(\{[a-z]+\}|[a-z]+)(?![\w\u0304])(?=[ \t]*[\w(\u0370-\u03ff½⅓⅔¼¾])/
+SUM.3: /(Σ|sum)_(\{[a-z]+\}|[a-z]+)(?![\w\u0304])(?=[ \t]*[\w(\[\u0370-\u03ff½⅓⅔¼¾])/
 DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*/
 NAME: /[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff\u0304]|\{[A-Za-z0-9]+\})*/
 NUMBER: /([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?/
@@ -75,6 +78,8 @@ POW: /\^|\*\*/
 SUP: /[²³]/
 TRANSPOSE: /\.T\b|\^T\b|ᵀ/
 CMP: />=|<=|>|<|≥|≤/
+EQ: /==|=|≠|!=/
+IND: /𝟙/
 %ignore /[ \t\f\r]+/
 """
 
@@ -300,9 +305,25 @@ class Build(Transformer):
         return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
-        a, op, b = c[0], str(c[1]), c[2]
-        return {">=": IndGe(a, b), "≥": IndGe(a, b), ">": IndGt(a, b),
-                "<=": IndGe(b, a), "≤": IndGe(b, a), "<": IndGt(b, a)}[op]
+        c = [x for x in c if not (isinstance(x, Token) and x.type == "IND")]
+        return iverson(self.state.scope, c[0], str(c[1]), c[2], c[1])
+
+    def label_test(self, c):
+        """`[k = y]`, `𝟙[j ≠ y_i]`, `𝟙(y_i = j)`: an index compared with a class label."""
+        a, op, b = [x for x in c if x.type != "IND"]
+        test = getattr(self.state.scope, "label_test", None)
+        if test is None:
+            raise error(f"[{a} {op} {b}] compares an index with a class label: it needs a spec with "
+                        "labels (y: label(C))", a)
+        return test(a, str(op) in ("=", "=="), b)
+
+
+def iverson(scope, a, op, b, tok):
+    """`[a > b]` and friends: an Iverson bracket, entry by entry in a matrix scope."""
+    head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
+                  "<=": (IndGe, b, a), "≤": (IndGe, b, a), "<": (IndGt, b, a)}[op]
+    hook = getattr(scope, "bracket", None)
+    return hook(head, x, y, tok) if hook is not None else head(x, y)
 
 
 _state = threading.local()

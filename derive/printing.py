@@ -177,7 +177,8 @@ class Printer:
 
     def _print_MatMul(self, e):
         left = self._print(e.a) if isinstance(e.a, MatMul) else self.paren(e.a, MUL + 1)
-        return left + self.matmul + self.paren(e.b, MUL + 1)
+        right = self.paren(e.b, MUL + 1)
+        return left + self.matmul + (self.wrap(right) if right.startswith("-") else right)
 
     def _print_Transpose(self, e):
         base = self.paren(e.a, ATOM)
@@ -195,6 +196,31 @@ class Printer:
 
     def call_name(self, name):
         return name
+
+    def _print_OneHot(self, e):
+        return self.call_name("onehot") + self.wrap(self._print(e.label))
+
+    def _print_Pick(self, e):
+        return self.call_name("pick") + self.wrap(f"{self._print(e.a)}, {self._print(e.label)}")
+
+    def _print_CrossEntropy(self, e):
+        return self.call_name("cross_entropy") + self.wrap(f"{self._print(e.a)}, {self._print(e.label)}")
+
+    def along(self, name, e):
+        """softmax / log_softmax / logsumexp: the axis written unless it is a column's 0."""
+        return self.axis_call(name, self._print(e.a), None if e.a.shape[1] == 1 else e.axis)
+
+    def _print_Softmax(self, e):
+        return self.along("softmax", e)
+
+    def _print_LogSoftmax(self, e):
+        return self.along("log_softmax", e)
+
+    def _print_LogSumExp(self, e):
+        return self.along("logsumexp", e)
+
+    def axis_call(self, name, arg, axis):
+        return self.call_name(name) + self.wrap(arg if axis is None else f"{arg}, axis={axis}")
 
     def _print_Add(self, e):
         out = ""
@@ -293,7 +319,12 @@ class Latex(Printer):
         return "{" + s + "}"
 
     def call_name(self, name):
-        return rf"\operatorname{{{name}}}"
+        escaped = name.replace("_", r"\_")
+        return rf"\operatorname{{{escaped}}}"
+
+    def axis_call(self, name, arg, axis):
+        sub = f"_{{{axis}}}" if axis is not None else ""
+        return rf"{self.call_name(name)}{sub}\left({arg}\right)"
 
     def reduce(self, kind, arg, axis):
         if kind == "norm2":

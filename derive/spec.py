@@ -9,6 +9,7 @@ from .functions import BAR, sym
 from .graph import Graph, Node
 from .matrix import SCALAR, Leaf, lift
 from .mgraph import MatrixGraph, MNode
+from .labels import FUNCTIONS as LABEL_FUNCTIONS, LabelRef
 from .mscope import Dim, MatrixOps, parse_dims
 from .names import canonical, spelled
 from .parse import Scope, error, parse_expression
@@ -58,6 +59,9 @@ class SpecScope(Scope):
         return sym(self.resolve(tok))
 
     def call(self, tok, args):
+        if str(tok) in LABEL_FUNCTIONS:
+            raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
+                        "y: label(C))", tok)
         if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
             raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
                         f" (write '{tok}*(...)' for a product)", tok)
@@ -119,9 +123,9 @@ def _parse_spec(text):
                 raise ParseError(f"'{name}' is assigned twice (first on line {assigned[name]})",
                                  no, m.start(1) + 1)
             assigned[name] = no
-    shapes, dims = _declarations(lines)
-    matrix = any(sh != SCALAR for sh in shapes.values())
-    scope = MatrixSpecScope(assigned, shapes, dims) if matrix else SpecScope(assigned)
+    shapes, dims, classes = _declarations(lines)
+    matrix = any(sh != SCALAR for sh in shapes.values()) or bool(classes)
+    scope = MatrixSpecScope(assigned, shapes, dims, classes) if matrix else SpecScope(assigned)
     nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
         if not line.strip():
@@ -169,8 +173,21 @@ def _parse_spec(text):
     if not matrix:
         return Graph(tuple(scope.leaves), tuple(nodes), wrt or tuple(scope.leaves), at, latex, tuple(order))
     leaves = tuple(scope.leaves)
-    graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes), wrt or leaves,
-                        at, latex, tuple(sorted(dims)), tuple(order))
+    for name in wrt:
+        if name in classes:
+            raise ParseError(f"'{name}' is a class label: it has no gradient, so it cannot be in wrt:",
+                             next(no for no, line in headers if HEADER.match(line).group(1) == "wrt"), 1)
+    labels = {n: c for n, c in classes.items() if n in leaves}
+    sized = {d for n in leaves if n not in labels for d in shapes.get(n, SCALAR)}
+    for name, c in labels.items():
+        if not c.is_Integer and c not in sized:
+            no = next(no for no, line in enumerate(lines, 1) if DECLARE.match(line)
+                      and spelled(DECLARE.match(line).group(1)) == name and not ASSIGN.match(line))
+            raise ParseError(f"the number of classes {c} of '{name}' is the size of no input: score it "
+                             f"(s: vector({c}) or S: matrix(N, {c}))", no, 1)
+    graph = MatrixGraph(leaves, {n: shapes.get(n, SCALAR) for n in leaves}, tuple(nodes),
+                        wrt or tuple(n for n in leaves if n not in labels), at, latex, tuple(sorted(dims)),
+                        tuple(order), labels)
     at_line = next((no for no, line in reversed(headers) if HEADER.match(line).group(1) == "at"), 1)
     _check_shapes(graph, at, at, at_line)
     return graph
@@ -190,16 +207,25 @@ def _check_shapes(graph, values, point, line):
             raise ParseError(f"the value of '{name}' has the wrong shape: {shown} for a "
                              f"{'scalar' if want == SCALAR else '×'.join(str(d) for d in want)}", line, 1)
     try:
-        graph.sizes(point)
+        sizes = graph.sizes(point)
     except ValueError as e:
         raise ParseError(f"the values disagree on a size: {e}", line, 1) from None
+    for name, value in values.items():
+        if name in graph.labels:
+            c = graph.labels[name]
+            c = int(c) if c.is_Integer else sizes.get(c.name)
+            for v in np.asarray(value, dtype=object).flat:
+                if not getattr(v, "is_Integer", False) or v < 0 or c is not None and v >= c:
+                    raise ParseError(f"the value of '{name}' must be a class label, a whole number 0.."
+                                     f"{c - 1 if c is not None else 'C-1'}, not {v}", line, 1)
 
 
 
 
 def _declarations(lines):
-    """`W: matrix(H, D)`, `x: vector(D)`, `lambda: scalar` -> shapes and size letters."""
-    shapes, dims = {}, set()
+    """`W: matrix(H, D)`, `x: vector(D)`, `lambda: scalar`, `y: label(C)`, `y: labels(N, C)` ->
+    shapes, size letters, and the number of classes of each label."""
+    shapes, dims, classes = {}, set(), {}
     for no, line in enumerate(lines, 1):
         if HEADER.match(line) or ASSIGN.match(line):
             continue
@@ -208,7 +234,16 @@ def _declarations(lines):
             continue
         name, kind = spelled(m.group(1)), m.group(2)
         k = re.fullmatch(r"(matrix|vector)\s*\((.*)\)", kind)
-        if kind == "scalar":
+        lab = re.fullmatch(r"(labels?)\s*\((.*)\)", kind)
+        if lab:
+            sizes = parse_dims(lab.group(2), no, m.start(2) + 1)
+            if len(sizes) != (1 if lab.group(1) == "label" else 2):
+                raise ParseError("label takes the number of classes, label(C); labels takes a count and the "
+                                 "number of classes, labels(N, C)", no, m.start(2) + 1)
+            shapes[name] = SCALAR if len(sizes) == 1 else (sizes[0], sympy.Integer(1))
+            classes[name] = sizes[-1]
+            dims.update(d.name for d in sizes if not d.is_Integer)
+        elif kind == "scalar":
             shapes[name] = SCALAR
         elif k:
             sizes = parse_dims(k.group(2), no, m.start(2) + 1)
@@ -218,23 +253,24 @@ def _declarations(lines):
             shapes[name] = tuple(sizes) if len(sizes) == 2 else (sizes[0], sympy.Integer(1))
             dims.update(d.name for d in sizes if not d.is_Integer)
         else:
-            raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)' or 'matrix(m, n)'",
-                             no, m.start(2) + 1)
-    return shapes, dims
+            raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)', 'matrix(m, n)', "
+                             "'label(C)' or 'labels(N, C)'", no, m.start(2) + 1)
+    return shapes, dims, classes
 
 
 class MatrixSpecScope(MatrixOps, SpecScope):
     """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
 
-    def __init__(self, assigned, shapes, dims):
+    def __init__(self, assigned, shapes, dims, classes=None):
         super().__init__(assigned)
-        self.shapes, self.dims = dict(shapes), dims
+        self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
 
     def name(self, tok):
         if str(tok) in self.dims:
             return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
         n = self.resolve(tok)
-        return Leaf(n, self.shapes.get(n, SCALAR))
+        leaf = Leaf(n, self.shapes.get(n, SCALAR))
+        return LabelRef(leaf, self.classes[n]) if n in self.classes else leaf
 
 
 def _known(piece, col, no, names, scope):

@@ -72,7 +72,7 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
     if verdict == "incorrect":
         env = truth.points[bad]
         t, c = rows[bad]
-        counter = {"at": {k: _plain(env[k]) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
+        counter = {"at": {k: _plain(env[k], k in g.labels) for k in g.inputs}, "sizes": dict(env["__sizes__"]),
                    "expected": _plain(t), "got": _plain(c)}
         diagnosis = diagnose_matrix(truth, case, text, claim, fmt, line, col, why, deadline)
     return Verdict(case.name + BAR, verdict, evidence, counter, diagnosis, line=row_line,

@@ -85,6 +85,8 @@ def wrt_names(graph, value):
         name = piece.strip()
         if not name:
             raise _argument("--wrt", "expected a name", value, col)
+        if name in getattr(graph, "labels", {}):
+            raise _argument("--wrt", f"'{name}' is a class label: it has no gradient", value, col)
         try:
             (resolved,) = graph.resolve_wrt([name])
         except ValueError:

@@ -8,8 +8,10 @@ import sympy
 
 from derive.errors import ParseError
 from derive.functions import BAR
+from derive.labels import LabelRef, onehot
 from derive.limits import MAX_WRITTEN_SIZE
-from derive.matrix import (ONE, Elem, Fill, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose, written_size)
+from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose,
+                           written_size)
 from derive.printing import Text
 
 from .scalar import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
@@ -135,7 +137,7 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
                                                   f"but {case.name}̄ must be {show_shape(want)}"}
     if claim is not None:
-        size = _size_factor(work, truth, case, claim, target)
+        size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
         if size is not None:
             return size
     for m in re.finditer(r"[*@]", "" if index_form else text):
@@ -157,6 +159,42 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         if f.shape == want and _same_at(work, truth, claim, f):
             return {"kind": "missing_factor", "message": "a factor is missing"}
     return {"kind": "other", "message": "differs from the true value"}
+
+
+def _true_class(work, truth, want, claim, target):
+    """Wrong only where onehot(y) is 1, at every probe (each with its own labels): the −1 of
+    softmax's p − onehot(y) forgotten (the claim too large there), or one −1 too many (the
+    true class's own margin counted in a hinge's row sum)."""
+    hints = []
+    for name, classes in truth.graph.labels.items():
+        mask = onehot(LabelRef(Leaf(name, truth.graph.shape_of(name)), classes))
+        if mask.shape != want:
+            continue
+        signs = set()
+        for env in _probes(truth, 4):
+            work.spend(PROBE_UNITS)
+            c, t, m = _value(claim, env), target(env), _value(mask, env)
+            if c is None or m is None or c.shape != t.shape:
+                return None
+            scale = max(max(abs(x) for x in t.flat), mpmath.mpf("1e-30"))
+            for ci, ti, mi in zip(c.flat, t.flat, m.flat):
+                off = abs(ci - ti) > mpmath.mpf("1e-12") * scale
+                if off and not mi:
+                    break
+                if off:
+                    signs.add(ci > ti)
+            else:
+                continue
+            signs = None
+            break
+        if signs == {True}:
+            hints.append({"kind": "missing_term", "message": f"wrong only at the true class (where onehot({name}) "
+                                                             f"is 1), too large there: is the −𝟙[k = {name}] term (− onehot({name})) missing?"})
+        elif signs == {False}:
+            hints.append({"kind": "extra_term", "message": f"wrong only at the true class (where onehot({name}) "
+                                                           f"is 1), too small there: is the true class counted with the "
+                                                           f"others (one −𝟙[k = {name}] too many)?"})
+    return hints[0] if hints else None
 
 
 def _names_in(text, g):

@@ -22,7 +22,7 @@ class MatrixTruth:
 
     def __init__(self, graph, seed=0):
         self.graph = graph
-        self.derivation = graph.backprop(wrt=graph.inputs)
+        self.derivation = graph.backprop(wrt=graph.differentiable)
         rng = random.Random(seed)
         self.points = []
         with mpmath.workdps(DIGITS):
@@ -45,6 +45,11 @@ class MatrixTruth:
         scale = rng.choice([0.5, 1.0, 2.0])
         for name in self.graph.inputs:
             shape = [int(d) if d.is_Integer else sizes[d.name] for d in self.graph.shapes[name]]
+            if name in self.graph.labels:     # every point its own true classes
+                c = self.graph.labels[name]
+                c = int(c) if c.is_Integer else sizes[c.name]
+                out[name] = np.array([[rng.randrange(c)] for _ in range(shape[0])], dtype=object)
+                continue
             out[name] = np.array([[mpmath.mpf(rng.choice((-1, 1)) * scale * rng.uniform(0.25, 1.0))
                                    for _ in range(shape[1])] for _ in range(shape[0])], dtype=object)
         return out
@@ -118,9 +123,12 @@ def _value(expr, env):
         return None
 
 
-def _plain(a):
+def _plain(a, whole=False):
+    """An array for JSON: a number, a list, or a list of rows (class labels as whole numbers)."""
     if a is None:
         return None
+    if whole:
+        return int(a[0, 0]) if a.shape == (1, 1) else [int(x) for x in a[:, 0]]
     if a.shape == (1, 1):
         return float(a[0, 0])
     if a.shape[1] == 1:

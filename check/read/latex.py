@@ -47,9 +47,10 @@ from lark.lexer import Lexer
 
 from derive.errors import ParseError
 from derive.functions import IndGe, IndGt
-from derive.matrix import Fill
+from derive.labels import OneHot
+from derive.matrix import Elem, Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, iverson, power
 from derive.parse import Build as PlainBuild
 from derive.rules import SPELLINGS
 
@@ -200,6 +201,18 @@ class _Name:
     transpose: Optional[int]   # position of a `T` in `W^{(2)T}`
 
 
+_NE = re.compile(r"\s*(?:\\neq?(?![A-Za-z])|≠)\s*")
+
+
+def _sum_condition(text, pos, close):
+    """`k \ne y_i` under a sum (after its index): (the ≠ match, the label's name), or None."""
+    ne = _NE.match(text, pos, close)
+    if ne is None:
+        return None
+    label = _read_name(text, ne.end(), 0)
+    return (ne, label) if label is not None and _skip(text, label.end) == close else None
+
+
 def _read_base(text, pos, single, depth):
     """The core of a name: a letter run (one letter if `single`), Greek, or font-wrapped."""
     if pos >= len(text):
@@ -254,8 +267,8 @@ def _subtext(text, start, end):
             if close is None or close >= end:
                 raise _fail(text, p, "unclosed '{' in a subscript")
             piece, p = _subtext(text, p + 1, close), close + 1
-        elif text.startswith(r"\_", p):
-            piece, p = "_", p + 2
+        elif text.startswith(r"\_", p) or ch == "_":      # S_{i y_i}: the true class's score
+            piece, p = "_", p + (1 if ch == "_" else 2)
         elif ch == "\\":
             m = _CMD.match(text, p)
             cmd = m.group(1)
@@ -611,6 +624,9 @@ class _Lexer:
             return pos + 1
         if ch in "&$":
             return pos + 1
+        if ch == "=" and self.bracketed() or ch == "≠":      # 𝟙[k = y], [j ≠ y_i]
+            self.emit("EQ", ch, pos, pos + 1)
+            return pos + 1
         if ch == "=":
             raise self.fail("'=' inside an expression", pos)
         if ch == "_":
@@ -654,6 +670,8 @@ class _Lexer:
             self.emit("DIV", "/", pos, end)
         elif name in CMP_CMDS:
             self.emit("CMP", CMP_CMDS[name], pos, end)
+        elif name in ("ne", "neq"):
+            self.emit("EQ", "≠", pos, end)
         elif "\\" + name in DELIMS:
             self.emit(DELIMS["\\" + name], "\\" + name, pos, end)
         elif name == "vert":
@@ -779,6 +797,14 @@ class _Lexer:
         self.emit("NORMR", "norm", pos, m.end())
         return m.end()
 
+    def bracketed(self):
+        """Is a bracket open (an `=` there compares an index with a class label)?"""
+        depth = 0
+        for t in self.out:
+            depth += t.type in ("_LPAR", "_LSQB", "_LCB", "_LBRACE")
+            depth -= t.type in ("_RPAR", "_RSQB", "_RCB", "_RBRACE")
+        return depth > 0
+
     def compare(self, pos):
         ch, end = self.text[pos], pos + 1
         op = {"≥": ">=", "≤": "<="}.get(ch, ch)
@@ -854,6 +880,7 @@ class _Lexer:
             end = None if index is None else index[1]
         if index is None:
             raise self.fail(r"\sum needs an index: \sum_k", pos)
+        cond = _sum_condition(text, index[1], close) if text.startswith("{", p) and close is not None else None
         p = _skip(text, end)
         if text.startswith("^", p):
             g = _group(text, p + 1)
@@ -861,6 +888,13 @@ class _Lexer:
                 raise self.fail(r"\sum^ needs an upper limit", p)
             end = g[2]
         self.emit("SUM", index[0], q, index[1])
+        if cond is not None:        # \sum_{k \ne y}: the sum of [k ≠ y] times the summand
+            ne, label = cond
+            self.emit("_LSQB", "[", ne.start())
+            self.emit("NAME", index[0], q, index[1])
+            self.emit("EQ", "≠", ne.start(), ne.end())
+            self.emit("NAME", label.plain, ne.end(), label.end)
+            self.emit("_RSQB", "]", label.end)
         return end
 
     def partial(self, pos, end):
@@ -887,7 +921,7 @@ class _Lexer:
         if not _IDENT.fullmatch(word):
             raise self.fail(r"\operatorname needs a function name in {...}", pos)
         self.emit("FUNC", word, pos, g[2])
-        m = _AXIS.match(text, g[2]) if word in ("sum", "mean") else None
+        m = _AXIS.match(text, g[2]) if word in ("sum", "mean", "softmax", "log_softmax", "logsumexp") else None
         if m:       # the printer's `\operatorname{sum}_{0}(A)`: sum(A, axis=0)
             self.emit("AXIS", m.group(1) or m.group(2), m.start(), m.end())
             return m.end()
@@ -934,6 +968,9 @@ opapp: DERIV product                     -> deriv
     | _LSQB sum CMP sum _RSQB            -> iverson
     | _LCB sum CMP sum _RCB              -> iverson
     | _LBRACE sum CMP sum _RBRACE        -> iverson
+    | _LSQB NAME EQ NAME _RSQB           -> label_test
+    | _LPAR NAME EQ NAME _RPAR           -> label_test
+    | _LCB NAME EQ NAME _RCB             -> label_test
     | LOCAL NAME                         -> local
     | DERIVG power                       -> deriv
     | IND atom                           -> indicator
@@ -960,7 +997,7 @@ opapp: DERIV product                     -> deriv
 args: sum (_COMMA sum)*
 
 %declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR NORML NORMR NORMSQ AXIS ARGNAME SUMALL CARET TRANSPOSE
-%declare MUL DIV MINUS CMP _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
+%declare MUL DIV MINUS CMP EQ _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
 """
 
 
@@ -1106,12 +1143,24 @@ class _Build(PlainBuild):
 
     def iverson(self, c):
         a, op, b = c
-        return {">=": IndGe(a, b), ">": IndGt(a, b), "<=": IndGe(b, a), "<": IndGt(b, a)}[str(op)]
+        return iverson(self.state.scope, a, str(op), b, op)
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)):
+        if not isinstance(c[1], (IndGe, IndGt)) and not _bracketed(c[1]) and not _label_test(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
+
+
+def _bracketed(e):
+    """An Iverson bracket over matrices: [S − s_y + 1 > 0] entry by entry."""
+    return isinstance(e, Elem) and isinstance(e.template, (IndGe, IndGt))
+
+
+def _label_test(e):
+    """`[k = y]` as read (an entry of onehot(y)), or `[k ≠ y]` (one minus it)."""
+    if isinstance(e, Elem) and len(e.args) == 1:
+        e = e.args[0]
+    return isinstance(getattr(e, "leaf", None), OneHot)
 
 
 class _Tokens(Lexer):

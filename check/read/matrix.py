@@ -1,10 +1,14 @@
 """Reading a claim against a matrix graph: names with shapes, adjoints, index-form entries."""
 
+import re
+
 import sympy
 
+from derive.errors import ParseError
 from derive.parse import Keyword, error
 from derive.functions import BAR
 from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, show_shape, transpose)
+from derive.labels import LabelRef, onehot, pick
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
 from derive.rules import SPELLINGS
@@ -65,11 +69,18 @@ class MatrixClaimScope(MatrixOps):
     def leaf(self, hit, adjoint):
         leaf = Leaf(hit + BAR if adjoint else hit, self.graph.shape_of(hit))
         self.seen.append(leaf.name)
+        if hit in self.graph.labels:
+            if adjoint:
+                raise ParseError(f"{hit} is a class label: it has no adjoint")
+            return LabelRef(leaf, self.graph.labels[hit])
         return transpose(leaf) if leaf.name in self.flip else leaf
 
     def entry(self, n, tok):
         """An indexed name, `W2_ki`: one entry of a known matrix."""
         found = self.split_index(n)
+        picked = self.true_score(n, tok) if found is None else None
+        if picked is not None:
+            return picked
         if found is None:
             for text in [n] + self.unbarred(n):
                 parts = split(text)
@@ -80,10 +91,55 @@ class MatrixClaimScope(MatrixOps):
                                 + ("no index" if not k else "one index" if k == 1 else f"{k} indices"), tok)
             raise error(f"unknown name '{n}'; known names: {', '.join(self.graph.names)}", tok)
         hit, letters, adjoint = found
+        if letters in self.graph.labels and self.graph.shape_of(letters) == SCALAR:
+            return pick(self.leaf(hit, adjoint), LabelRef(Leaf(letters, SCALAR), self.graph.labels[letters]))
+        if hit in self.graph.labels:
+            raise error(f"'{str(tok)}' is a class label: compare it with an index, 𝟙[j = {str(tok)}]", tok)
         try:
             return self.indices.entry(self.leaf(hit, adjoint), letters, str(tok))
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+    def true_score(self, n, tok):
+        """`S_iy_i` (LaTeX `S_{i y_i}`, `S_{i,y_i}`): row i's entry at its true class, pick(S, y)_i."""
+        m = re.fullmatch(r"(.+?)_([a-z])_?([^_]+)_([a-z])", n)
+        if not m or m.group(2) != m.group(4):
+            return None
+        hit, label = self.lookup(m.group(1)), self.lookup(m.group(3))
+        if hit is None or label not in self.graph.labels or self.graph.shape_of(label) == SCALAR:
+            return None
+        ref = LabelRef(Leaf(label, self.graph.shape_of(label)), self.graph.labels[label])
+        try:
+            return self.indices.entry(pick(self.leaf(hit, False), ref), m.group(2), str(tok))
+        except ShapeError as e:
+            raise error(f"'{str(tok)}': {e.message}", tok) from None
+
+    def label_test(self, a, equal, b):
+        """`[k = y]` (an index letter and a label): entry k of onehot(y); `[j = y_i]` entry (i, j)
+        of a batch's onehot(y); with ≠, one minus it."""
+        for idx, lab in ((a, b), (b, a)):
+            found = self.label_index(str(lab))
+            if found and re.fullmatch(r"[a-z]", str(idx)) and not self.lookup(str(idx)):
+                name, row = found
+                ref = LabelRef(Leaf(name, self.graph.shape_of(name)), self.graph.labels[name])
+                try:
+                    e = self.indices.entry(onehot(ref), row + str(idx), f"[{a} = {b}]")
+                except IndexMismatch as x:
+                    raise IndexMismatch(x.message, a.line, a.column) from None
+                return e if equal else 1 - e
+        raise error(f"[{a} = {b}]: write an index letter and a class label, as in 𝟙[k = y] or 𝟙[j = y_i]", a)
+
+    def label_index(self, text):
+        """(label name, its index letter or '') of `y` or `y_i`; None for anything else."""
+        n = spelled(text)
+        hit = self.lookup(n)
+        if hit in self.graph.labels:
+            return (hit, "") if self.graph.shape_of(hit) == SCALAR else None
+        parts = split(n)
+        hit = parts and self.lookup(parts[0])
+        if hit in self.graph.labels and len(parts[1]) == 1 and self.graph.shape_of(hit) != SCALAR:
+            return hit, parts[1]
+        return None
 
     def call(self, tok, args):
         """`x_ki (...)`: a known name before brackets multiplies them, as in scalar specs."""
