@@ -7,6 +7,8 @@ from exercises import ExerciseNotFound
 
 SHIPPED = {"cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "csc321-reg-logistic",
            "cs231n-vectorized-l2", "csc321-mlp", "cs231n-two-layer-numpy"}
+SHIPPED |= {"cs231n-affine", "cs231n-affine-relu", "cs231n-batchnorm", "cs231n-layernorm", "cs231n-dropout",
+            "cs231n-rnn-step", "cs231n-rnn-two-steps", "cs231n-word-embedding", "csc321-mlp-softmax"}
 
 
 def test_bundled_exercises_are_listed_and_load():
