@@ -1,21 +1,13 @@
 """1. Adjoint size vs forward size on sigmoid chains, next to SymPy `diff` of the expanded loss."""
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
+import sympy
+from sympy.core.cache import clear_cache
 
-import sympy  # noqa: E402
-from sympy.core.cache import clear_cache  # noqa: E402
-
-from benchlib import (GIB, capped_cell, log, ops, chain_spec, median, ms, ranges, run_capped, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-from derive.functions import sym  # noqa: E402
-
+from benchlib import (GIB, capped_cell, log, ops, chain_spec, median, ms, ranges, run_capped, table)
+from derive import parse_spec
+from derive.functions import sym
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,23 +1,14 @@
 """3. The check engine: verdict latency vs `simplify`, throughput, LaTeX parse speed."""
 import os
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
+import sympy
+from sympy.core.cache import clear_cache
 
-import sympy  # noqa: E402
-from sympy.core.cache import clear_cache  # noqa: E402
-
-from benchlib import (GIB, SPECS, capped_cell, log, chain_spec, ms, percentile, run_capped, secs, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-from derive.functions import Sigma, SigmaPrime, sym  # noqa: E402
-from derive.printing import Text  # noqa: E402
-
+from benchlib import (GIB, SPECS, capped_cell, log, chain_spec, ms, percentile, run_capped, secs, table)
+from derive import parse_spec
+from derive.functions import Sigma, SigmaPrime, sym
+from derive.printing import Text
 
 
 # --------------------------------------------------------------------------------------------

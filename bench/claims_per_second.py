@@ -1,20 +1,11 @@
 """5. Scalar claims per second on one core (the reglog spec text)."""
 import os
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
+import sympy
 
-import sympy  # noqa: E402
-
-from benchlib import (GIB, capped_cell, log, ms, percentile, run_capped, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-
+from benchlib import (ROOT, GIB, capped_cell, log, ms, percentile, run_capped, table)
+from derive import parse_spec
 
 
 # --------------------------------------------------------------------------------------------

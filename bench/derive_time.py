@@ -5,17 +5,10 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
+from sympy.core.cache import clear_cache
 
-from sympy.core.cache import clear_cache  # noqa: E402
-
-from benchlib import (BARPROP, SPECS, capped_cell, log, median, ms, run_capped, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-
+from benchlib import (ROOT, BARPROP, SPECS, capped_cell, log, median, ms, run_capped, table)
+from derive import parse_spec
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,20 +1,12 @@
 """4. Batch grading throughput (`check.grading.grade`) vs a naive simplify grader."""
 import shutil
-import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
+import sympy
 
-import sympy  # noqa: E402
-
-from benchlib import (GIB, capped_cell, log, ms, run_capped, secs, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-
+from benchlib import (ROOT, GIB, capped_cell, log, ms, run_capped, secs, table)
+from derive import parse_spec
 
 
 # --------------------------------------------------------------------------------------------

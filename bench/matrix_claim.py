@@ -1,18 +1,10 @@
 """6. A matrix claim at D = H = 64, its phases, and scaling."""
-import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
 
-
-from benchlib import (GIB, capped_cell, log, median, ms, run_capped, secs, table)  # noqa: E402
-from derive import parse_spec  # noqa: E402
-
+from benchlib import (GIB, capped_cell, log, median, ms, run_capped, secs, table)
+from derive import parse_spec
 
 
 # --------------------------------------------------------------------------------------------

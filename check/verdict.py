@@ -61,10 +61,14 @@ class Verdict:
             s += f" (at {at}: expected {show(c['expected'], digits)}, got {got})"
         return s
 
+    def read_as(self):
+        """How the line was read, for people (`  read as: z_bar = y_bar*sigma(z)`); '' when unread."""
+        return f"  read as: {self.as_read['text']}\n" if self.as_read else ""
+
     def to_text(self):
         ev = self.evidence
         num, fd, sym = ev.get("numeric", {}), ev.get("finite_difference", {}), ev.get("symbolic", {})
-        return (self.sentence() + "\n"
+        return (self.sentence() + "\n" + self.read_as()
                 + f"  evidence: {num.get('points', 0)} points at {num.get('digits', 0)} digits, "
                 + f"finite differences {fd.get('status', 'n/a')}, symbolic {sym.get('status', 'n/a')}\n")
 
@@ -111,7 +115,7 @@ class Report:
         return out
 
     def to_text(self):
-        rows = [i.sentence() for i in self.items]
+        rows = [i.sentence() + ("\n" + i.read_as().rstrip("\n") if i.as_read else "") for i in self.items]
         if self.missing:
             rows.append("missing: " + ", ".join(self.missing))
         if self.extra:

@@ -375,6 +375,10 @@ def main(argv=None, out=None, err=None):
         return _fail(None, f"barprop: cannot evaluate at this point: {e}", as_json, out, err)
     except (UsageError, DrawError) as e:
         return _fail(None, f"barprop: {e}", as_json, out, err)
+    except BrokenPipeError:            # `barprop ... | head`: the reader left; say nothing more
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _fail(doc, message, as_json, out, err):

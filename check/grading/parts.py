@@ -226,7 +226,8 @@ def _item_line(v, minimal, mark=rubric.Note()):
         s = f"{where}{v.target}: {'needs review' if v.verdict == 'undecided' else v.verdict}"
         if v.verdict == "incorrect" and v.diagnosis:
             s += f" ({v.diagnosis['kind']})"
-    return s + (f" [{mark.message}]" if mark.message and not minimal else "")   # minimal: no formula shown
+    s += f" [{mark.message}]" if mark.message and not minimal else ""       # minimal: no formula shown
+    return s + ("\n" + v.read_as().rstrip("\n") if v.as_read else "")
 
 
 def _has_content(text):
