@@ -1,16 +1,12 @@
 """Helpers for bench/run.py: capped child processes, timing statistics, spec builders, formatting.
 
-`run_capped(fn, *args, timeout=...)` forks a child that runs `fn(emit, *args)`; every `emit(item)`
-is streamed back to the parent at once, so a child that times out still returns what it finished.
-The child is killed (SIGKILL) on timeout; its address space can be capped (RLIMIT_AS) and it can be
-pinned to one CPU. Fork keeps the parent's imported modules, so a child starts in milliseconds.
-A child that starts worker processes of its own (a process pool) needs `group=True`: it is then not
-a daemon, leads its own process group, and on timeout the whole group is killed.
+`run_capped(fn, *args, timeout=...)` runs `fn(emit, *args)` in a forked child through
+check.isolation.run (the one runner of the project): every `emit(item)` is streamed back at once,
+so a child that times out still returns what it finished; the child is killed (SIGKILL) on
+timeout; its address space can be capped (RLIMIT_AS) and it can be pinned to one CPU. A child that
+starts worker processes of its own (a process pool) needs `group=True`: it then leads its own
+process group, and on timeout the whole group is killed.
 """
-import multiprocessing as mp
-import os
-import resource
-import signal
 import statistics
 import sys
 import time
@@ -33,68 +29,11 @@ class Capped:
         return self.status == "ok"
 
 
-def _child(conn, fn, args, mem_bytes, cpu, group):
-    code = 0
-    try:
-        if group:
-            os.setpgid(0, 0)
-        if mem_bytes:
-            resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-        fn(lambda item: conn.send(("item", item)), *args)
-        conn.send(("done", None))
-    except MemoryError:
-        conn.send(("error", f"out of memory (address space capped at {mem_bytes / 2**30:.0f} GiB)"))
-        code = 1
-    except BaseException as e:  # report, never hang the parent
-        conn.send(("error", f"{type(e).__name__}: {e}"))
-        code = 1
-    finally:
-        conn.close()
-        os._exit(code)
-
-
 def run_capped(fn, *args, timeout, mem_bytes=None, cpu=None, group=False):
-    """Run `fn(emit, *args)` in a forked child for at most `timeout` seconds."""
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, mem_bytes, cpu, group), daemon=not group)
-    start = time.monotonic()
-    proc.start()
-    send.close()
-    out = Capped("timeout", timeout=timeout)
-    while True:
-        left = start + timeout - time.monotonic()
-        if left <= 0:
-            break
-        if not recv.poll(min(left, 0.5)):
-            continue
-        try:
-            kind, value = recv.recv()
-        except EOFError:
-            proc.join(1)
-            out.status, out.error = "error", f"worker died (exit code {proc.exitcode})"
-            break
-        if kind == "item":
-            out.items.append(value)
-        elif kind == "done":
-            out.status = "ok"
-            break
-        else:
-            out.status, out.error = "error", value
-            break
-    out.seconds = time.monotonic() - start
-    if group and out.status != "ok":
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)     # the child and the workers it started
-        except (ProcessLookupError, PermissionError):
-            pass
-    if proc.is_alive():
-        proc.kill()
-    proc.join()
-    recv.close()
-    return out
+    """Run `fn(emit, *args)` in a forked child for at most `timeout` seconds (check.isolation.run)."""
+    from check import isolation
+    out = isolation.run(fn, *args, deadline=timeout, memory=mem_bytes, cpu=cpu, group=group)
+    return Capped(out.status, list(out.items), out.error, out.seconds, timeout)
 
 
 def median(xs):

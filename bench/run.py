@@ -25,6 +25,13 @@ SECTIONS below; `python bench/MODULE.py` runs one alone and prints its markdown)
                  `simplify(truth − claim)`.
 6. matrix-claim  ∂L/∂W1 of a two-layer net with an `at:` point of size D = H = 64 (issue #7 goal:
                  under 1 s), phase split, wrong claims, scaling to D = 128; cProfile when it misses.
+7. web           warm scalar `POST /api/check` against `barprop serve` over HTTP: p50/p99 (goal p99 ≤ 150 ms).
+8. feedback      mistake kinds named right on the labelled mutant corpus, repairs read back, kinds
+                 across seeds 0-9, diagnosis p99 on the lecture specs (bench/feedback.py).
+9. startup       a cold `barprop check grad` and `barprop --help` against `python -c "import sympy"`.
+10. verdicts     default check_claim p99 on the lecture specs' claims and a held-out-style corpus.
+11. matrices     matrix claims at D = H = 64, 128 next to a float64 numpy gradient check.
+12. semester     10,000 submissions of mixed exercises with --jobs 2 and 1: time, peak RSS, identity.
 
 Every section states its method under its tables, and each goal its PASS/MISS.
 
@@ -54,6 +61,12 @@ import claims_per_second  # noqa: E402
 import derive_time  # noqa: E402
 import grading  # noqa: E402
 import matrix_claim  # noqa: E402
+import web  # noqa: E402
+import feedback  # noqa: E402
+import matrices  # noqa: E402
+import semester  # noqa: E402
+import startup  # noqa: E402
+import verdicts  # noqa: E402
 
 SECTIONS = [
     ("adjoint-size", adjoint_size.section),
@@ -62,6 +75,12 @@ SECTIONS = [
     ("grading", grading.section),
     ("claims-per-second", claims_per_second.section),
     ("matrix-claim", matrix_claim.section),
+    ("web", web.section),
+    ("feedback", feedback.section),
+    ("startup", startup.section),
+    ("verdicts", verdicts.section),
+    ("matrices", matrices.section),
+    ("semester", semester.section),        # 10,000 submissions: the longest section by far
 ]
 
 

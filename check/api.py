@@ -1,4 +1,5 @@
 """check_claim, check_adjoints, check_steps: student text in, Verdict or Report out."""
+import functools
 import random
 from dataclasses import replace
 
@@ -13,6 +14,7 @@ from derive.rules import DomainError, derivative
 from .backends import as_graph, backend
 from .backends.scalar import read_row
 from .evidence import POINTS, KINK_MARGIN, evaluate, kink_distance, rel_error, truth_for
+from .i18n import _, language
 from .judge import Case, judge
 from .read.rows import clean, rows, target
 from .read.scope import ClaimScope, is_latex, read_expression
@@ -30,9 +32,20 @@ def _no_adjoint(graph, name):
     return f"the output does not depend on '{name}'"
 
 
-def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None):
-    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional."""
-    b = backend(spec, seed, deadline, fmt or detect(claim))
+def _in_language(check):
+    """`lang=` on a check: its messages in that language ("en" or "ko")."""
+    @functools.wraps(check)
+    def run(*args, lang=None, **kw):
+        with language(lang):
+            return check(*args, **kw)
+    return run
+
+
+@_in_language
+def check_claim(spec, wrt, claim, seed=0, deadline=1.0, fmt=None, prove=False):
+    """Is `claim` ∂output/∂wrt? A left-hand side (`dL/dw =`, `w_bar =`) is optional. Symbolic
+    evidence: a deterministic budget, or with `prove` the full reduction until `deadline`."""
+    b = backend(spec, seed, deadline, fmt or detect(claim), prove)
     try:
         name = b.resolve(wrt, 0)
     except ParseError as e:
@@ -62,10 +75,11 @@ def _parse_error_item(label, e, line):
                    line=e.line or line)
 
 
-def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None):
+@_in_language
+def check_adjoints(spec, submission, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Judge adjoint equations line by line, each with the true values of the adjoints it uses."""
     fmt = fmt or detect(submission)
-    b = backend(spec, seed, deadline, fmt)
+    b = backend(spec, seed, deadline, fmt, prove)
     graph, d = b.graph, b.derivation
     try:
         rs = rows(clean(submission), fmt)
@@ -135,7 +149,8 @@ def _share(v, chains):
     return replace(v, score=v.score / n)
 
 
-def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None):
+@_in_language
+def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None, prove=False):
     """Each row of a derivation must equal the row before it; report the first that does not."""
     graph = as_graph(spec) if spec is not None else None
     scope = ClaimScope(graph, free=graph is None)
@@ -179,13 +194,13 @@ def check_steps(derivation, spec=None, seed=0, deadline=1.0, fmt=None, file=None
         else:
             if prev is None:
                 items.append(Verdict(label, "undecided", {}, None,
-                                     {"kind": "other", "message": "no row above to compare with"}, line=row.line))
+                                     {"kind": "other", "message": _("no row above to compare with")}, line=row.line))
                 continue
             truth_expr, fd = prev, None
         fd_errors = None if fd is None else tuple(fd(env) for env, _ in points)
         case = Case(truth_expr, tuple(env for env, _ in points), tuple(leaves for _, leaves in points),
                     fd_errors, lambda e: e)
-        v = judge(label, full, case, deadline, row.line)
+        v = judge(label, full, case, deadline, row.line, prove)
         if v.verdict == "incorrect" and not row.lhs and head is not None:
             v = _back_on_track(v, full, head, points)
         items.append(v)
@@ -209,7 +224,8 @@ def _back_on_track(v, full, head, points):
         return v
     diagnosis = dict(v.diagnosis or {"kind": "other"})
     how = "" if diagnosis["kind"] == "other" else f" ({diagnosis['message']})"
-    diagnosis["message"] = f"does not follow from the row above{how}, but equals the true {name}: it undoes an earlier mistake"
+    diagnosis["message"] = _("does not follow from the row above{how}, but equals the true {name}: it undoes an "
+                             "earlier mistake").format(how=how, name=name)
     return replace(v, diagnosis=diagnosis)
 
 

@@ -5,28 +5,29 @@ from derive.printing import Latex, Text
 
 from .api import check_adjoints, check_steps
 from .backends import as_graph
+from .i18n import N_, _, language
 from derive.errors import ParseError
 
 _text, _latex = Text(ascii=True), Latex()
 
 RULES = {
-    "sign": "check the sign of each local derivative: d(a - b)/db is -1",
-    "constant_factor": "check the constants: the 1/2 in front of a square cancels the 2 from its derivative",
-    "derivative_of_wrong_function": "an activation's local derivative is its derivative (σ′, tanh′, relu′), "
-                                    "not the activation itself",
-    "transpose": "a gradient has the shape of its variable: check which factor is transposed",
-    "wrong_shape": "a gradient has the shape of its variable: check the shapes of your factors",
-    "missing_factor": "the chain rule multiplies the upstream adjoint by the local derivative: a factor is missing",
-    "extra_factor": "the chain rule multiplies the upstream adjoint by the local derivative once: a factor is extra",
-    "missing_term": "fan-out: a variable used by several nodes collects one term per consumer, "
-                    "v̄ = Σ over consumers u of ū ∂u/∂v",
-    "extra_term": "only the nodes that use a variable contribute to its adjoint: a term is extra",
-    "wrong_variable": "the local derivative of a product with respect to one factor is the other factor",
-    "missing_batch_sum": "a parameter shared by every example collects the sum over the batch",
-    "elementwise_vs_matmul": "elementwise products (∘) and matrix products (@) have different backward rules",
-    "parse_error": "the line could not be read: check its notation",
+    "sign": N_("check the sign of each local derivative: d(a - b)/db is -1"),
+    "constant_factor": N_("check the constants: the 1/2 in front of a square cancels the 2 from its derivative"),
+    "derivative_of_wrong_function": N_("an activation's local derivative is its derivative (σ′, tanh′, relu′), "
+                                    "not the activation itself"),
+    "transpose": N_("a gradient has the shape of its variable: check which factor is transposed"),
+    "wrong_shape": N_("a gradient has the shape of its variable: check the shapes of your factors"),
+    "missing_factor": N_("the chain rule multiplies the upstream adjoint by the local derivative: a factor is missing"),
+    "extra_factor": N_("the chain rule multiplies the upstream adjoint by the local derivative once: a factor is extra"),
+    "missing_term": N_("fan-out: a variable used by several nodes collects one term per consumer, "
+                    "v̄ = Σ over consumers u of ū ∂u/∂v"),
+    "extra_term": N_("only the nodes that use a variable contribute to its adjoint: a term is extra"),
+    "wrong_variable": N_("the local derivative of a product with respect to one factor is the other factor"),
+    "missing_batch_sum": N_("a parameter shared by every example collects the sum over the batch"),
+    "elementwise_vs_matmul": N_("elementwise products (∘) and matrix products (@) have different backward rules"),
+    "parse_error": N_("the line could not be read: check its notation"),
 }
-GENERAL = "write the adjoint as (upstream adjoint) × (local derivative), one term per consumer"
+GENERAL = N_("write the adjoint as (upstream adjoint) × (local derivative), one term per consumer")
 
 
 def _report(graph, submission, fmt):
@@ -50,7 +51,13 @@ def _shown(target):
 
 
 def hint(spec, submission, level=1, lang="en", fmt=None, part=None):
-    """{'part', 'target', 'level', 'text', 'latex'}: the hint of `level` (1-4) on the first problem."""
+    """{'part', 'target', 'level', 'text', 'latex'}: the hint of `level` (1-4) on the first problem,
+    in `lang`."""
+    with language(lang):
+        return _hint(spec, submission, level, fmt, part)
+
+
+def _hint(spec, submission, level, fmt, part):
     if level not in (1, 2, 3, 4):
         raise ValueError(f"hint level must be 1, 2, 3 or 4, not {level!r}")
     graph = as_graph(spec)
@@ -59,23 +66,24 @@ def hint(spec, submission, level=1, lang="en", fmt=None, part=None):
     v = _first(report)
     if v is None:
         missing = list(getattr(report, "missing", ()))
-        text = (f"every line holds; still to write: {', '.join(missing)}" if missing
-                else "every line holds: nothing to fix")
+        text = (_("every line holds; still to write: {names}").format(names=", ".join(missing)) if missing
+                else _("every line holds: nothing to fix"))
         return {"part": part, "target": missing[0] if missing else None, "level": level, "text": text,
                 "latex": None}
-    where = f"line {v.line}" if v.line is not None else v.target
+    where = _("line {n}").format(n=v.line) if v.line is not None else v.target
     name = v.target if v.target.endswith("_bar") else None
     texts = {
-        1: f"look again at the {part} part: one of its lines does not hold",
-        2: f"{where} is the first line that does not hold" + (f" ({_shown(name)})" if name else ""),
-        3: f"{where}: " + RULES.get((v.diagnosis or {}).get("kind"), GENERAL) + _consumers(graph, name),
+        1: _("look again at the {part} part: one of its lines does not hold").format(part=part),
+        2: _("{where} is the first line that does not hold").format(where=where) + (f" ({_shown(name)})" if name else ""),
+        3: f"{where}: " + _(RULES.get((v.diagnosis or {}).get("kind"), GENERAL)) + _consumers(graph, name),
     }
     if level < 4:
         return {"part": part, "target": v.target, "level": level, "text": texts[level], "latex": None}
     fix = (v.diagnosis or {}).get("fix")
     if fix:
-        return {"part": part, "target": v.target, "level": 4, "text": f"{where}: {fix['text']}",
-                "latex": fix.get("latex")}
+        lhs = (_text.name(name) + " = ", _latex.name(name) + " = ") if name else ("", "")
+        return {"part": part, "target": v.target, "level": 4, "text": f"{where}: {lhs[0]}{fix['text']}",
+                "latex": lhs[1] + fix["latex"] if fix.get("latex") else None}
     if name is not None and not getattr(graph, "is_matrix", False):
         expr = graph.backprop().by_name[name[:-4]].expr
         return {"part": part, "target": v.target, "level": 4,
@@ -91,4 +99,5 @@ def _consumers(graph, name):
     ups = [t.upstream for t in node.terms] if node is not None else []
     if not ups:
         return ""
-    return f"; {name[:-4]} is used by {', '.join(ups)}" + (", so it needs a term through each" if len(ups) > 1 else "")
+    return "; " + _("{name} is used by {users}").format(name=name[:-4], users=", ".join(ups)) + (
+        _(", so it needs a term through each") if len(ups) > 1 else "")

@@ -11,6 +11,7 @@ from derive.rules import DomainError
 
 from .diagnose import diagnose
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
+from .i18n import _
 from .readback import as_read
 from .verdict import Verdict
 
@@ -26,6 +27,11 @@ class Case:
     terms: tuple = ()        # (label, expr) additive parts of the truth, for diagnosis
     pool: tuple = ()         # other expressions a student may have mixed in
     values: tuple = None     # per point: the truth's value, when already known
+    probes: tuple = ()       # seed-independent points the diagnosis looks things up at first
+    simple: object = None    # () -> ((env, leaves, fd error or None, true value), ...): small numbers
+    at: bool = False         # envs[0] is the spec's at: point
+    defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
+    read: object = None      # text -> expression in the claim's scope (repairs are read back)
 
 
 def _value(expr, env):
@@ -58,10 +64,10 @@ def rule(agree, confirmed, bad):
     return "correct" if agree and confirmed else "incorrect" if bad is not None else "undecided"
 
 
-def judge(target, claim, case, deadline=1.0, line=None):
+def judge(target, claim, case, deadline=1.0, line=None, prove=False):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
-        worst, bad, usable = mpmath.mpf(0), None, 0
+        worst, bad, usable, undefined = mpmath.mpf(0), None, 0, False
         rows = []
         for i, env in enumerate(case.envs):
             t = case.values[i] if case.values is not None else _value(case.truth, env)
@@ -76,7 +82,9 @@ def judge(target, claim, case, deadline=1.0, line=None):
             rows.append((t, c, err, fd_ok))
             usable += 1
             worst = max(worst, err)
-            if err > REL_TOL and fd_ok and bad is None:
+            if err > REL_TOL and fd_ok and c is None:
+                undefined = True
+            if err > REL_TOL and fd_ok and bad is None and c is not None and mpmath.isfinite(c):
                 bad = i
         fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
         agree = agrees(usable, len(case.envs), worst)
@@ -84,8 +92,8 @@ def judge(target, claim, case, deadline=1.0, line=None):
         verdict = rule(agree, confirmed, bad)
         if verdict == "incorrect":
             status = "different"
-        elif case.full is not None and agree:
-            status = symbolic_status(case.full(case.truth) - case.full(claim), deadline)
+        elif case.full is not None and agree and deadline > 0:
+            status = symbolic_status(case.full(case.truth) - case.full(claim), deadline, prove)
         else:
             status = "skipped"
         evidence = {
@@ -97,13 +105,54 @@ def judge(target, claim, case, deadline=1.0, line=None):
         }
         counter = diagnosis = None
         if verdict == "incorrect":
-            t, c, _, _ = rows[bad]
-            counter = {"at": {k: float(v) for k, v in case.leaves[bad].items()},
-                       "expected": float(t), "got": None if c is None else float(c)}
-            ok_envs = [case.envs[i] for i, r in enumerate(rows) if r and r[3]][:6]
-            diagnosis = diagnose(claim, case, ok_envs, deadline)
+            env, leaves, t, c = _counterexample(claim, case, rows, bad)
+            counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": _number(t), "got": _number(c)}
+            diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline)
+        elif verdict == "undecided" and undefined:
+            diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start, as_read=as_read(target, claim))
+
+
+CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
+PROBES = 16                   # all of the probe seed's points: a kink's both sides are among them
+SIMPLE_TRIES = 2              # small-number points tried for a counterexample (each evaluates the claim)
+
+
+def _counterexample(claim, case, rows, bad):
+    """(env, leaves, expected, got) at the simplest confirmed point where the claim is finite and
+    differs: the spec's at: point, else a point of small integers and halves, else the first
+    random point that differs."""
+    if case.at and rows[0] is not None and bad is not None:
+        t, c, err, fd_ok = rows[0]
+        if fd_ok and c is not None and mpmath.isfinite(c) and err > CLEAR:
+            return case.envs[0], case.leaves[0], t, c
+    for env, leaves, fd, t in (case.simple() if case.simple is not None else ())[:SIMPLE_TRIES]:
+        if fd is not None and fd > FD_TOL:
+            continue
+        c = _value(claim, env)
+        if t is not None and c is not None and mpmath.isfinite(c) and rel_error(c, t) > CLEAR:
+            return env, leaves, t, c
+    t, c, _err, _fd = rows[bad]
+    return case.envs[bad], case.leaves[bad], t, c
+
+
+def _diagnosis_envs(claim, case, rows, counter):
+    """The probe points (the same for every seed; the truth's own points, so in its domain), the
+    counterexample, then every other confirmed point where the claim has a value."""
+    out = list(case.probes[:PROBES])
+    seen = {id(env) for env in out}
+    for env in [counter] + [case.envs[i] for i, r in enumerate(rows) if r and r[3] and r[1] is not None]:
+        if id(env) not in seen:          # at seed 0 the probes are the evidence points themselves
+            seen.add(id(env))
+            out.append(env)
+    return out
+
+
+def _number(v):
+    """A float, or beyond the float range (10^1000) the number written out as a string."""
+    f = float(v)
+    return f if abs(f) != float("inf") else mpmath.nstr(v, 6)
 
 
 def _float(v):

@@ -2,14 +2,18 @@
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .i18n import N_, _
+
 EXIT = {"correct": 0, "incorrect": 1, "undecided": 3}
-SHOWN = {"correct": "correct", "incorrect": "incorrect", "undecided": "needs review"}
+SHOWN = {"correct": N_("correct"), "incorrect": N_("incorrect"), "undecided": N_("needs review")}
 
 
 def show(v, digits):
     """A number or a (nested) list of numbers at `digits` significant digits."""
     if isinstance(v, list):
         return "[" + ", ".join(show(x, digits) for x in v) + "]"
+    if isinstance(v, str):          # beyond the float range, written out
+        return v
     return f"{v:.{digits}g}"
 
 
@@ -46,8 +50,9 @@ class Verdict:
         return out
 
     def sentence(self):
-        where = f"line {self.line}: " if self.line is not None and not self.target.startswith("line") else ""
-        s = f"{where}{self.target}: {SHOWN[self.verdict]}"
+        where = _("line {n}: ").format(n=self.line) if self.line is not None and not self.target.startswith("line") else ""
+        target = _("line {n}").format(n=self.target[5:]) if self.target.startswith("line ") else self.target
+        s = f"{where}{target}: {_(SHOWN[self.verdict])}"
         if self.diagnosis:
             s += f" — {self.diagnosis['message']}"
         if self.counterexample:
@@ -55,10 +60,14 @@ class Verdict:
             at = ", ".join(f"{k}={show(v, 6)}" for k, v in c["at"].items())
             if "sizes" in c:
                 at = ", ".join(f"{k}={v}" for k, v in c["sizes"].items()) + "; " + at
-            digits = next((n for n in range(6, 18) if c["got"] is None
+            digits = next((n for n in range(3, 18) if c["got"] is None
                            or show(c["got"], n) != show(c["expected"], n)), 17)
-            got = "undefined" if c["got"] is None else show(c["got"], digits)
-            s += f" (at {at}: expected {show(c['expected'], digits)}, got {got})"
+            got = _("undefined") if c["got"] is None else show(c["got"], digits)
+            s += _(" (at {at}: expected {expected}, got {got})").format(at=at, expected=show(c["expected"], digits),
+                                                                       got=got)
+        fix = (self.diagnosis or {}).get("fix")
+        if fix:
+            s += "\n  " + _("fix: {text}").format(text=fix["text"])
         return s
 
     def read_as(self):
@@ -68,9 +77,10 @@ class Verdict:
     def to_text(self):
         ev = self.evidence
         num, fd, sym = ev.get("numeric", {}), ev.get("finite_difference", {}), ev.get("symbolic", {})
-        return (self.sentence() + "\n" + self.read_as()
-                + f"  evidence: {num.get('points', 0)} points at {num.get('digits', 0)} digits, "
-                + f"finite differences {fd.get('status', 'n/a')}, symbolic {sym.get('status', 'n/a')}\n")
+        return (self.sentence() + "\n" + self.read_as() + "  "
+                + _("evidence: {points} points at {digits} digits, finite differences {fd}, symbolic {sym}").format(
+                    points=num.get('points', 0), digits=num.get('digits', 0), fd=_(fd.get('status', 'n/a')),
+                    sym=_(sym.get('status', 'n/a'))) + "\n")
 
     def _repr_html_(self):
         from .notebook import verdict_html
@@ -117,16 +127,17 @@ class Report:
     def to_text(self):
         rows = [i.sentence() + ("\n" + i.read_as().rstrip("\n") if i.as_read else "") for i in self.items]
         if self.missing:
-            rows.append("missing: " + ", ".join(self.missing))
+            rows.append(_("missing: {names}").format(names=", ".join(self.missing)))
         if self.extra:
-            rows.append("extra: " + ", ".join(self.extra))
+            rows.append(_("extra: {names}").format(names=", ".join(self.extra)))
         if self.global_values:
             wrong = [k for k, v in self.global_values.items() if not v["correct"]]
-            rows.append("final gradients from your own lines: "
-                        + ("all right" if not wrong else "wrong for " + ", ".join(wrong)))
+            rows.append(_("final gradients from your own lines: all right") if not wrong else
+                        _("final gradients from your own lines: wrong for {names}").format(names=", ".join(wrong)))
         if self.first_wrong is not None:
-            rows.append(f"first wrong: {self.first_wrong}")
-        rows.append(f"verdict: {SHOWN[self.verdict]} ({self.score:g}/{len(self.items)})")
+            rows.append(_("first wrong: {target}").format(target=self.first_wrong))
+        rows.append(_("verdict: {verdict} ({score}/{total})").format(verdict=_(SHOWN[self.verdict]),
+                                                                     score=f"{self.score:g}", total=len(self.items)))
         return "\n".join(rows) + "\n"
 
     def _repr_html_(self):

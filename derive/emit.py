@@ -5,34 +5,18 @@ import re
 from .functions import BAR
 from .matrix import SCALAR
 from .printing import ATOM, MUL, Text, ranked
+from .rules import TABLE
 
-PRELUDE = '''import numpy as np
-
-
-def sigma(x):
-    return 1 / (1 + np.exp(-x))
-
-
-def sigma_prime(x):
-    s = sigma(x)
-    return s * (1 - s)
+# The lecture's activations head every emitted module; other helpers only when the code calls them.
+ALWAYS = ("sigma", "sigma_prime", "tanh_prime", "relu", "relu_prime", "softplus")
+HELPERS = {p.numpy: p.numpy_def for p in TABLE.values() if p.numpy_def}
 
 
-def tanh_prime(x):
-    return 1 - np.tanh(x) ** 2
+def prelude(body):
+    """`import numpy as np` and the helper functions (from the rule table) that `body` needs."""
+    used = [n for n in HELPERS if n in ALWAYS or re.search(rf"\b{n}\(", body)]
+    return "import numpy as np\n" + "".join("\n\n" + HELPERS[n] for n in used)
 
-
-def relu(x):
-    return np.maximum(x, 0)
-
-
-def relu_prime(x):
-    return (x > 0) * 1.0
-
-
-def softplus(x):
-    return np.logaddexp(0, x)
-'''
 
 LABEL_PRELUDE = '''
 
@@ -69,11 +53,6 @@ def cross_entropy(S, y):
     return -np.sum(pick(log_softmax(S, 0 if np.ndim(y) == 0 else 1), y))
 '''
 
-CALLS = {"sigma": "sigma", "sigma'": "sigma_prime", "tanh'": "tanh_prime", "relu": "relu",
-         "relu'": "relu_prime", "exp": "np.exp", "log": "np.log", "tanh": "np.tanh", "sin": "np.sin",
-         "cos": "np.cos", "abs": "np.abs", "sign": "np.sign", "max": "np.maximum", "min": "np.minimum",
-         "softplus": "softplus"}
-
 
 def py_name(name):
     return name + "_" if keyword.iskeyword(name) else name
@@ -94,9 +73,15 @@ class Numpy(Text):
         return f"{self.paren(e.base, ATOM)} ** {self.paren(e.exp, ATOM)}"
 
     def call(self, p, args):
-        if p.ascii not in CALLS:
+        if not p.numpy:
             raise ValueError(f"no numpy spelling for {p.ascii}")
-        return f"{CALLS[p.ascii]}({', '.join(self._print(a) for a in args)})"
+        return f"{p.numpy}({', '.join(self._print(a) for a in args)})"
+
+    def _print_Exp1(self, e):
+        return "np.e"
+
+    def _print_Pi(self, e):
+        return "np.pi"
 
     def _print_IndGe(self, e):
         return f"(({self._print(e.args[0])} >= {self._print(e.args[1])}) * 1.0)"
@@ -144,6 +129,5 @@ def emit_numpy(d):
     grads = ", ".join(f"{w!r}: {py_name(w + BAR)}" for w in d.wrt)
     body.append(f"return {py_name(g.output)}, {{{grads}}}")
     doc = f'    """Forward pass to {g.output}, then backprop; the gradients of {", ".join(d.wrt)}."""\n'
-    prelude = PRELUDE + (LABEL_PRELUDE if getattr(g, "labels", None) else "")
-    return (prelude + f"\n\ndef forward_backward({args}):\n" + doc
-            + "".join(f"    {line}\n" for line in body))
+    code = f"\n\ndef forward_backward({args}):\n" + doc + "".join(f"    {line}\n" for line in body)
+    return prelude(code) + (LABEL_PRELUDE if getattr(g, "labels", None) else "") + code

@@ -4,8 +4,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
-from .functions import IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime
-from .rules import DomainError, primitive
+from .rules import TABLE, DomainError, primitive
 
 DIGITS = 30
 
@@ -13,8 +12,7 @@ DIGITS = 30
 # digits, and no one can print. A transcendental function of an argument beyond HUGE, or a power
 # with such an exponent, is undefined here, like log of a negative number: a DomainError, fast.
 HUGE = mpmath.mpf(10) ** 100
-_TAME = (sympy.Add, sympy.Mul, sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu,
-         IndGe, IndGt)
+_TAME = tuple(h for h, p in TABLE.items() if p.cheap)
 
 
 def _number(e):

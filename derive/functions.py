@@ -64,6 +64,63 @@ class Softplus(Head):
         return sympy.log(1 + sympy.exp(x))
 
 
+class Log1p(Head):
+    """log(1 + x), kept whole: it is what numpy's log1p computes near 0."""
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        return sympy.log(1 + x)
+
+
+class Expm1(Head):
+    """exp(x) − 1, kept whole."""
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        return sympy.exp(x) - 1
+
+
+class LogSigma(Head):
+    """log σ(x), the log-likelihood of a logistic unit."""
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        return -sympy.log(1 + sympy.exp(-x))
+
+
+GELU_C = sympy.sqrt(2) / sympy.sqrt(sympy.pi)
+GELU_K = sympy.Rational(44715, 10 ** 6)
+
+
+def gelu_inner(x):
+    """The argument of tanh in GELU's tanh form: √(2/π)(x + 0.044715 x³)."""
+    return GELU_C * (x + GELU_K * x ** 3)
+
+
+class Gelu(Head):
+    """GELU in its tanh form: x/2 (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        return (x / 2 * (1 + sympy.tanh(gelu_inner(x)))).rewrite(sympy.exp)
+
+
+class GeluPrime(Head):
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        t = sympy.Dummy("t", real=True)
+        return sympy.diff(t / 2 * (1 + sympy.tanh(gelu_inner(t))), t).subs(t, x).rewrite(sympy.exp)
+
+
+class Swish(Head):
+    """swish (SiLU): x σ(x)."""
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, x, **kw):
+        return x / (1 + sympy.exp(-x))
+
+
 class Max(Head):
     nargs = 2
 

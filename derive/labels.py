@@ -9,7 +9,7 @@ backward is the rule p ∘ (ḡ − Σ p ∘ ḡ), not a derivative of expanded 
 from dataclasses import dataclass, field
 
 import mpmath
-import numpy as np
+from .lazy import numpy as np
 
 from .errors import ParseError
 from .evaluate import HUGE

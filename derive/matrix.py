@@ -7,7 +7,7 @@ derivatives come from the scalar rule table (`rules.derivative`), not from a sec
 from dataclasses import dataclass, field
 
 import mpmath
-import numpy as np
+from .lazy import numpy as np
 import sympy
 
 from .errors import ParseError

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import mpmath
-import numpy as np
+from .lazy import numpy as np
 import sympy
 
 from .evaluate import DIGITS

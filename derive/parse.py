@@ -10,12 +10,14 @@ import unicodedata
 from fractions import Fraction
 
 import sympy
-from lark import Lark, Transformer, Token
+from lark import Transformer, Token
 from lark.exceptions import UnexpectedInput, VisitError
 
 from .errors import ParseError
+from .lalr_cache import lalr
 from .functions import IndGe, IndGt
-from .rules import SPELLINGS, PRIMES
+from .matrix import Const, Elem, Fill, MExpr, elem, slot
+from .rules import PRIME_OF, PRIMES, SPELLINGS, TABLE
 
 MAX_CHARS = 20_000
 MAX_DEPTH = 64
@@ -117,7 +119,8 @@ class Scope:
     def prime_call(self, tok, args):
         head = PRIMES.get(str(tok))
         if head is None:
-            raise error(f"no derivative function '{tok}''; known: sigma', tanh', relu'", tok)
+            known = ", ".join(sorted({TABLE[h].ascii + "'" for h in PRIME_OF.values()}))
+            raise error(f"no derivative function '{tok}''; known: {known}", tok)
         if len(args) != 1:
             raise error(f"{tok}' takes one argument", tok)
         return head(args[0])
@@ -169,6 +172,13 @@ def power(base, exp, tok):
     if base == 0 and exp.is_Number and exp < 0:
         raise error("division by zero", tok)
     return real(base ** exp, tok, lambda: f"({base})^({exp})")
+
+
+def is_iverson(e):
+    """Is `e` a bracket `[a op b]` (as `iverson` builds it, for scalars or entry by entry)?"""
+    e = e.a if isinstance(e, Fill) else e
+    inner = e.template if isinstance(e, Elem) else e.value if isinstance(e, Const) else e
+    return isinstance(inner, (IndGe, IndGt))
 
 
 class Build(Transformer):
@@ -323,7 +333,11 @@ def iverson(scope, a, op, b, tok):
     head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
                   "<=": (IndGe, b, a), "≤": (IndGe, b, a), "<": (IndGt, b, a)}[op]
     hook = getattr(scope, "bracket", None)
-    return hook(head, x, y, tok) if hook is not None else head(x, y)
+    if hook is not None:
+        return hook(head, x, y, tok)
+    if isinstance(x, MExpr) or isinstance(y, MExpr):
+        return elem(head(slot(0), slot(1)), x, y)
+    return head(x, y)
 
 
 _state = threading.local()
@@ -333,7 +347,7 @@ _parser = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", transformer=Build(_state), maybe_placeholders=False)
+        _parser = lalr(GRAMMAR, "plain", transformer=Build(_state), maybe_placeholders=False)
     return _parser
 
 

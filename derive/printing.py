@@ -238,6 +238,9 @@ class Printer:
     def _print_Exp1(self, e):
         return "e"
 
+    def _print_Pi(self, e):
+        return "pi"
+
     def _print_Function(self, e):
         p = primitive(e)
         return self.call(p, e.args)
@@ -273,6 +276,9 @@ class Text(Printer):
 
     def _print_Rational(self, e):
         return f"{e.p}/{e.q}"
+
+    def _print_Pi(self, e):
+        return "pi" if self.ascii else "π"
 
     def _print_Float(self, e):
         return sympy.sstr(e)
@@ -346,6 +352,9 @@ class Latex(Printer):
 
     def _print_Rational(self, e):
         return rf"\frac{{{e.p}}}{{{e.q}}}"
+
+    def _print_Pi(self, e):
+        return r"\pi"
 
     def _print_Float(self, e):
         return sympy.sstr(e)

@@ -1,17 +1,21 @@
 """The one table of primitives: spelling, local derivative, numeric value, kink, printed names.
 
-Backprop reads `partials`, the evaluator reads `value`, the samplers read `kink`, the printers
-read the names, and the parsers read `SPELLINGS`. Like autograd's `defvjp`: one entry a primitive.
+Backprop reads `partials`, the evaluator reads `value` and `cheap`, the samplers read `kink`,
+the printers read the names (text, LaTeX, numpy), the parsers read `SPELLINGS` and `PRIMES`
+(built from the entries' `names` and `prime`), and the diagnosis reads `prime` (σ used where σ′
+belongs). Like autograd's `defvjp`: one entry a primitive.
 """
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import mpmath
 import sympy
-from sympy import Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign
+from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sinh, tan, sech,
+                   atan, asin, acos)
 
 from .functions import (Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
-                        Softplus, Max, Min, IndGe, IndGt)
+                        Softplus, Max, Min, IndGe, IndGt, Log1p, Expm1, LogSigma, Gelu,
+                        GeluPrime, Swish, gelu_inner, GELU_C, GELU_K)
 
 
 class DomainError(ArithmeticError):
@@ -23,18 +27,32 @@ class Primitive:
     head: type
     d: Callable            # (args, i) -> ∂head(args)/∂args[i], a SymPy expression
     value: Callable        # (*mpf args) -> mpf
-    ascii: str = ""
-    uni: str = ""
-    latex: str = ""
+    ascii: str = ""        # plain text that the plain reader reads back
+    uni: str = ""          # text for people
+    latex: str = ""        # the LaTeX command the printer writes and the LaTeX reader reads
     gate: str = ""         # the cs231n gate label
     kink: Optional[Callable] = None   # (*args) -> number whose zero is a kink
     by_output: Optional[Callable] = None   # y -> the derivative of a unary head, in y = head(u)
+    names: tuple = ()      # how specs and claims spell it: `sigma(z)`, `sigmoid(z)`, `σ(z)`
+    arity: int = 1         # arguments a call must give (0: any number); `defaults` fill in the rest
+    defaults: tuple = ()
+    prime: Optional[type] = None   # the head of its derivative, where it has one: σ -> σ′
+    numpy: str = ""        # the call in `--emit numpy` code
+    numpy_def: str = ""    # the helper function that call needs, when numpy has none
+    cheap: bool = False    # fast at any argument: no 10^100 guard needed before evaluating it
+    latex_also: tuple = ()   # further LaTeX commands the reader takes for it (`\ln`)
 
 
 def _log(x):
     if x <= 0:
         raise DomainError("log of a non-positive number")
     return mpmath.log(x)
+
+
+def _log1p(x):
+    if x <= -1:
+        raise DomainError("log1p of a number at or below -1")
+    return mpmath.log1p(x)
 
 
 def _pow(b, e):
@@ -49,6 +67,33 @@ def _sigma(x):
     return 1 / (1 + mpmath.exp(-x))
 
 
+def _log_sigma(x):
+    return -mpmath.log1p(mpmath.exp(-x)) if x >= 0 else x - mpmath.log1p(mpmath.exp(x))
+
+
+def _gelu_constants():
+    """√(2/π) and 0.044715 at the working precision."""
+    return mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(44715) / 10 ** 6
+
+
+def _gelu(x):
+    c, k = _gelu_constants()
+    return x / 2 * (1 + mpmath.tanh(c * (x + k * x ** 3)))
+
+
+def _gelu_prime(x):
+    c, k = _gelu_constants()
+    t = mpmath.tanh(c * (x + k * x ** 3))
+    return (1 + t) / 2 + x * (1 - t ** 2) * c * (1 + 3 * k * x ** 2) / 2
+
+
+def _gelu_second(a, i):
+    x = a[0]
+    u = gelu_inner(x)
+    du, ddu = GELU_C * (1 + 3 * GELU_K * x ** 2), 6 * GELU_C * GELU_K * x
+    return TanhPrime(u) * (du + x * (ddu / 2 - tanh(u) * du ** 2))
+
+
 def _others(args, i):
     return Mul(*(args[:i] + args[i + 1:]))
 
@@ -58,68 +103,114 @@ def _pow_d(args, i):
     return e * b ** (e - 1) if i == 0 else b ** e * log(b)
 
 
+def _helper(name, body):
+    return f"def {name}(x):\n    {body}\n"
+
+
 ONE = sympy.Integer(1)
 ZERO = sympy.Integer(0)
 
 TABLE = {p.head: p for p in [
-    Primitive(Add, lambda a, i: ONE, lambda *v: mpmath.fsum(v), gate="+"),
-    Primitive(Mul, _others, lambda *v: mpmath.fprod(v), gate="*"),
-    Primitive(Pow, _pow_d, _pow, gate="^"),
+    Primitive(Add, lambda a, i: ONE, lambda *v: mpmath.fsum(v), gate="+", arity=0, cheap=True),
+    Primitive(Mul, _others, lambda *v: mpmath.fprod(v), gate="*", arity=0, cheap=True),
+    Primitive(Pow, _pow_d, _pow, gate="^", arity=2),
     Primitive(exp, lambda a, i: exp(a[0]), mpmath.exp, "exp", "exp", r"\exp", "exp",
-              by_output=lambda y: y),
-    Primitive(log, lambda a, i: 1 / a[0], _log, "log", "log", r"\log", "log"),
+              by_output=lambda y: y, names=("exp",), numpy="np.exp"),
+    Primitive(log, lambda a, i: 1 / a[0], _log, "log", "log", r"\log", "log", names=("log", "ln"),
+              numpy="np.log", cheap=True, latex_also=(r"\ln",)),
     Primitive(tanh, lambda a, i: TanhPrime(a[0]), mpmath.tanh, "tanh", "tanh", r"\tanh", "tanh",
-              by_output=lambda y: 1 - y ** 2),
-    Primitive(sin, lambda a, i: cos(a[0]), mpmath.sin, "sin", "sin", r"\sin", "sin"),
-    Primitive(cos, lambda a, i: -sin(a[0]), mpmath.cos, "cos", "cos", r"\cos", "cos"),
+              by_output=lambda y: 1 - y ** 2, names=("tanh",), prime=TanhPrime, numpy="np.tanh"),
+    Primitive(sin, lambda a, i: cos(a[0]), mpmath.sin, "sin", "sin", r"\sin", "sin", names=("sin",),
+              numpy="np.sin"),
+    Primitive(cos, lambda a, i: -sin(a[0]), mpmath.cos, "cos", "cos", r"\cos", "cos", names=("cos",),
+              numpy="np.cos"),
     Primitive(Abs, lambda a, i: sign(a[0]), abs, "abs", "abs", r"\operatorname{abs}", "abs",
-              kink=lambda x: x),
+              kink=lambda x: x, names=("abs",), numpy="np.abs", cheap=True),
     Primitive(sign, lambda a, i: ZERO, mpmath.sign, "sign", "sign", r"\operatorname{sign}", "sign",
-              kink=lambda x: x),
+              kink=lambda x: x, names=("sign",), numpy="np.sign", cheap=True),   # abs'(x), as printed
     Primitive(Sigma, lambda a, i: SigmaPrime(a[0]), _sigma, "sigma", "σ", r"\sigma", "σ",
-              by_output=lambda y: y * (1 - y)),
+              by_output=lambda y: y * (1 - y), names=("sigma", "sigmoid", "σ"), prime=SigmaPrime,
+              numpy="sigma", numpy_def=_helper("sigma", "return 1 / (1 + np.exp(-x))")),
     Primitive(SigmaPrime, lambda a, i: SigmaPrime(a[0]) * (1 - 2 * Sigma(a[0])),
-              lambda x: _sigma(x) * _sigma(-x), "sigma'", "σ′", r"\sigma'", "σ′"),
+              lambda x: _sigma(x) * _sigma(-x), "sigma'", "σ′", r"\sigma'", "σ′",
+              numpy="sigma_prime", numpy_def=_helper("sigma_prime", "s = sigma(x)\n    return s * (1 - s)")),
     Primitive(TanhPrime, lambda a, i: -2 * tanh(a[0]) * TanhPrime(a[0]),
-              lambda x: mpmath.sech(x) ** 2, "tanh'", "tanh′", r"\tanh'", "tanh′"),
+              lambda x: mpmath.sech(x) ** 2, "tanh'", "tanh′", r"\tanh'", "tanh′",
+              numpy="tanh_prime", numpy_def=_helper("tanh_prime", "return 1 - np.tanh(x) ** 2")),
     Primitive(Relu, lambda a, i: ReluPrime(a[0]), lambda x: x if x > 0 else 0 * x,
-              "relu", "relu", r"\operatorname{relu}", "relu", kink=lambda x: x),
+              "relu", "relu", r"\operatorname{relu}", "relu", kink=lambda x: x, names=("relu", "ReLU"),
+              prime=ReluPrime, numpy="relu", numpy_def=_helper("relu", "return np.maximum(x, 0)"),
+              cheap=True),
     Primitive(ReluPrime, lambda a, i: ZERO, lambda x: mpmath.mpf(1 if x > 0 else 0),
-              "relu'", "relu′", r"\operatorname{relu}'", "relu′", kink=lambda x: x),
+              "relu'", "relu′", r"\operatorname{relu}'", "relu′", kink=lambda x: x,
+              numpy="relu_prime", numpy_def=_helper("relu_prime", "return (x > 0) * 1.0"), cheap=True),
     Primitive(LeakyRelu, lambda a, i: (IndGt(a[0], 0) + a[1] * IndGe(0, a[0]) if i == 0
                                        else a[0] * IndGe(0, a[0])),
               lambda x, s: x if x > 0 else s * x, "leaky_relu", "leaky_relu",
-              r"\operatorname{leaky\_relu}", "leaky_relu", kink=lambda x, s: x),
+              r"\operatorname{leaky\_relu}", "leaky_relu", kink=lambda x, s: x, names=("leaky_relu",),
+              defaults=(sympy.Rational(1, 100),), numpy="leaky_relu",
+              numpy_def="def leaky_relu(x, s):\n    return np.where(x > 0, x, s * x)\n", cheap=True),
     Primitive(Elu, lambda a, i: (IndGt(a[0], 0) + a[1] * exp(a[0]) * IndGe(0, a[0]) if i == 0
                                  else (exp(a[0]) - 1) * IndGe(0, a[0])),
               lambda x, s: x if x > 0 else s * (mpmath.exp(x) - 1), "elu", "elu",
-              r"\operatorname{elu}", "elu", kink=lambda x, s: x),
+              r"\operatorname{elu}", "elu", kink=lambda x, s: x, names=("elu",), defaults=(ONE,),
+              numpy="elu",
+              numpy_def="def elu(x, s):\n    return np.where(x > 0, x, s * np.expm1(np.minimum(x, 0)))\n"),
     Primitive(Softplus, lambda a, i: Sigma(a[0]), lambda x: mpmath.log1p(mpmath.exp(x)),
-              "softplus", "softplus", r"\operatorname{softplus}", "softplus"),
+              "softplus", "softplus", r"\operatorname{softplus}", "softplus", names=("softplus",),
+              numpy="softplus", numpy_def=_helper("softplus", "return np.logaddexp(0, x)")),
     Primitive(Max, lambda a, i: IndGe(a[0], a[1]) if i == 0 else IndGt(a[1], a[0]),
               lambda x, y: x if x >= y else y, "max", "max", r"\max", "max",
-              kink=lambda x, y: x - y),
+              kink=lambda x, y: x - y, names=("max",), arity=2, numpy="np.maximum", cheap=True),
     Primitive(Min, lambda a, i: IndGe(a[1], a[0]) if i == 0 else IndGt(a[0], a[1]),
               lambda x, y: x if x <= y else y, "min", "min", r"\min", "min",
-              kink=lambda x, y: x - y),
+              kink=lambda x, y: x - y, names=("min",), arity=2, numpy="np.minimum", cheap=True),
     Primitive(IndGe, lambda a, i: ZERO, lambda x, y: mpmath.mpf(1 if x >= y else 0),
-              kink=lambda x, y: x - y),
+              kink=lambda x, y: x - y, arity=2, cheap=True),
     Primitive(IndGt, lambda a, i: ZERO, lambda x, y: mpmath.mpf(1 if x > y else 0),
-              kink=lambda x, y: x - y),
+              kink=lambda x, y: x - y, arity=2, cheap=True),
+    Primitive(cosh, lambda a, i: sinh(a[0]), mpmath.cosh, "cosh", "cosh", r"\cosh", "cosh",
+              names=("cosh",), numpy="np.cosh"),
+    Primitive(sinh, lambda a, i: cosh(a[0]), mpmath.sinh, "sinh", "sinh", r"\sinh", "sinh",
+              names=("sinh",), numpy="np.sinh"),
+    Primitive(tan, lambda a, i: 1 + tan(a[0]) ** 2, mpmath.tan, "tan", "tan", r"\tan", "tan",
+              names=("tan",), numpy="np.tan"),
+    Primitive(sech, lambda a, i: -sech(a[0]) * tanh(a[0]), mpmath.sech, "sech", "sech",
+              r"\operatorname{sech}", "sech", names=("sech",), numpy="sech",
+              numpy_def=_helper("sech", "return 1 / np.cosh(x)")),
+    Primitive(atan, lambda a, i: 1 / (1 + a[0] ** 2), mpmath.atan, "arctan", "arctan", r"\arctan",
+              "arctan", names=("arctan", "atan"), numpy="np.arctan"),
+    Primitive(asin, lambda a, i: 1 / sympy.sqrt(1 - a[0] ** 2), mpmath.asin, "arcsin", "arcsin",
+              r"\arcsin", "arcsin", names=("arcsin",), numpy="np.arcsin"),
+    Primitive(acos, lambda a, i: -1 / sympy.sqrt(1 - a[0] ** 2), mpmath.acos, "arccos", "arccos",
+              r"\arccos", "arccos", names=("arccos",), numpy="np.arccos"),
+    Primitive(Log1p, lambda a, i: 1 / (1 + a[0]), _log1p, "log1p", "log1p", r"\operatorname{log1p}",
+              "log1p", names=("log1p",), numpy="np.log1p", cheap=True),
+    Primitive(Expm1, lambda a, i: exp(a[0]), mpmath.expm1, "expm1", "expm1", r"\operatorname{expm1}",
+              "expm1", names=("expm1",), numpy="np.expm1"),
+    Primitive(LogSigma, lambda a, i: Sigma(-a[0]), _log_sigma, "log_sigma", "log σ",
+              r"\operatorname{log\_sigma}", "log σ", names=("log_sigma",),
+              numpy="log_sigma", numpy_def=_helper("log_sigma", "return -np.logaddexp(0, -x)")),
+    Primitive(Gelu, lambda a, i: GeluPrime(a[0]), _gelu, "gelu", "gelu", r"\operatorname{gelu}", "gelu",
+              names=("gelu",), prime=GeluPrime, numpy="gelu",
+              numpy_def=_helper("gelu", "return x / 2 * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))")),
+    Primitive(GeluPrime, _gelu_second, _gelu_prime, "gelu'", "gelu′", r"\operatorname{gelu}'", "gelu′",
+              numpy="gelu_prime",
+              numpy_def=_helper("gelu_prime", "c = np.sqrt(2 / np.pi)\n    t = np.tanh(c * (x + 0.044715 * x ** 3))\n"
+                                "    return (1 + t) / 2 + x * (1 - t ** 2) * c * (1 + 3 * 0.044715 * x ** 2) / 2")),
+    Primitive(Swish, lambda a, i: Sigma(a[0]) + a[0] * SigmaPrime(a[0]), lambda x: x * _sigma(x),
+              "swish", "swish", r"\operatorname{swish}", "swish", names=("swish", "silu"),
+              numpy="swish", numpy_def=_helper("swish", "return x / (1 + np.exp(-x))")),
 ]}
 
-# How specs and claims spell each function: name -> (head, required args, defaults of the rest).
-SPELLINGS = {
-    "sigma": (Sigma, 1, ()), "sigmoid": (Sigma, 1, ()), "σ": (Sigma, 1, ()),
-    "exp": (exp, 1, ()), "log": (log, 1, ()), "ln": (log, 1, ()),
-    "tanh": (tanh, 1, ()), "relu": (Relu, 1, ()), "ReLU": (Relu, 1, ()),
-    "leaky_relu": (LeakyRelu, 1, (sympy.Rational(1, 100),)), "elu": (Elu, 1, (ONE,)),
-    "max": (Max, 2, ()), "min": (Min, 2, ()), "abs": (Abs, 1, ()), "sqrt": (sympy.sqrt, 1, ()),
-    "sin": (sin, 1, ()), "cos": (cos, 1, ()), "softplus": (Softplus, 1, ()),
-    "sign": (sign, 1, ()),   # abs'(x), as printed
-}
-PRIMES = {"sigma": SigmaPrime, "sigmoid": SigmaPrime, "σ": SigmaPrime,
-          "tanh": TanhPrime, "relu": ReluPrime, "ReLU": ReluPrime}
+# How specs and claims spell each function: name -> (head, required args, defaults of the rest);
+# `sqrt(x)` is no head of its own but x^(1/2).
+SPELLINGS = {n: (p.head, p.arity, p.defaults) for p in TABLE.values() for n in p.names}
+SPELLINGS["sqrt"] = (sympy.sqrt, 1, ())
+# `sigma'(z)`: a spelling of a function whose derivative has a head of its own.
+PRIMES = {n: p.prime for p in TABLE.values() if p.prime is not None for n in p.names}
+# The derivative heads, each with the function it is the derivative of: σ′ -> σ.
+PRIME_OF = {p.prime: p.head for p in TABLE.values() if p.prime is not None}
 
 
 def primitive(expr):

@@ -1,7 +1,8 @@
 """The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
 import re
+from fractions import Fraction
 
-import numpy as np
+from .lazy import numpy as np
 import sympy
 
 from .errors import ParseError
@@ -12,7 +13,7 @@ from .mgraph import MatrixGraph, MNode
 from .labels import FUNCTIONS as LABEL_FUNCTIONS, LabelRef
 from .mscope import Dim, MatrixOps, parse_dims
 from .names import canonical, spelled
-from .parse import Scope, error, parse_expression
+from .parse import MAX_DIGITS, Scope, error, parse_expression
 from .rules import SPELLINGS
 
 MAX_SPEC_CHARS = 200_000
@@ -307,6 +308,20 @@ def _values(body, off, no, names, scope, matrix=False):
     return out
 
 
+DECIMAL = re.compile(r"(-?)(\d*)\.?(\d*)(?:[eE]([-+]?\d{1,3}))?")
+
+
+def _decimal(t):
+    """A plain decimal entry (`-0.125`, `3e-2`) as the exact rational the expression reader would
+    give, without the reader (a 512×512 point has 262,144 of them); None for anything else."""
+    m = DECIMAL.fullmatch(t)
+    if not m or not (m.group(2) or m.group(3)) or len(m.group(2)) + len(m.group(3)) > MAX_DIGITS \
+            or abs(int(m.group(4) or 0)) > 300:
+        return None
+    f = Fraction(t[len(m.group(1)):])
+    return sympy.Rational(-f.numerator if m.group(1) else f.numerator, f.denominator)
+
+
 def _literal(text, no, col):
     """`[[0.1, 0.5], [-0.3, 0.8]]` or `[0.2, 0.4]` -> a numpy array of exact rationals."""
     tokens = re.findall(r"\[|\]|,|[^\[\],\s]+|\s+", text)
@@ -325,7 +340,7 @@ def _literal(text, no, col):
         elif t.strip() and t != ",":
             if not stack:
                 raise ParseError(f"unexpected '{t}'", no, pos)
-            stack[-1].append(parse_expression(t, ConstScope(), no, pos))
+            stack[-1].append(_decimal(t) or parse_expression(t, ConstScope(), no, pos))
         pos += len(t)
     if stack or cur is None:
         raise ParseError("unbalanced [", no, col)

@@ -43,7 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KINDS = ("adjoints", "claim", "steps")
 ID = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 PART_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-TOP_KEYS = {"id", "title", "spec", "spec_file", "conventions", "parts"}
+TOP_KEYS = {"id", "title", "spec", "spec_file", "conventions", "parts", "lang"}
 PART_KEYS = {"id", "kind", "wrt", "points", "prompt"} | _rubric.KEYS
 MAX_TOML_BYTES = 1_000_000
 
@@ -72,6 +72,7 @@ class Exercise:
     spec_file: Optional[str] = None  # as written in the TOML (relative to it)
     path: Optional[str] = None      # the TOML file
     spec_line: int = 0              # line offset of an inline spec inside the TOML
+    lang: Optional[str] = None      # the language of feedback: "en" or "ko" (grade --lang wins)
 
     @property
     def max_score(self):
@@ -160,7 +161,10 @@ def loads(text, path=None):
     conventions = _string(doc, "conventions", where, required=False) or ""
     spec, spec_file, spec_line = _spec(doc, where, path)
     parts = _parts(doc, where)
-    ex = Exercise(ex_id, title, spec, parts, conventions, spec_file, path, spec_line)
+    lang = _string(doc, "lang", where, required=False) or None
+    if lang is not None and lang not in ("en", "ko"):
+        raise where.error(f"lang must be 'en' or 'ko', not '{lang}'", "lang")
+    ex = Exercise(ex_id, title, spec, parts, conventions, spec_file, path, spec_line, lang)
     _check_spec(ex, where)
     return ex
 

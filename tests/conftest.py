@@ -1,6 +1,8 @@
 """Shared helpers: the lecture specs, exact points, the CLI run in-process."""
 import contextlib
 import io
+import math
+import re
 import threading
 import time
 from pathlib import Path
@@ -137,3 +139,50 @@ def budget(seconds):
     if now - _recent[0] > 1.0:
         _recent[:] = [now, slowdown()]
     return seconds * MARGIN * _recent[1]
+
+
+# --- the judging rule, checked on every verdict any test makes (a meta-test over every corpus) --
+
+_NO_COUNTEREXAMPLE = {"parse_error", "wrong_shape"}
+
+
+def _finite(x):
+    if isinstance(x, list):
+        return bool(x) and all(_finite(y) for y in x)
+    if isinstance(x, str):          # a number beyond the float range, written out
+        return bool(re.fullmatch(r"-?[0-9.]+e[+-]?[0-9]+", x))
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def judging_rule_broken(v):
+    """Why a Verdict breaks DESIGN.md's judging rule, or None: an `incorrect` judged on evidence
+    needs a counterexample where the claim has a finite value (parse_error and wrong_shape
+    items carry none); a named kind needs its repair."""
+    if v.verdict != "incorrect" or not (v.evidence or {}).get("numeric"):
+        return None
+    kind = (v.diagnosis or {}).get("kind")
+    if kind in _NO_COUNTEREXAMPLE:
+        return None
+    c = v.counterexample
+    if v.evidence["numeric"].get("max_rel_error") is None and (c is None or c.get("got") is None):
+        return None                 # a matrix claim whose shapes do not fit: no value as written
+    if c is None or not _finite(c.get("got")) or not _finite(c.get("expected")):
+        return f"{v.target}: incorrect without a finite counterexample ({kind}): {c}"
+    if kind not in (None, "other") and not (v.diagnosis.get("fix") or {}).get("text"):
+        return f"{v.target}: kind {kind} without a repair"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _judging_rule(monkeypatch):
+    from check import verdict as _verdict
+    broken, real = [], _verdict.Verdict.__post_init__
+
+    def checked(self):
+        real(self)
+        why = judging_rule_broken(self)
+        if why:
+            broken.append(why)
+    monkeypatch.setattr(_verdict.Verdict, "__post_init__", checked)
+    yield
+    assert not broken, broken

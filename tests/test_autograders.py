@@ -168,7 +168,7 @@ def test_gradescope_wrong_submission_gets_partial_marks_and_the_diagnosis(gs_zip
     expected = grade(REGLOG, WRONG)["students"][0]["score"]
     assert doc["score"] == expected and 0 < doc["score"] < 13
     adjoints = doc["tests"][0]
-    assert adjoints["status"] == "failed" and "σ(z) used where σ′(z) belongs" in adjoints["output"]
+    assert adjoints["status"] == "failed" and "the factor σ(z) should be σ′(z)" in adjoints["output"]
 
 
 def test_gradescope_empty_submission_scores_zero_with_the_reason(gs_zip, tmp_path):
@@ -278,7 +278,7 @@ def test_prairielearn_wrong_submission_scores_the_fraction_barprop_grade_gives(p
     doc, _, _ = run_pl(pl_tree(tmp_path, pl_question, {"derivation.md": WRONG.read_bytes()}))
     expected = grade(REGLOG, WRONG)["students"][0]["score"]
     assert doc["gradable"] is True and doc["score"] == pytest.approx(expected / 13)
-    assert "σ(z) used where σ′(z) belongs" in doc["tests"][0]["output"]
+    assert "the factor σ(z) should be σ′(z)" in doc["tests"][0]["output"]
 
 
 def test_prairielearn_empty_submission_is_not_gradable_with_the_reason(pl_question, tmp_path):

@@ -337,7 +337,7 @@ def _check_item(item):
     assert "status" in ev["symbolic"]
     if item["verdict"] == "incorrect":
         assert set(item["counterexample"]) == {"at", "expected", "got"}
-        assert set(item["diagnosis"]) == {"kind", "message"}
+        assert {"kind", "message"} <= set(item["diagnosis"]) <= {"kind", "message", "fix"}
     else:
         assert item["counterexample"] is None and item["diagnosis"] is None
 

@@ -208,8 +208,3 @@ def test_readme_starts_with_the_two_commands_that_ci_runs():
     assert all(command in ci for command in block)
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
 
-
-def test_readme_worked_example_is_the_real_output(cli):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    pasted = readme.split("--expand` prints (real output):\n\n```\n", 1)[1].split("```", 1)[0]
-    assert cli("derive", "exercises/specs/reglog.bp", "--expand") == (0, pasted, "")

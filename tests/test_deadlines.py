@@ -1,6 +1,6 @@
 """Hard limits on work done for user-derived expressions (issue #8).
 
-Symbolic reduction runs in a forked child killed at the deadline (check.evidence), so it holds
+Symbolic reduction with `prove` runs in a forked child killed at the deadline (check.isolation), so it holds
 off the main thread, where `signal.alarm` cannot help, and inside `grade --jobs` workers. A
 grading batch survives a submission that runs past the per-student time limit and a worker
 process that dies outright."""
@@ -52,7 +52,7 @@ def _zombies():
 @pytest.mark.parametrize("deadline", [0.5, 1.0])
 def test_a_hard_but_correct_claim_in_a_thread_is_correct_within_the_deadline(deadline):
     check_claim(CHAIN, "x", "x", deadline=0)            # truth and points: not the claim's cost
-    v, seconds = in_thread(lambda: check_claim(CHAIN, "x", EXPANDED, deadline=deadline))
+    v, seconds = in_thread(lambda: check_claim(CHAIN, "x", EXPANDED, deadline=deadline, prove=True))
     assert seconds < deadline + budget(SLACK)
     assert v.verdict == "correct"
     assert v.evidence["symbolic"]["status"] in ("timeout", "zero")
@@ -73,9 +73,14 @@ def test_symbolic_status_is_killed_at_its_deadline_off_the_main_thread():
     g = parse_spec(CHAIN)
     scope = ClaimScope(g)
     diff = g.backprop().gradients["x"] - scope.expand(read_expression(EXPANDED, scope, 1, 1, "plain"))
-    status, seconds = in_thread(lambda: symbolic_status(diff, 0.3))
+    status, seconds = in_thread(lambda: symbolic_status(diff, 0.3, prove=True))
     assert status in ("timeout", "zero") and seconds < 0.3 + SLACK
     assert _zombies() == []
+
+
+def test_without_prove_the_hard_claim_stops_at_its_work_budget_whatever_the_deadline():
+    v = check_claim(CHAIN, "x", EXPANDED, deadline=1000)
+    assert v.verdict == "correct" and v.evidence["symbolic"]["status"] == "budget"
 
 
 def test_several_threads_at_once_each_keep_their_deadline():
@@ -84,7 +89,7 @@ def test_several_threads_at_once_each_keep_their_deadline():
 
     def one(k):
         start = time.perf_counter()
-        v = check_claim(CHAIN, "x", EXPANDED + f" + 0*x^{k + 1}", deadline=0.5, seed=0)
+        v = check_claim(CHAIN, "x", EXPANDED + f" + 0*x^{k + 1}", deadline=0.5, seed=0, prove=True)
         results.append((v.verdict, v.evidence["symbolic"]["status"], time.perf_counter() - start))
     for k in range(3):
         threads.append(threading.Thread(target=one, args=(k,)))
@@ -181,7 +186,7 @@ DEEP_WRONG = f"(h{DEEP} - t)*h{DEEP}*(1 - h{DEEP})*" \
 
 @pytest.mark.parametrize("deadline", [0, 1.0])
 def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_main_thread(deadline):
-    import check.diagnose.scalar as diagnosis
+    import check.diagnose.values as diagnosis
     check_claim(DEEP_CHAIN, "w1", "x", deadline=0)          # truth and points: not the claim's cost
     v, seconds = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert v.verdict == "incorrect" and v.counterexample is not None

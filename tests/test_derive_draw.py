@@ -125,3 +125,53 @@ def test_gates_picture_shows_distribute_route_switch():
     assert edges[(ids["p"], ids["s"])] == ("-12.00", "2.00") and edges[(ids["m"], ids["s"])] == ("2.00", "2.00")
     assert edges[(ids["z"], ids["m"])] == ("2.00", "2.00") and edges[(ids["w"], ids["m"])] == ("-1.00", "0.00")
     assert edges[(ids["x"], ids["p"])] == ("3.00", "-8.00") and edges[(ids["y"], ids["p"])] == ("-4.00", "6.00")
+
+
+# --- matrix graphs: a node per operation, shapes on the nodes, values as small matrices ---------
+
+def matrix_edges(source):
+    """(tail, head) -> (green rows, red rows) from DOT source."""
+    out = {}
+    for tail, head, label in re.findall(r"\t(\S+) -> (\S+) \[label=(.*)\]", source):
+        rows = [re.sub(r"<[^>]+>", "", r) for r in label.split("<br/>")]
+        colour = [GREEN if GREEN in r else RED if RED in r else None for r in label.split("<br/>")]
+        out[(tail, head)] = ([t.strip("<>") for t, c in zip(rows, colour) if c == GREEN],
+                             [t.strip("<>") for t, c in zip(rows, colour) if c == RED])
+    return out
+
+
+def test_matrix_graph_carries_the_lectures_l2_values_and_gradients():
+    """CS231n lecture 4, f = ||W x||²: W̄ = 2q xᵀ = [[0.088, 0.176], [0.104, 0.208]], x̄ = [-0.112, 0.636]."""
+    g = load("l2")
+    src = digraph(g.backprop(), g.at).source
+    edges = matrix_edges(src)
+    assert edges[("n0", "n2")] == (["[0.10  0.50]", "[-0.30  0.80]"], ["[0.09  0.18]", "[0.10  0.21]"])
+    assert edges[("n1", "n2")] == (["[0.20, 0.40]ᵀ"], ["[-0.11, 0.64]ᵀ"])
+    assert edges[("n2", "n3")] == (["[0.22, 0.26]ᵀ"], ["[0.44, 0.52]ᵀ"])
+    assert edges[("n3", "output")] == (["0.12"], ["1.00"])
+
+
+def test_matrix_graph_has_a_node_per_operation_with_its_shape():
+    src = digraph(load("mlp").backprop()).source
+    ops = [[re.sub(r"<[^>]+>", "", r) for r in label.split("<br/>")]
+           for label in re.findall(r"\t(?:n\d+) \[label=<(.*)> shape=box", src)]
+    assert ops == [["+", "z", "H×1"], ["@", "H×1"], ["σ", "h", "H×1"], ["+", "y", "K×1"], ["@", "K×1"],
+                   ["1/2·□", "L", "1×1"], ["sum", "1×1"], ["(y - t)^2", "K×1"]]
+    assert 'W1<br/><font point-size="9">H×D</font>' in src
+    assert GREEN not in src and RED not in src
+
+
+def test_a_large_matrix_value_is_shown_by_its_norm():
+    from derive import parse_spec
+    g = parse_spec("W: matrix(H, D)\nx: vector(D)\nf = sum(W @ x)\n"
+                   "at: W=[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], x=[1, 2, 2, 4]")
+    edges = matrix_edges(digraph(g.backprop(), g.at).source)
+    assert edges[("n0", "n3")] == (["‖·‖ = 2.00"], ["‖·‖ = 10.00"])     # W̄ = 1 xᵀ: four rows xᵀ
+    assert edges[("n1", "n3")] == (["[1.00, 2.00, 2.00, 4.00]ᵀ"], ["[1.00, 1.00, 1.00, 1.00]ᵀ"])
+
+
+@pytest.mark.parametrize("name", ["l2", "mlp", "two_layer"])
+def test_every_bundled_matrix_spec_draws_to_dot(name, tmp_path):
+    g = load(name)
+    draw(g.backprop(), tmp_path / "g.dot", g.at or None)
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph backprop {")

@@ -6,9 +6,12 @@ import time
 import pytest
 import sympy
 
-import check.diagnose.scalar as diagnose_mod
+import check.diagnose.scalar as scalar_mod
+import check.diagnose.values as diagnose_mod
+from check.diagnose import rewrites
 from check import check_claim
-from check.evidence import _cheap_zero
+from check.evidence.symbolic import BUDGET, budgeted
+from check.read.scope import read_expression
 from derive import parse_spec
 from derive.functions import Sigma, SigmaPrime, TanhPrime
 from conftest import within
@@ -83,6 +86,8 @@ def test_rewrites_evaluated_by_numbers_name_the_same_mistakes(claim, kind):
 
 
 def test_sigma_written_through_exp_reduces_to_zero_cheaply():
+    def _cheap_zero(d):
+        return budgeted(d, BUDGET) == "zero"
     x, w = sympy.symbols("x w", real=True)
     u = w * Sigma(x) + 1
     exp_form = sympy.exp(-u) / (1 + sympy.exp(-u)) ** 2
@@ -96,25 +101,25 @@ REGLOG = "z = w*x + b\ny = sigma(z)\nL = 1/2*(y - t)^2\nR = 1/2*w^2\nL_reg = L +
 
 
 def _diagnosed(monkeypatch, text, wrt="w"):
-    """check_claim's diagnosis of `text`, with the truth and the work units it used."""
-    seen, real = {}, diagnose_mod._diagnose
+    """check_claim's diagnosis of `text`, with the truth, the work units it used and its points."""
+    seen, real = {}, scalar_mod._diagnose
 
     def spy(claim, case, val):
         try:
             return real(claim, case, val)
         finally:
-            seen.update(truth=case.truth, used=val.used)
-    monkeypatch.setattr(diagnose_mod, "_diagnose", spy)
+            seen.update(truth=case.truth, used=val.used, points=len(val.envs))
+    monkeypatch.setattr(scalar_mod, "_diagnose", spy)
     diagnosis = check_claim(REGLOG, wrt, text).diagnosis
-    monkeypatch.setattr(diagnose_mod, "_diagnose", real)
-    return diagnosis, seen["truth"], seen["used"]
+    monkeypatch.setattr(scalar_mod, "_diagnose", real)
+    return diagnosis, seen["truth"], seen["used"], seen["points"]
 
 
 def test_the_truths_values_are_kept_across_diagnoses_at_the_same_cost(monkeypatch):
     """The truth of every claim about w̄ is evaluated once per point, not once per wrong claim;
     taking its values from what was kept costs the units evaluating it would have."""
     claim = "(y-t)*sigma'(z)*b + lambda*w"
-    first, truth, _ = _diagnosed(monkeypatch, claim)
+    first, truth, _, _ = _diagnosed(monkeypatch, claim)
     computed, real = [], diagnose_mod._plain.evaluate
 
     def counting(expr, env, memo=None):
@@ -122,13 +127,24 @@ def test_the_truths_values_are_kept_across_diagnoses_at_the_same_cost(monkeypatc
             computed.append(expr)
         return real(expr, env, memo)
     monkeypatch.setattr(diagnose_mod._plain, "evaluate", counting)
-    kept, _, used = _diagnosed(monkeypatch, f"(3*({claim}))/3")
-    assert kept == first and kept["kind"] == "wrong_variable"
+    kept, _, used, _ = _diagnosed(monkeypatch, f"(3*({claim}))/3")
+    assert kept["kind"] == first["kind"] == "wrong_variable"
     assert computed and truth not in computed                   # the claim's values are computed
     monkeypatch.setattr(diagnose_mod, "_KEPT", {})
-    afresh, _, used_afresh = _diagnosed(monkeypatch, f"(5*({claim}))/5")
-    assert computed.count(truth) == 6                            # once a point
+    afresh, _, used_afresh, points = _diagnosed(monkeypatch, f"(5*({claim}))/5")
+    assert computed.count(truth) == points                       # once a point
     assert afresh == kept and used_afresh == used
+
+
+def _rewrite_search(claim_text, wrt="w"):
+    """The second search (rewrites of the truth) on its own: (its finding, units used)."""
+    from check.backends import backend
+    from check.backends.scalar import _grad_case
+    b = backend(REGLOG, 0, 1.0, "plain")
+    case = _grad_case(b.truth, wrt, b.scope)
+    claim = read_expression(claim_text, b.scope, 1, 1, "plain")
+    val = diagnose_mod._Values(list(case.envs[:6]), 0.5)
+    return rewrites.search(claim, case, val, val(claim), val.truth(case.truth)), val.used
 
 
 @pytest.mark.parametrize("claim", ["(y-t)*sigma'(z)*b + lambda*w", "(y-t)*sigma'(w)*x + lambda*w",
@@ -144,15 +160,15 @@ def test_rewrites_are_computed_without_walking_the_form(monkeypatch, claim):
             walks.append(expr)
         return real(expr, env, memo)
     monkeypatch.setattr(diagnose_mod._plain, "evaluate", counting)
-    planned, _, used = _diagnosed(monkeypatch, f"(7*({claim}))/7")
-    assert walks == []
+    planned, used = _rewrite_search(f"(7*({claim}))/7")
+    assert planned is not None and walks == []
     computed, compute = [], diagnose_mod._Plan.compute
     monkeypatch.setattr(diagnose_mod._Plan, "compute", lambda *a: computed.append(1) or compute(*a))
-    again, _, used_again = _diagnosed(monkeypatch, f"(9*({claim}))/9")
+    again, used_again = _rewrite_search(f"(9*({claim}))/9")
     assert computed == [] and again == planned and used_again == used   # met again: looked up
     monkeypatch.setattr(diagnose_mod, "PLAN_DEPTH", -1)
     monkeypatch.setattr(diagnose_mod, "_PLANS", {})
-    walked, _, used_walking = _diagnosed(monkeypatch, f"(11*({claim}))/11")
+    walked, used_walking = _rewrite_search(f"(11*({claim}))/11")
     assert walks
     assert walked == planned and used_walking == used
 

@@ -153,7 +153,7 @@ def test_adjoint_lines_earn_credit_with_error_carried_forward(graded):
     adj = s["parts"][0]
     assert adj["first_wrong"] == "z_bar"
     assert [it["target"] for it in adj["items"] if it["verdict"] == "incorrect"] == ["z_bar"]
-    assert "σ(z) used where σ′(z) belongs" in adj["feedback"]
+    assert "the factor σ(z) should be σ′(z)" in adj["feedback"]
 
 
 def _batch(tmp_path):

@@ -68,7 +68,7 @@ def test_verdict_html_has_the_math_colours_and_counterexample():
     assert "$\\bar{w}$" in html and "#cf222e" in html
     c = v.counterexample
     assert "counterexample" in html and f"$\\lambda$ = {c['at']['lambda']:.6g}" in html
-    assert "σ(w·x + b) used where σ′(w·x + b) belongs" in html
+    assert "the factor σ(w·x + b) should be σ′(w·x + b)" in html
     assert "#1a7f37" in check_claim(REGLOG_TEXT, "w", GOOD_W)._repr_html_()
 
 

@@ -12,6 +12,7 @@ from derive.rules import TABLE, DomainError, derivative, local_derivative, parti
 
 A, B_, C = sym("a"), sym("b"), sym("c")
 POSITIVE_FIRST = {sympy.log, sympy.Pow}     # domains: log(a) and a^b need a > 0
+UNIT = {sympy.asin, sympy.acos}             # |a| < 1
 
 
 def arity(head):
@@ -26,6 +27,13 @@ def arity(head):
 def application(head):
     args = (A, B_, C)[: arity(head)]
     return head(*args, evaluate=False) if head in (sympy.Add, sympy.Mul, sympy.Pow) else head(*args), args
+
+
+T = sympy.Dummy("t", real=True)
+
+
+def gelu_of(x):
+    return x / 2 * (1 + sympy.tanh(sympy.sqrt(2 / sympy.pi) * (x + sympy.Rational(44715, 10 ** 6) * x ** 3)))
 
 
 def native(e):
@@ -44,6 +52,12 @@ def native(e):
         F.Min: lambda x, y: sympy.Min(x, y),
         F.IndGe: lambda x, y: H(x - y, 1),
         F.IndGt: lambda x, y: H(x - y, 0),
+        F.Log1p: lambda x: sympy.log(1 + x),
+        F.Expm1: lambda x: sympy.exp(x) - 1,
+        F.LogSigma: lambda x: sympy.log(1 / (1 + sympy.exp(-x))),
+        F.Gelu: gelu_of,
+        F.GeluPrime: lambda x: sympy.diff(gelu_of(T), T).subs(T, x),
+        F.Swish: lambda x: x / (1 + sympy.exp(-x)),
     }
     return e.replace(lambda s: type(s) in rewrite, lambda s: rewrite[type(s)](*s.args))
 
@@ -55,6 +69,14 @@ def random_point(head, rng, args):
         vals = [mpmath.mpf(rng.uniform(-2, 2)) for _ in args]
         if head in POSITIVE_FIRST:
             vals[0] = abs(vals[0]) + mpmath.mpf("0.3")
+        if head in UNIT:
+            vals[0] = vals[0] * mpmath.mpf("0.45")
+        try:
+            value = p.value(*vals)
+        except DomainError:
+            continue
+        if isinstance(value, mpmath.mpc) or abs(vals[0]) > 0.95 and head in UNIT:
+            continue
         if p.kink is None or abs(p.kink(*vals)) > 0.1:
             return vals
 

@@ -224,7 +224,7 @@ def test_full_width_digits_give_an_error_or_a_verdict(batch, name):
 def test_astronomical_values_are_judged_not_computed(batch, name):
     r = batch["by_id"][("edge", name)]
     _well_behaved(r)
-    assert r["code"] in (1, 2)
+    assert r["code"] in (1, 2, 3)          # undefined everywhere it differs: needs review, not incorrect
     if r["code"] == 1:
         assert "incorrect" in r["out"]
 

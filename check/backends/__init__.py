@@ -40,11 +40,11 @@ def _parsed(text):
     return parse_spec(text)
 
 
-def backend(spec, seed, deadline, fmt) -> Backend:
-    """The backend for `spec` (text or graph)."""
+def backend(spec, seed, deadline, fmt, prove=False) -> Backend:
+    """The backend for `spec` (text or graph); `prove` asks for the full symbolic reduction."""
     graph = as_graph(spec)
     if isinstance(graph, MatrixGraph):
         from .matrix import Matrix
         return Matrix(graph, seed, deadline, fmt)
     from .scalar import Scalar
-    return Scalar(graph, seed, deadline, fmt)
+    return Scalar(graph, seed, deadline, fmt, prove)

@@ -17,6 +17,7 @@ from ..evidence.matrix import _arr_rel, _plain, _value, matrix_truth
 from ..read.index import Lhs, ranks, split
 from ..read.matrix import MatrixClaimScope, read_claim
 from ..read.rows import target
+from ..i18n import _
 from ..judge import agrees, rule
 from ..readback import as_read
 from ..verdict import Verdict
@@ -156,7 +157,8 @@ class Matrix:
             (v := _value(expr, env)) is not None and v.shape == env[name].shape and _arr_rel(v, env[name]) <= REL_TOL
             for env in self.truth.points)
         return Verdict(name, "correct" if ok else "incorrect", {}, None,
-                       None if ok else {"kind": "other", "message": f"differs from the spec's {name}"}, line=row.line)
+                       None if ok else {"kind": "other", "message": _("differs from the spec's {name}").format(name=name)},
+                       line=row.line)
 
     def global_values(self, chains, wanted):
         out = {}

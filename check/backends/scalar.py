@@ -8,9 +8,13 @@ from derive.names import spelled
 from derive.rules import DomainError
 
 from ..evidence import REFINE_DIGITS, evaluate, rel_error, truth_for
-from ..judge import Case, judge
+from ..i18n import _
+from ..judge import PROBES, Case, judge
 from ..read.scope import ClaimScope, read_expression
 from ..verdict import Verdict
+
+
+PROBE_SEED = 0          # the diagnosis looks its findings up at this seed's points, whatever --seed is
 
 
 def _resolve(scope, name, line, col=1):
@@ -40,11 +44,28 @@ def _grad_case(truth, name, scope):
     def path(t):
         return (whole[t.upstream] * t.chain.xreplace(full_map) if whole[t.upstream] is not None
                 else _chained(t))
-    terms = tuple((f"the path through {t.upstream}", path(t)) for t in d.by_name[name].terms)
+    terms = tuple((_through(t.upstream), path(t)) for t in d.by_name[name].terms)
     truth_expr = whole[name] if whole[name] is not None else sympy.Add(*(e for _, e in terms))
     return Case(truth_expr, tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope), terms,
-                values=tuple(p.env[bar(name)] for p in truth.points))
+                values=tuple(p.env[bar(name)] for p in truth.points), **_feedback(truth, name, scope))
+
+
+def _through(upstream):
+    return _("the path through {name}").format(name=upstream)
+
+
+def _feedback(truth, name, scope):
+    """What feedback needs besides the evidence: seed-independent probe points, small-number
+    points for a counterexample, forward definitions, and a reader for repairs."""
+    probes = truth_for(truth.graph, PROBE_SEED)
+    defs = tuple((sym(n), node.expr) for n, node in truth.graph.defs.items())
+    return {"probes": tuple(p.env for p in probes.points[:PROBES]),
+            "simple": lambda: tuple((p.env, p.leaves, truth.simple_fd(i, name), p.env[bar(name)])
+                                    for i, p in enumerate(truth.simple())),
+            "at": bool(truth.graph.at) and set(truth.graph.at) >= set(truth.graph.inputs),
+            "defs": defs,
+            "read": lambda text: read_expression(text, scope, 1, 1, "plain")}
 
 
 def _chained(t):
@@ -57,12 +78,12 @@ def _local_case(truth, name, scope):
     d = truth.derivation
     a = d.by_name[name]
     pool = tuple(_chained(t) for b in d.order if b.name != name for t in b.terms)
-    terms = tuple((f"the path through {t.upstream}", _chained(t)) for t in a.terms)
+    terms = tuple((_through(t.upstream), _chained(t)) for t in a.terms)
     return Case(a.expr if a.output else sympy.Add(*(t for _, t in terms)), tuple(p.env for p in truth.points),
                 tuple(p.leaves for p in truth.points),
                 tuple(truth.fd_error(i, name) for i in range(len(truth.points))), _full(truth, scope),
                 terms, pool,
-                tuple(p.env[bar(name)] for p in truth.points))
+                tuple(p.env[bar(name)] for p in truth.points), **_feedback(truth, name, scope))
 
 
 def _forward_case(truth, name, scope):
@@ -78,8 +99,8 @@ def read_row(scope, row, fmt):
 class Scalar:
     """Judging against a scalar graph: SymPy expressions, mpmath points, symbolic evidence."""
 
-    def __init__(self, graph, seed, deadline, fmt):
-        self.graph, self.deadline, self.fmt = graph, deadline, fmt
+    def __init__(self, graph, seed, deadline, fmt, prove=False):
+        self.graph, self.deadline, self.fmt, self.prove = graph, deadline, fmt, prove
         self.scope = ClaimScope(graph)
         self.truth = truth_for(graph, seed)
         self.derivation = self.truth.derivation
@@ -96,11 +117,11 @@ class Scalar:
         if circular:
             # the points hold the true adjoints, so `w_bar = w_bar` would agree everywhere
             return Verdict(f"{name}_bar", "incorrect", {}, None, {"kind": "other", "message": (
-                f"circular: {name}_bar is defined through {name}_bar" if circular == [name] else
-                f"circular: uses {', '.join(c + '_bar' for c in circular if c != name)}, which backprop "
-                f"computes from {name}_bar")}, line=line)
+                _("circular: {name} is defined through {name}").format(name=f"{name}_bar") if circular == [name] else
+                _("circular: uses {names}, which backprop computes from {name}").format(
+                    names=", ".join(c + "_bar" for c in circular if c != name), name=f"{name}_bar"))}, line=line)
         case = (_grad_case if whole else _local_case)(self.truth, name, self.scope)
-        return judge(f"{name}_bar", expr, case, self.deadline, line)
+        return judge(f"{name}_bar", expr, case, self.deadline, line, self.prove)
 
     def _circular(self, name, expr):
         """Adjoints in `expr` of `name` itself or of the nodes it is computed from."""
@@ -114,7 +135,8 @@ class Scalar:
         return sorted({unbar(s) for s in expr.free_symbols} & upstream, key=str)
 
     def forward(self, name, expr, row):
-        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line)
+        return judge(name, expr, _forward_case(self.truth, name, self.scope), self.deadline, row.line,
+                     self.prove)
 
     def global_values(self, chains, wanted):
         return _global(self.truth, chains, wanted)

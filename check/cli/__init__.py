@@ -7,10 +7,8 @@ import os
 import re
 import sys
 
-from derive import ParseError, files, parse_spec
-from derive.draw import DrawError
-from derive.rules import DomainError
-from derive.spec import parse_values
+from derive import files
+from derive.errors import ParseError
 
 from .autograder import add_autograder
 from .examples import attach_examples
@@ -19,6 +17,7 @@ from .version import Version
 MAX_FILE = 20_000_000
 
 
+from ..i18n import set_language
 from .usage import UsageError
 
 
@@ -109,6 +108,7 @@ def read_text(path, what="file"):
 def load_spec(arg, scalar=False):
     """A spec from a path, `-`, or the spec text itself; every command backpropagates, so its
     output must be a scalar (and `scalar=True` asks for a spec without matrices)."""
+    from derive.spec import parse_spec
     if arg != "-" and not os.path.exists(arg) and ("=" in arg or "\n" in arg):
         graph, file = parse_spec(arg, file="<spec>"), "<spec>"
     else:
@@ -124,6 +124,7 @@ def load_spec(arg, scalar=False):
 
 
 def point_of(graph, at):
+    from derive.spec import parse_values
     if at is None:
         return dict(graph.at) or None
     text = read_text(at, "values") if at.endswith(".json") else at
@@ -135,6 +136,7 @@ def point_of(graph, at):
 
 
 def cmd_derive(a, out):
+    from derive.rules import DomainError
     graph = load_spec(a.spec)
     d = graph.backprop(wrt_names(graph, a.wrt) if a.wrt is not None else None)
     point = point_of(graph, a.at)
@@ -210,7 +212,8 @@ def _spec_text(arg):
 
 
 def _common(a):
-    return {"seed": a.seed, "deadline": a.deadline, "fmt": "latex" if a.latex else "plain" if a.plain else None}
+    return {"seed": a.seed, "deadline": a.deadline, "fmt": "latex" if a.latex else "plain" if a.plain else None,
+            "prove": a.prove}
 
 
 def _report(result, a, out):
@@ -260,6 +263,26 @@ def cmd_hint(a, out):
     return 0
 
 
+def cmd_serve(a, out):
+    try:
+        port = int(a.port)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise _argument("--port", f"expected a port number from 1 to 65535, not '{a.port.strip()}'", a.port)
+    try:
+        from check.web.app import serve
+    except ImportError:
+        raise UsageError("the web page needs Flask: pip install 'barprop[web]'") from None
+    try:
+        serve(a.host, port)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {a.host}:{port}: {e.strerror or e}") from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def parser(out=None, err=None):
     """The argument parser; its help goes to `out`, its usage errors to `err`."""
     make = functools.partial(_Parser, streams=(out or sys.stdout, err or sys.stderr))
@@ -292,9 +315,12 @@ def parser(out=None, err=None):
         q.add_argument("--json", action="store_true", help="print one JSON document")
         q.add_argument("--seed", default=0, help="seed of the random points")
         q.add_argument("--deadline", default=1.0, help="seconds for symbolic work")
+        q.add_argument("--prove", action="store_true",
+                       help="reduce truth − claim symbolically until --deadline (default: a small fixed budget)")
         q.add_argument("--latex", action="store_true", help="read the input as LaTeX")
         q.add_argument("--plain", action="store_true", help="read the input as plain text")
         q.add_argument("--timings", action="store_true", help="report seconds spent")
+        q.add_argument("--lang", choices=["en", "ko"], help="language of messages (default en)")
         q.set_defaults(run=cmd_check)
 
     g = cs.add_parser("grad", help="is EXPR the gradient of the output with respect to --wrt?",
@@ -325,6 +351,7 @@ def parser(out=None, err=None):
     gr.add_argument("--gradescope", help="write Gradescope's results.json here")
     gr.add_argument("--seed", default=0, help="seed of the random points (default 0)")
     gr.add_argument("--jobs", default=1, help="worker processes (default 1)")
+    gr.add_argument("--lang", choices=["en", "ko"], help="language of feedback (default: the exercise's lang, else en)")
     gr.add_argument("--feedback", choices=["full", "minimal"], default="full",
                     help="minimal: verdicts, scores and mistake kinds, no counterexamples")
     gr.add_argument("--report", help="write the class report (one self-contained HTML file) here")
@@ -353,6 +380,12 @@ def parser(out=None, err=None):
     h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
     h.add_argument("--json", action="store_true", help="print one JSON document")
     h.set_defaults(run=cmd_hint)
+
+    sv = sub.add_parser("serve", help="the local web page and JSON API",
+                        description="Serve the checking page and its JSON API (POST /api/check) on HOST:PORT.")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", default="8000", help="port to listen on (default 8000)")
+    sv.set_defaults(run=cmd_serve)
     add_autograder(sub, make)
     attach_examples(p)
     return p
@@ -366,8 +399,12 @@ def main(argv=None, out=None, err=None):
     except _Exit as e:
         return e.status
     as_json = getattr(a, "json", False)
+    from derive.draw import DrawError          # here, not at the top: `--help` needs no SymPy
+    from derive.rules import DomainError
     try:
         _numbers(a)
+        if getattr(a, "lang", None) and a.run is not cmd_grade:
+            set_language(a.lang)
         return a.run(a, out)
     except ParseError as e:
         return _fail(e.to_dict(), str(e), as_json, out, err)

@@ -7,6 +7,7 @@ from derive.errors import ParseError
 import exercises as _exercises
 from exercises import ExerciseNotFound
 
+from ..i18n import _, set_language
 from .usage import UsageError
 from ..grading import GradeError, grade, load_exercise
 from ..grading.collect import collect
@@ -23,15 +24,17 @@ def summary_text(doc):
     for s in doc["students"]:
         line = f"{s['student']:<{width}}  {s['score']:g}/{s['max_score']:g}"
         if s["error"]:
-            line += f"  error: {s['error']}"
+            line += "  " + _("error: {message}").format(message=s["error"])
         elif s["needs_review"]:
-            line += "  needs review: " + "; ".join(s["needs_review"])
+            line += "  " + _("needs review: {items}").format(items="; ".join(s["needs_review"]))
         rows.append(line)
     sm = doc["summary"]
-    rows.append(f"graded {sm['graded']}" + (f", mean {sm['mean_score']:g}" if sm["mean_score"] is not None else "")
-                + (f", skipped: {', '.join(sm['skipped'])}" if sm["skipped"] else ""))
+    rows.append(_("graded {n}").format(n=sm['graded'])
+                + (_(", mean {mean}").format(mean=f"{sm['mean_score']:g}") if sm["mean_score"] is not None else "")
+                + (_(", skipped: {names}").format(names=", ".join(sm["skipped"])) if sm["skipped"] else ""))
     if sm["common_mistakes"]:
-        rows.append("common mistakes: " + ", ".join(f"{k} {v}" for k, v in sm["common_mistakes"].items()))
+        rows.append(_("common mistakes: {kinds}").format(
+            kinds=", ".join(f"{k} {v}" for k, v in sm["common_mistakes"].items())))
     return "\n".join(rows) + "\n"
 
 
@@ -40,13 +43,14 @@ def grade_command(a, out):
         ex = load_exercise(a.exercise)
     except GradeError as e:
         raise ParseError(str(e), 1, 1, "--exercise") from None
+    set_language(a.lang or ex.lang or "en")
     try:
         files, _, single = collect(a.submissions)
         if a.gradescope and single and os.path.isdir(a.gradescope):
             raise GradeError(f"--gradescope {a.gradescope} is a folder; for one submission give a file path")
         progress = _progress_bar(len(files)) if sys.stderr.isatty() and files else None
         try:
-            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback,
+            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback, lang=a.lang,
                         progress=progress.step if progress else None)
         finally:
             if progress:

@@ -12,28 +12,30 @@ from derive.labels import LabelRef, onehot
 from derive.limits import MAX_WRITTEN_SIZE
 from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose,
                            written_size)
-from derive.printing import Text
+from derive.printing import Latex, Text
+from derive.rules import PRIME_OF, TABLE
 
-from .scalar import MIN_SECONDS, OTHER, UNITS_PER_SECOND, WALL_FACTOR, _Spent
-from ..evidence.matrix import _arr_rel, _value
+from ..evidence.matrix import _arr_rel, _value, matrix_truth
+from ..i18n import _
+from .edits import _rational
+from .scalar import other
+from .values import MIN_SECONDS, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from ..read.index import IndexClaim, Lhs, ranks
 from ..read.matrix import read_matrix
 
 _text = Text(ascii=False)
+PLAIN = Text(ascii=True)
+LATEX = Latex()
 PROBE_UNITS = 200      # a candidate's value at one point, in the budget's units (characters reread)
+PROBE_SEED = 0         # findings are looked for at this seed's points first, whatever --seed is
+PROBES = 4
 
 
-def _probes(truth, n):
-    """The first `n` points and the first point of every other size setting: a diagnosis that
-    holds at one size only (a factor of 1/H read as the constant 1/2) must not pass."""
-    seen, out = [], []
-    for i, env in enumerate(truth.points):
-        sizes = env["__sizes__"]
-        if i < n or sizes not in seen:
-            out.append(env)
-        if sizes not in seen:
-            seen.append(sizes)
-    return out
+def _probes(truth, n=None):
+    """Every point a finding must hold at: the seed-independent probe points first (so that what
+    is tried, and the budget it costs, does not depend on --seed), then every evidence point of
+    every size setting, the counterexample among them."""
+    return truth.checked
 
 
 class _Work:
@@ -44,6 +46,16 @@ class _Work:
         seconds = max(seconds or 0, MIN_SECONDS)
         self.left = int(UNITS_PER_SECOND * seconds)
         self.stop = time.monotonic() + WALL_FACTOR * seconds
+        self.memo = {}
+
+    def value(self, expr, env):
+        """An expression's value at a point, computed once per diagnosis (the claim's is needed
+        for every candidate); the units are spent by the caller either way."""
+        key = (id(expr), id(env))
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = (expr, _value(expr, env))
+        return hit[1]
 
     def spend(self, units):
         self.left -= units
@@ -56,8 +68,8 @@ def _same_at(work, truth, claim, expr_or_values, n=4):
     and at every size setting?"""
     for env in _probes(truth, n):
         work.spend(PROBE_UNITS)
-        c = _value(claim, env)
-        t = expr_or_values(env) if callable(expr_or_values) else _value(expr_or_values, env)
+        c = work.value(claim, env)
+        t = expr_or_values(env) if callable(expr_or_values) else work.value(expr_or_values, env)
         if c is None or t is None or c.shape != t.shape or _arr_rel(c, t) > mpmath.mpf("1e-12"):
             return False
     return True
@@ -78,10 +90,50 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None, seconds=
     """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
     wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘; 'other' when
     the budget of about `seconds` (never less than MIN_SECONDS) runs out first."""
+    work = _Work(seconds)
+    probes = matrix_truth(truth.graph, PROBE_SEED)
+    truth = _Checked(truth, probes.points[:PROBES] + truth.points)
     try:
-        return _diagnose_matrix(_Work(seconds), truth, case, text, claim, fmt, line, col, why)
+        out = _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why)
     except (_Spent, RecursionError):
-        return dict(OTHER)
+        return other()
+    edited = out.pop("_fix", None)
+    if out["kind"] == "wrong_shape":
+        return out
+    try:
+        fix = _repair(work, truth, case, edited) or _repair(work, truth, case, case.truth)
+    except (_Spent, RecursionError):
+        fix = None
+    if fix is None:
+        return out if out["kind"] == "other" else other()
+    out["fix"] = fix
+    return out
+
+
+class _Checked:
+    """A MatrixTruth seen with the points every finding is checked at."""
+
+    def __init__(self, truth, points):
+        self.graph, self.derivation, self.first_random = truth.graph, truth.derivation, truth.first_random
+        self.points = truth.points
+        self.checked = points
+
+
+def _repair(work, truth, case, e):
+    """{'text', 'latex'} of `e` when its text, read back as a claim, equals the truth at every
+    point; else None."""
+    if e is None:
+        return None
+    try:
+        text = PLAIN.doprint(e)
+        latex = LATEX.doprint(e)
+    except Exception:        # an index-form claim has no matrix spelling
+        return None
+    back = _reread(work, text, truth, "plain", 1, 1)
+    want = truth.graph.shape_of(case.name)
+    if back is None or back.shape != want or not _same_at(work, truth, back, lambda env: env[case.name + BAR]):
+        return None
+    return {"text": text, "latex": latex}
 
 
 def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
@@ -95,47 +147,55 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         leaves = _names_in(text, g)
     if claim is not None and claim.shape == want:
         if _same_at(work, truth, claim, lambda env: -target(env)):
-            return {"kind": "sign", "message": "off by a factor of -1 (sign)"}
+            return {"kind": "sign", "message": _("off by a factor of -1 (sign)"), "_fix": -1 * claim}
         env = truth.points[0]
         c, t = _value(claim, env), target(env)
         k = _ratio(c, t)
         if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
-            return {"kind": "constant_factor", "message": f"off by a constant factor of {mpmath.nstr(k, 6)}"}
+            q = _rational(k)
+            return {"kind": "constant_factor", "message": _("off by a constant factor of {factor}").format(
+                factor=_text.doprint(q) if q is not None else mpmath.nstr(k, 6)),
+                "_fix": None if q is None else (1 / q) * claim}
         for base in (case.truth, _written_out(truth.derivation, case.truth)):
             wrong = _wrong_function(base)
             if wrong is not None and _same_at(work, truth, claim, wrong[0]):
-                return {"kind": "derivative_of_wrong_function", "message": wrong[1]}
+                return {"kind": "derivative_of_wrong_function", "message": wrong[1], "_fix": base}
     for flip in _subsets(sorted(set(leaves))):
         e = _reread(work, text, truth, fmt, line, col, flip, lhs=case.lhs)
         if e is not None and e.shape == want and _same_at(work, truth, e, target):
             if index_form:
-                return {"kind": "transpose", "message": "swap the indices of " + " and ".join(
-                    _text.name(n) for n in flip) + " (a transpose)"}
-            return {"kind": "transpose", "message": "transpose " + " and ".join(flip) + " (ᵀ)"}
+                return {"kind": "transpose", "message": _("swap the indices of {names} (a transpose)").format(
+                    names=_(" and ").join(_text.name(n) for n in flip))}
+            return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(names=_(" and ").join(flip)),
+                    "_fix": e}
     if index_form and case.lhs and len(case.lhs.letters) == 2:
         swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
         e = _reread(work, text, truth, fmt, line, col, lhs=swapped)
         if e is not None and e.shape == want and _same_at(work, truth, e, target):
-            return {"kind": "transpose", "message": f"the whole result is transposed: the right-hand side is "
-                                                    f"the entry ({case.lhs.letters[1]}, {case.lhs.letters[0]})"}
+            return {"kind": "transpose", "message": _("the whole result is transposed: the right-hand side is "
+                                                      "the entry ({i}, {j})").format(i=case.lhs.letters[1],
+                                                                                     j=case.lhs.letters[0])}
     if isinstance(claim, IndexClaim) and claim.shape != want:
         letters = "ij"[:len(ranks(want))]
-        return {"kind": "wrong_shape", "message": f"every index is summed, so the claim is one number, but "
-                                                  f"{_text.name(case.name + BAR)} is {show_shape(want)}: write the "
-                                                  f"left-hand side with its indices ({case.name}_bar_{letters} = ...)"}
+        return {"kind": "wrong_shape", "message": _("every index is summed, so the claim is one number, but "
+                                                    "{name} is {shape}: write the left-hand side with its indices "
+                                                    "({lhs} = ...)").format(name=_text.name(case.name + BAR),
+                                                                            shape=show_shape(want),
+                                                                            lhs=f"{case.name}_bar_{letters}")}
     if claim is not None and claim.shape != want:
         if transpose(claim).shape == want and _same_at(work, truth, transpose(claim), target):
-            return {"kind": "transpose", "message": "the whole result is transposed"}
+            return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
         for axis in (0, 1):
             s = lift(claim)
             from derive.matrix import reduce
             summed = reduce("sum", s, axis)
             if summed.shape == want and _same_at(work, truth, summed, target):
                 return {"kind": "missing_batch_sum",
-                        "message": f"sum over axis {axis} (the batch) is missing: got {show_shape(claim.shape)}, "
-                                   f"{case.name}̄ is {show_shape(want)}"}
-        return {"kind": "wrong_shape", "message": f"the claim is {show_shape(claim.shape)}, "
-                                                  f"but {case.name}̄ must be {show_shape(want)}"}
+                        "message": _("sum over axis {axis} (the batch) is missing: got {got}, {name} is {shape}").format(
+                            axis=axis, got=show_shape(claim.shape), name=_text.name(case.name + BAR),
+                            shape=show_shape(want)), "_fix": summed}
+        return {"kind": "wrong_shape", "message": _("the claim is {got}, but {name} must be {shape}").format(
+            got=show_shape(claim.shape), name=_text.name(case.name + BAR), shape=show_shape(want))}
     if claim is not None:
         size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
         if size is not None:
@@ -144,21 +204,23 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         e = _reread(work, text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
         if e is not None and e.shape == want and _same_at(work, truth, e, target):
             return {"kind": "elementwise_vs_matmul",
-                    "message": "elementwise product and matrix product are confused"}
+                    "message": _("elementwise product and matrix product are confused"), "_fix": e}
     if claim is None and why is not None:
         return {"kind": "wrong_shape", "message": why}
     if claim is None:
-        return {"kind": "wrong_shape", "message": f"the shapes in the claim do not fit; {case.name}̄ is {show_shape(want)}"}
+        return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
+            name=_text.name(case.name + BAR), shape=show_shape(want))}
     terms = _terms(case.truth)
     if len(terms) > 1:
         for i, t in enumerate(terms):
             rest = _sum([u for j, u in enumerate(terms) if j != i])
             if rest.shape == want and _same_at(work, truth, claim, rest):
-                return {"kind": "missing_term", "message": "a term is missing (a fan-out path?)"}
+                return {"kind": "missing_term", "message": _("missing term {term}").format(
+                    term=_text.doprint(terms[i]))}
     for f in _factor_drops(case.truth):
         if f.shape == want and _same_at(work, truth, claim, f):
-            return {"kind": "missing_factor", "message": "a factor is missing"}
-    return {"kind": "other", "message": "differs from the true value"}
+            return {"kind": "missing_factor", "message": _("a factor is missing")}
+    return other()
 
 
 def _true_class(work, truth, want, claim, target):
@@ -219,9 +281,8 @@ def _ratio(c, t):
 
 
 def _wrong_function(e):
-    from derive.functions import Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime
-    swap = {SigmaPrime: (Sigma, "σ used where σ′ belongs"), TanhPrime: (sympy.tanh, "tanh used where tanh′ belongs"),
-            ReluPrime: (Relu, "relu used where relu′ belongs")}
+    swap = {prime: (head, _("{head} used where {prime} belongs").format(head=TABLE[head].uni, prime=TABLE[prime].uni))
+            for prime, head in PRIME_OF.items()}
     found = []
 
     def walk(x):
@@ -263,8 +324,10 @@ def _size_factor(work, truth, case, claim, target):
                     v = _value(t, env)
                     return None if v is None else target(env) + v * (k - 1)
                 if _same_at(work, truth, claim, scaled):
-                    where = "" if t is None else f" in the term {_text.doprint(t)}"
-                    return {"kind": kind, "message": f"{kind.split('_')[0]} factor 1/{letter}{where}"}
+                    msg = (_("missing factor 1/{letter}") if power == 1 else _("extra factor 1/{letter}")).format(letter=letter)
+                    if t is not None:
+                        msg += _(" in the term {term}").format(term=_text.doprint(t))
+                    return {"kind": kind, "message": msg}
     return None
 
 

@@ -1,9 +1,6 @@
 """Evidence: random points in the domain, the true values there, finite differences of the
-forward function, and symbolic reduction under a hard deadline (in a forked child)."""
-import os
+forward function; symbolic reduction is in symbolic.py."""
 import random
-import select
-import signal
 from dataclasses import dataclass
 from collections import OrderedDict
 from functools import lru_cache
@@ -13,15 +10,19 @@ import sympy
 
 import derive.evaluate as _plain
 from derive.evaluate import DIGITS
-from derive.functions import (IndGe, IndGt, LeakyRelu, Max, Min, Relu, ReluPrime, SigmaPrime, Sigma,
-                              TanhPrime, bar, sym)
-from derive.rules import DomainError
+from derive.functions import bar, sym
+from derive.rules import TABLE, DomainError
+
+from .symbolic import normal_form, symbolic_status  # noqa: F401  (the evidence's public names)
 
 POINTS = 16
 REL_TOL = mpmath.mpf("1e-15")
 FD_TOL = 1e-6
 KINK_MARGIN = 1e-3
 TINY = mpmath.mpf("1e-40")
+SIMPLE_VALUES = tuple(sympy.Rational(v) for v in ("1", "-1", "2", "1/2", "-2", "-1/2", "3/2", "3", "-3/2"))
+SIMPLE_POINTS = 4
+SIMPLE_KINK = 0.25            # a point for working by hand keeps well away from kinks
 REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement can be re-checked
 
 
@@ -29,7 +30,7 @@ REFINE_DIGITS = 4 * DIGITS    # points carry this many digits, so a disagreement
 # spend hours on ln 2 or π to millions of digits. A transcendental function of an argument beyond
 # HUGE is undefined here (like log of a negative number), so such a claim is judged, quickly.
 HUGE = mpmath.mpf(10) ** 100
-_CHEAP = (sympy.Abs, sympy.sign, sympy.log, Max, Min, Relu, ReluPrime, LeakyRelu, IndGe, IndGt)
+_CHEAP = tuple(h for h, p in TABLE.items() if p.cheap)
 
 
 @lru_cache(maxsize=4096)
@@ -95,6 +96,47 @@ class Truth:
         with mpmath.workdps(REFINE_DIGITS):
             self.points = self._sample(n)
         self._fd = {}
+        self._simple = None
+
+    def simple(self):
+        """Up to SIMPLE_POINTS points of small integers and halves, the same for every seed, in the
+        domain and away from kinks, with their finite-difference errors per name on demand."""
+        if self._simple is None:
+            with mpmath.workdps(REFINE_DIGITS):
+                self._simple = self._sample_simple()
+        return self._simple
+
+    def _sample_simple(self):
+        names, out, seen = list(self.graph.inputs), [], set()
+        locals_ = [t.chain for a in self.derivation.order for t in a.terms]
+        exprs = [node.expr for node in self.graph.nodes] + locals_
+        for stride in (1, 2, 4):
+            for offset in range(len(SIMPLE_VALUES)):
+                pick = tuple(SIMPLE_VALUES[(offset + stride * j) % len(SIMPLE_VALUES)] for j in range(len(names)))
+                if pick in seen:
+                    continue
+                seen.add(pick)
+                leaves = {n: mpmath.mpf(v.p) / v.q for n, v in zip(names, pick)}
+                try:
+                    memo = {}
+                    vals, adj = self._values(leaves, memo)
+                    env = {sym(k): v for k, v in vals.items()}
+                    if any(kink_distance(e, env, memo) < SIMPLE_KINK for e in exprs):
+                        continue
+                    for k, v in adj.items():
+                        if not mpmath.isfinite(v):
+                            raise DomainError("infinite gradient")
+                        env[bar(k)] = v
+                except (DomainError, ZeroDivisionError, OverflowError, ValueError):
+                    continue
+                out.append(Point(leaves, env, vals[self.graph.output]))
+                if len(out) == SIMPLE_POINTS:
+                    return out
+        return out
+
+    def simple_fd(self, i, name):
+        """fd_error at the i-th simple point."""
+        return self._fd_at(("simple", i, name), self.simple()[i], name)
 
     def _candidates(self, rng):
         at = {k: mpmath.mpf(v.p) / v.q for k, v in self.graph.at.items()}
@@ -131,9 +173,10 @@ class Truth:
     def adjoint(self, i, name):
         return self.points[i].env[bar(name)]
 
-    def output_with(self, i, name, value):
+    def output_with(self, i, name, value, point=None):
         """The output with `name` (a leaf or a node) held at `value`."""
-        env = {sym(k): v for k, v in self.points[i].leaves.items()}
+        point = self.points[i] if point is None else point
+        env = {sym(k): v for k, v in point.leaves.items()}
         env[sym(name)] = value
         for node in self.graph.nodes:
             if node.name != name:
@@ -158,14 +201,16 @@ class Truth:
         """Relative error between backprop's ∂out/∂name and mpmath.diff of the forward function;
         a saturated unit (tanh of a large number) cancels every digit of a 30-digit difference
         quotient, so a failure is retried with more digits before the truth is called unconfirmed."""
-        key = (i, name)
+        return self._fd_at((i, name), self.points[i], name)
+
+    def _fd_at(self, key, point, name):
         if key not in self._fd:
-            x0 = self.points[i].env[sym(name)]
+            x0 = point.env[sym(name)]
             for digits in (DIGITS, REFINE_DIGITS):
                 with mpmath.workdps(digits):
                     try:
-                        fd = mpmath.diff(lambda t: self.output_with(i, name, t), x0)
-                        self._fd[key] = +rel_error(fd, self.adjoint(i, name))
+                        fd = mpmath.diff(lambda t: self.output_with(None, name, t, point), x0)
+                        self._fd[key] = +rel_error(fd, point.env[bar(name)])
                     except (DomainError, ZeroDivisionError, ValueError, OverflowError):
                         self._fd[key] = mpmath.inf
                 if self._fd[key] <= FD_TOL:
@@ -192,151 +237,16 @@ def cached_truth(kind, graph, seed, size=64):
 
 def fingerprint(graph):
     """What a graph is, independent of the object: inputs, nodes, wrt and values."""
-    at = tuple(sorted((k, str(getattr(v, "tolist", lambda: v)())) for k, v in graph.at.items()))
+    at = tuple(sorted((k, _values(v)) for k, v in graph.at.items()))
     return (tuple(graph.inputs), tuple((n.name, n.expr) for n in graph.nodes), tuple(graph.wrt), at,
             tuple(sorted(getattr(graph, "shapes", {}).items())))
 
 
+def _values(v):
+    """A value as a hashable key: its shape and its entries (not their printed form, which for a
+    128×128 point took longer than judging a claim)."""
+    return (v.shape, tuple(v.ravel().tolist())) if hasattr(v, "ravel") else v
+
+
 def truth_for(graph, seed):
     return cached_truth(Truth, graph, seed)
-
-
-def normal_form(e):
-    """σ′, tanh′ written through σ and tanh, so identities become polynomial ones."""
-    return e.replace(lambda x: isinstance(x, SigmaPrime), lambda x: Sigma(x.args[0]) * (1 - Sigma(x.args[0]))) \
-            .replace(lambda x: isinstance(x, TanhPrime), lambda x: 1 - sympy.tanh(x.args[0]) ** 2)
-
-
-def _small(e):
-    return sympy.count_ops(e) <= 80 and all(abs(p.exp) <= 4 for p in e.atoms(sympy.Pow) if p.exp.is_Number)
-
-
-def _exponentials_as_symbols(e):
-    """exp(u) as a symbol E_u and exp(-u) as 1/E_u, so σ written with e^{-z} becomes a
-    rational function that `cancel` settles."""
-    table = {}
-    for x in e.atoms(sympy.exp):
-        arg = -x.args[0] if x.args[0].could_extract_minus_sign() else x.args[0]
-        s = table.setdefault(arg, sympy.Dummy("E", positive=True))
-        table[x] = s if arg == x.args[0] else 1 / s
-    return e.xreplace({k: v for k, v in table.items() if isinstance(k, sympy.exp)})
-
-
-_SIGMOIDS = (Sigma, SigmaPrime, sympy.exp)
-_TANHS = (sympy.tanh, TanhPrime)
-
-
-def _units_as_symbols(e):
-    """σ(u) as a symbol S_u, σ′(u) as S_u(1 − S_u), exp(u) as S_u/(1 − S_u) (e^u = σ(u)/σ(−u)),
-    tanh(u) as T_u and tanh′(u) as 1 − T_u², each u up to its sign: σ, σ′ and exp of the same
-    argument become one rational function, whatever form the student chose. Arguments are taken
-    as they are written, so this settles the common case in milliseconds, not every case."""
-    nodes = [x for x in _preorder(e) if isinstance(x, _SIGMOIDS + _TANHS)]
-    sigmoid_args = {_unsigned(x.args[0])[0] for x in nodes if isinstance(x, (Sigma, SigmaPrime))}
-    table, out = {}, {}
-    for x in nodes:
-        u, neg = _unsigned(x.args[0])
-        family = "T" if isinstance(x, _TANHS) else "S"
-        s = table.setdefault((family, u), sympy.Dummy(family))
-        if isinstance(x, Sigma):
-            out[x] = 1 - s if neg else s
-        elif isinstance(x, SigmaPrime):
-            out[x] = s * (1 - s)
-        elif isinstance(x, sympy.exp):
-            ratio = s / (1 - s) if u in sigmoid_args else s
-            out[x] = 1 / ratio if neg else ratio
-        elif isinstance(x, sympy.tanh):
-            out[x] = -s if neg else s
-        else:
-            out[x] = 1 - s ** 2
-    return e.xreplace(out)
-
-
-def _unsigned(u):
-    return (-u, True) if u.could_extract_minus_sign() else (u, False)
-
-
-def _preorder(e):
-    out, seen, stack = [], set(), [e]
-    while stack:
-        x = stack.pop()
-        if x not in seen:
-            seen.add(x)
-            out.append(x)
-            stack.extend(x.args)
-    return out
-
-
-def _rational_zero(r):
-    """Is the rational function r identically 0? Expanded when it is a polynomial, else its
-    numerator over one denominator, expanded (three times the work on a polynomial)."""
-    if not any(p.exp.is_negative and not p.base.is_Number for p in r.atoms(sympy.Pow)):
-        return sympy.expand(r) == 0
-    return sympy.expand(sympy.together(r).as_numer_denom()[0]) == 0
-
-
-def _cheap_zero(d):
-    """Reductions that stay fast on small expressions: rational in σ, tanh and exp of the
-    arguments as written, polynomial in σ and tanh, then rational in the exponentials."""
-    if _rational_zero(_units_as_symbols(d)):
-        return True
-    if sympy.expand(normal_form(d)) == 0:
-        return True
-    r = _exponentials_as_symbols(normal_form(d).rewrite(sympy.exp))
-    return sympy.cancel(r) == 0
-
-
-def _reduce(d):
-    if _cheap_zero(d):
-        return True
-    return sympy.simplify(normal_form(d).rewrite(sympy.exp)) == 0
-
-
-_SETTLED = OrderedDict()
-
-
-def symbolic_status(difference, deadline):
-    """'zero' when `difference` reduces to 0, 'different' when it does not, 'timeout' past the
-    deadline. Beyond the cheap cases it runs in a forked child that is killed at the deadline.
-    Settled answers are remembered, so a class's common answer is reduced once."""
-    if difference == 0:
-        return "zero"
-    if deadline <= 0:
-        return "skipped"
-    if difference in _SETTLED:
-        return _SETTLED[difference]
-    status = "zero" if _small(difference) and _cheap_zero(difference) else _forked(difference, deadline)
-    if status in ("zero", "different"):
-        _SETTLED[difference] = status
-        if len(_SETTLED) > 4096:
-            _SETTLED.popitem(last=False)
-    return status
-
-
-def _forked(difference, deadline):
-    if not hasattr(os, "fork"):
-        return "skipped"
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        code = b"e"
-        try:
-            import resource
-            resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-            code = b"z" if _reduce(difference) else b"d"
-        except BaseException:
-            code = b"e"
-        finally:
-            os.write(w, code)
-            os._exit(0)
-    os.close(w)
-    try:
-        ready, _, _ = select.select([r], [], [], deadline)
-        data = os.read(r, 1) if ready else b""
-    finally:
-        os.close(r)
-        if not data:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return {b"z": "zero", b"d": "different", b"e": "error"}.get(data, "timeout")

@@ -4,6 +4,7 @@ import exercises as _exercises
 from exercises import ExerciseNotFound
 
 from ..evidence import truth_for
+from ..i18n import current, language
 from .collect import GradeError, collect
 from .parts import _r
 from .workers import _alarm_works, _in_workers, _work
@@ -17,9 +18,15 @@ def load_exercise(exercise):
         raise GradeError(str(e)) from None
 
 
-def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
-    """The results.json document (a dict) for `paths` (a folder, a file, or a list of them)."""
+def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None, lang=None):
+    """The results.json document (a dict) for `paths` (a folder, a file, or a list of them);
+    feedback in `lang`, else the exercise's `lang`, else English."""
     ex = load_exercise(exercise)
+    with language(lang or ex.lang or "en"):
+        return _grade(ex, paths, seed, jobs, feedback, progress)
+
+
+def _grade(ex, paths, seed, jobs, feedback, progress):
     if feedback not in ("full", "minimal"):
         raise GradeError(f"feedback must be 'full' or 'minimal', not {feedback!r}")
     if not isinstance(jobs, int) or jobs < 1:
@@ -27,7 +34,7 @@ def grade(exercise, paths, seed=0, jobs=1, feedback="full", progress=None):
     files, skipped, _ = collect(paths)
     jobs = min(jobs, len(files)) or 1
     _warm(ex, seed)
-    work = [(ex, name, path, seed, feedback) for name, path in files]
+    work = [(ex, name, path, seed, feedback, current()) for name, path in files]
     if jobs == 1 and _alarm_works():
         results = {}
         for w in work:

@@ -4,6 +4,8 @@ import io
 import json
 import os
 
+from ..i18n import _
+
 
 
 
@@ -35,11 +37,12 @@ def gradescope(student, exercise):
         tests.append({"name": name, "score": p["score"], "max_score": p["max_score"],
                       "status": "passed" if p["score"] >= p["max_score"] - 1e-9 else "failed",
                       "output": p["feedback"]})
-    head = f"{exercise.title}\nscore: {student['score']:g}/{student['max_score']:g}"
+    head = exercise.title + "\n" + _("score: {score}/{total}").format(score=f"{student['score']:g}",
+                                                                     total=f"{student['max_score']:g}")
     if student["error"]:
-        head += f"\nerror: {student['error']}"
+        head += "\n" + _("error: {message}").format(message=student["error"])
     if student["needs_review"]:
-        head += "\nneeds review by a person: " + "; ".join(student["needs_review"])
+        head += "\n" + _("needs review by a person: {items}").format(items="; ".join(student["needs_review"]))
     return {"score": student["score"], "output": head, "tests": tests}
 
 

@@ -44,8 +44,10 @@ Results are deterministic for a seed: no timestamps, no timings, students sorted
 name, and symbolic evidence is not run against a wall-clock deadline (its status is
 ``skipped`` unless the difference is literally 0), so ``--jobs`` cannot change a byte.
 """
-from dataclasses import replace
 import re
+import threading
+from collections import OrderedDict
+from dataclasses import replace
 
 from derive.errors import ParseError
 from derive.files import read_text
@@ -53,10 +55,12 @@ from derive.files import read_text
 import exercises as _exercises
 
 from ..api import check_adjoints, check_claim, check_steps
+from ..evidence import fingerprint
 from ..read.classify import _name_key
 from ..read.rows import clean, rows, target
 from ..read.scope import is_latex
-from ..verdict import Verdict
+from ..i18n import _
+from ..verdict import SHOWN, Verdict
 from ..read.documents import extract_math, hints_seen
 from . import rubric
 from .dispatch import split_parts
@@ -125,16 +129,16 @@ def _adjoints(exercise, part, text, seed, name):
         credit[graph.output] = 1.0
     not_written = [f"{n}_bar" for n in order if n not in written and n != graph.output]
     if not_written:
-        notes.append("not written: " + ", ".join(not_written))
+        notes.append(_("not written: {names}").format(names=", ".join(not_written)))
     score = part.points * sum(min(1.0, c) for c in credit.values()) / len(order)
     extra = {"first_wrong": rep.first_wrong, "missing": list(rep.missing), "not_written": not_written,
              "global": rep.global_values or {}, "marks": marks}
     if rep.global_values:
         wrong = [k for k, v in rep.global_values.items() if not v["correct"]]
-        notes.append("final gradients from your own lines: " + ("all right" if not wrong
-                                                                  else "wrong for " + ", ".join(wrong)))
+        notes.append(_("final gradients from your own lines: all right") if not wrong else
+                     _("final gradients from your own lines: wrong for {names}").format(names=", ".join(wrong)))
     if rep.first_wrong:
-        notes.append(f"first wrong: {rep.first_wrong}")
+        notes.append(_("first wrong: {target}").format(target=rep.first_wrong))
     return items, score, notes, extra
 
 
@@ -169,10 +173,11 @@ def _steps(exercise, part, text, seed, name):
         label = "final answer"
         if row is None:
             final = Verdict(label, "incorrect", {}, None,
-                            {"kind": "other", "message": f"no derivation of the gradient with respect to {part.wrt}"})
+                            {"kind": "other", "message": _("no derivation of the gradient with respect to {wrt}").format(
+                                wrt=part.wrt)})
         elif OPERATOR.search(row.rhs):
             final = Verdict(label, "incorrect", {}, None,
-                            {"kind": "other", "message": "the last row still has a derivative to carry out"},
+                            {"kind": "other", "message": _("the last row still has a derivative to carry out")},
                             line=row.line)
         else:
             try:
@@ -184,13 +189,36 @@ def _steps(exercise, part, text, seed, name):
         items.append(final)
     items, marks = rubric.apply(part, items, exercise.graph, seed)
     if rep.first_wrong is not None:
-        notes.append(f"first wrong: line {rep.first_wrong}")
+        notes.append(_("first wrong: {target}").format(target=_("line {n}").format(n=rep.first_wrong)))
     total = len(items)
     score = part.points * sum(v.score for v in items) / total if total else 0.0
     return items, score, notes, {"first_wrong": rep.first_wrong, "marks": marks}
 
 
 JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
+
+
+ANSWERS = 2048          # answers remembered per grading process
+
+
+_ANSWERS, _LOCK = OrderedDict(), threading.Lock()
+
+
+def _judged(exercise, part, text, seed, name):
+    """JUDGES[part.kind], remembered per answer text in this process: a class hands in the same
+    answer many times, and judging it is a function of the spec, the part, the text and the seed
+    (an answer that is an error is judged again: its message names the student's file)."""
+    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, text, seed)
+    with _LOCK:
+        hit = _ANSWERS.get(key)
+    if hit is None:
+        hit = JUDGES[part.kind](exercise, part, text, seed, name)
+        with _LOCK:
+            _ANSWERS[key] = hit
+            if len(_ANSWERS) > ANSWERS:
+                _ANSWERS.popitem(last=False)
+    items, score, notes, extra = hit          # Verdicts are frozen; the containers are copied
+    return list(items), score, list(notes), dict(extra)
 
 
 def _part_verdict(items, score, max_score, extra):
@@ -217,13 +245,13 @@ def _item_dict(v, minimal, mark=rubric.Note()):
 
 
 def _item_line(v, minimal, mark=rubric.Note()):
-    where = f"line {v.line}: " if v.line is not None and not v.target.startswith("line") else ""
+    where = _("line {n}: ").format(n=v.line) if v.line is not None and not v.target.startswith("line") else ""
     if mark.accepted_by:
-        return f"{where}{v.target}: accepted ({mark.accepted_by})"
+        return f"{where}{v.target}: " + _("accepted ({by})").format(by=mark.accepted_by)
     if not minimal:
         s = v.sentence()
     else:
-        s = f"{where}{v.target}: {'needs review' if v.verdict == 'undecided' else v.verdict}"
+        s = f"{where}{v.target}: {_(SHOWN[v.verdict])}"
         if v.verdict == "incorrect" and v.diagnosis:
             s += f" ({v.diagnosis['kind']})"
     s += f" [{mark.message}]" if mark.message and not minimal else ""       # minimal: no formula shown
@@ -239,10 +267,10 @@ def grade_part(exercise, part, text, seed, name, minimal=False, hints=0):
            "verdict": "missing", "error": None, "items": [], "feedback": ""}
     review, kinds = [], []
     if text is None or not _has_content(text):
-        out["feedback"] = f"{part.id}: no answer (start it with a line '# part: {part.id}')"
+        out["feedback"] = _("{part}: no answer (start it with a line '# part: {part}')").format(part=part.id)
         return out, review, kinds, False
     try:
-        items, score, notes, extra = JUDGES[part.kind](exercise, part, text, seed, name)
+        items, score, notes, extra = _judged(exercise, part, text, seed, name)
     except ParseError as e:
         msg = f"{name}:{e.line}:{e.col}: {e.message}"
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")

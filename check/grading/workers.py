@@ -1,13 +1,12 @@
 """Students graded under a wall-clock limit each, in forked worker processes with a memory cap;
 a worker that dies costs only the student whose submission killed it."""
-import contextlib
-import signal
-import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 
 import exercises as _exercises
 
+from .. import isolation
+from ..i18n import language
 from .parts import _failed_part, _r, grade_student
 
 
@@ -20,43 +19,13 @@ class StudentTimeout(BaseException):
     it, or the rest of the student's parts would run with no time limit at all."""
 
 
-def _alarm_works():
-    """SIGALRM can stop a student here: the platform has interval timers and this is the main
-    thread (a forked grading worker runs its tasks on its own main thread)."""
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """A wall-clock limit on one student; grade() only runs students where `_alarm_works()`."""
-    if not _alarm_works():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise StudentTimeout()
-    old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _limit_memory():
-    """Each grading worker gets a memory cap, so one submission cannot take the machine."""
-    try:
-        import resource
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    except (ImportError, ValueError, OSError):
-        pass
+_alarm_works = isolation.alarm_works
 
 
 def _work(args):
-    exercise, name, path, seed, feedback = args
+    exercise, name, path, seed, feedback, lang = args
     try:
-        with _time_limit(STUDENT_SECONDS):
+        with isolation.time_limit(STUDENT_SECONDS, StudentTimeout), language(lang):
             return grade_student(exercise, name, path, seed, feedback)
     except StudentTimeout:
         return _unfinished(exercise, name, f"{name}: grading took longer than {STUDENT_SECONDS} s",
@@ -68,10 +37,10 @@ def _work(args):
                            "internal error")
 
 
-def _alone(ex, w, ctx):
+def _alone(ex, w):
     """One student graded again in a process of its own, after a worker died: only the student
     whose submission kills a process fails, and which students fail does not depend on --jobs."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_limit_memory) as pool:
+    with isolation.pool(1, WORKER_MEMORY) as pool:
         try:
             return pool.submit(_work, w).result()
         except Exception as e:
@@ -87,10 +56,8 @@ def _unfinished(exercise, name, msg, reason):
 
 def _in_workers(ex, work, jobs, progress):
     """{student: result} from `jobs` forked worker processes (memory-capped, time-limited)."""
-    import multiprocessing
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     results, lost = {}, []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_limit_memory) as pool:
+    with isolation.pool(jobs, WORKER_MEMORY) as pool:
         futures = {pool.submit(_work, w): w for w in work}
         for f in as_completed(futures):
             w = futures[f]
@@ -102,7 +69,7 @@ def _in_workers(ex, work, jobs, progress):
             if progress:
                 progress(w[1])
     for w in sorted(lost, key=lambda w: w[1]):
-        results[w[1]] = _alone(ex, w, ctx)
+        results[w[1]] = _alone(ex, w)
         if progress:
             progress(w[1])
     return results

@@ -41,18 +41,19 @@ from dataclasses import dataclass
 from typing import Optional
 
 import sympy
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
 
 from derive.errors import ParseError
+from derive.lalr_cache import lalr
 from derive.functions import IndGe, IndGt
 from derive.labels import OneHot
 from derive.matrix import Elem, Fill
 from derive.names import GREEK, GREEK_NAMES, MACRON
-from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, iverson, power
+from derive.parse import MAX_CHARS, MAX_DEPTH, MAX_TERMS, MAX_TOKENS, Keyword, Scope, error, is_iverson, iverson, power
 from derive.parse import Build as PlainBuild
-from derive.rules import SPELLINGS
+from derive.rules import SPELLINGS, TABLE
 
 _ZERO = sympy.S.Zero
 MAX_BLOCK = 1_000_000
@@ -69,7 +70,9 @@ DECOR = {"bar": "_bar", "overline": "_bar", "hat": "_hat", "widehat": "_hat",
 TEXTS = frozenset({"text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal",
                    "mbox", "hbox"})
 DROPPED = TEXTS | {"label", "tag", "hspace", "vspace", "phantom", "hphantom", "vphantom"}
-FUNC_CMDS = frozenset({"exp", "log", "ln", "tanh", "sin", "cos", "max", "min"})
+# Function commands (`\tanh`, `\arctan`, `\ln`): the rule table's LaTeX commands that are not Greek letters.
+FUNC_CMDS = frozenset(m.group(1) for p in TABLE.values() for tex in (p.latex, *p.latex_also)
+                      if (m := re.fullmatch(r"\\([A-Za-z]+)", tex)) and m.group(1) not in GREEK_CMDS)
 FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 MUL_CMDS = frozenset({"cdot", "times", "ast", "circ", "odot"})
 ELEMENTWISE = frozenset({r"\circ", r"\odot", "∘", "⊙"})
@@ -1146,7 +1149,7 @@ class _Build(PlainBuild):
         return iverson(self.state.scope, a, str(op), b, op)
 
     def indicator(self, c):
-        if not isinstance(c[1], (IndGe, IndGt)) and not _bracketed(c[1]) and not _label_test(c[1]):
+        if not is_iverson(c[1]) and not _bracketed(c[1]) and not _label_test(c[1]):
             raise error(r"\mathbb{1} needs a condition such as [z \geq w]", c[0])
         return c[1]
 
@@ -1181,8 +1184,7 @@ _table = None
 def _lark():
     global _parser
     if _parser is None:
-        _parser = Lark(GRAMMAR, parser="lalr", lexer=_Tokens, transformer=_Build(_state),
-                       maybe_placeholders=False)
+        _parser = lalr(GRAMMAR, "latex", lexer=_Tokens, transformer=_Build(_state), maybe_placeholders=False)
     return _parser
 
 
