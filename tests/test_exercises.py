@@ -9,6 +9,8 @@ SHIPPED = {"cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "csc321-reg
            "cs231n-vectorized-l2", "csc321-mlp", "cs231n-two-layer-numpy"}
 SHIPPED |= {"huber-regression", "logistic-cross-entropy", "reg-l1-l2", "tanh-layer", "cs231n-svm-naive",
             "cs231n-svm-vectorized", "cs231n-softmax", "cs231n-softmax-batch", "cs231n-two-layer-softmax"}
+SHIPPED |= {"cs231n-affine", "cs231n-affine-relu", "cs231n-batchnorm", "cs231n-layernorm", "cs231n-dropout",
+            "cs231n-rnn-step", "cs231n-rnn-two-steps", "cs231n-word-embedding", "csc321-mlp-softmax"}
 
 
 def test_bundled_exercises_are_listed_and_load():

@@ -24,6 +24,8 @@ from derive.matrix import lift, mevaluate
 SPECS = sorted((pathlib.Path(__file__).resolve().parents[1] / "exercises" / "specs").glob("*.bp"))
 MATRIX_SPECS = {"l2.bp", "mlp.bp", "two_layer.bp"}
 MATRIX_SPECS |= {"tanh_layer.bp", "softmax.bp", "softmax_batch.bp", "svm_vectorized.bp", "two_layer_softmax.bp"}
+MATRIX_SPECS |= {"affine.bp", "affine_relu.bp", "batchnorm.bp", "layernorm.bp", "dropout.bp", "rnn_step.bp",
+                 "rnn_two_steps.bp", "word_embedding.bp", "mlp_softmax.bp"}
 
 
 def test_every_bundled_spec_is_covered():

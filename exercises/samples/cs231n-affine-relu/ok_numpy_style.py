@@ -1,0 +1,11 @@
+# relu_backward (dx = dout * (x > 0)) then affine_backward
+# part: adjoints
+out_bar = G
+a_bar = relu'(a) * out_bar
+W_bar = X.T @ a_bar
+X_bar = a_bar @ W.T
+b_bar = sum(a_bar, axis=0)
+# part: grad_W
+X.T @ (relu'(a) * G)
+# part: grad_b
+sum(relu'(a) * G, axis=0)
