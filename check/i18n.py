@@ -55,11 +55,6 @@ def language(lang):
         _current.reset(token)
 
 
-def set_language(lang):
-    """For the whole process (the command line): messages from here on are in `lang`."""
-    _current.set(checked(lang))
-
-
 # words from the evidence shown in text output (JSON keeps them in English)
 SHOWN_WORDS = (N_("confirmed"), N_("not confirmed"), N_("n/a"), N_("zero"), N_("different"), N_("budget"),
                N_("timeout"), N_("skipped"), N_("error"))

@@ -17,7 +17,7 @@ from .version import Version
 MAX_FILE = 20_000_000
 
 
-from ..i18n import set_language
+from ..i18n import language
 from .usage import UsageError
 
 
@@ -404,9 +404,8 @@ def main(argv=None, out=None, err=None):
     from derive.rules import DomainError
     try:
         _numbers(a)
-        if getattr(a, "lang", None) and a.run is not cmd_grade:
-            set_language(a.lang)
-        return a.run(a, out)
+        with language(a.lang if getattr(a, "lang", None) and a.run is not cmd_grade else None):
+            return a.run(a, out)            # the language is the command's, not the process's
     except ParseError as e:
         return _fail(e.to_dict(), str(e), as_json, out, err)
     except DomainError as e:

@@ -7,7 +7,7 @@ from derive.errors import ParseError
 import exercises as _exercises
 from exercises import ExerciseNotFound
 
-from ..i18n import _, set_language
+from ..i18n import _, language
 from .usage import UsageError
 from ..grading import GradeError, grade, load_exercise
 from ..grading.collect import collect
@@ -43,7 +43,11 @@ def grade_command(a, out):
         ex = load_exercise(a.exercise)
     except GradeError as e:
         raise ParseError(str(e), 1, 1, "--exercise") from None
-    set_language(a.lang or ex.lang or "en")
+    with language(a.lang or ex.lang or "en"):
+        return _grade_command(a, out, ex)
+
+
+def _grade_command(a, out, ex):
     try:
         files, _, single = collect(a.submissions)
         if a.gradescope and single and os.path.isdir(a.gradescope):

@@ -6,6 +6,6 @@ W_bar = X.T @ a_bar
 X_bar = a_bar @ W.T
 b_bar = sum(a_bar, axis=0)
 # part: grad_W
-X.T @ (relu'(a) * G)
+dL/dW = X.T @ (relu'(a) * G)
 # part: grad_b
-sum(relu'(a) * G, axis=0)
+dL/db = sum(relu'(a) * G, axis=0)

@@ -5,8 +5,8 @@ X_bar = out_bar @ W.T
 W_bar = X.T @ out_bar
 b_bar = sum(out_bar, axis=0)
 # part: grad_X
-G @ W.T
+dL/dX = G @ W.T
 # part: grad_W
-X.T @ G
+dL/dW = X.T @ G
 # part: grad_b
-sum(G, axis=0)
+dL/db = sum(G, axis=0)

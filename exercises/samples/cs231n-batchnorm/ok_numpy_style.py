@@ -11,8 +11,8 @@ xc_bar = x_hat_bar / std + 2 * xc * (1/N * var_bar)
 mu_bar = -1 * sum(xc_bar, axis=0)
 X_bar = xc_bar + 1/N * mu_bar
 # part: grad_X
-(1 / N) * gamma / std * (N * G - sum(G, axis=0) - x_hat * sum(G * x_hat, axis=0))
+dL/dX = (1 / N) * gamma / std * (N * G - sum(G, axis=0) - x_hat * sum(G * x_hat, axis=0))
 # part: grad_gamma
-sum(G * x_hat, axis=0)
+dL/dgamma = sum(G * x_hat, axis=0)
 # part: grad_beta
-sum(G, axis=0)
+dL/dbeta = sum(G, axis=0)

@@ -3,4 +3,4 @@
 out_bar = G
 X_bar = (1 / p) * mask * out_bar
 # part: grad_X
-G * (mask / p)
+dL/dX = G * (mask / p)

@@ -10,6 +10,6 @@ xc_bar = x_hat_bar / std + 2 * xc * (1/D * var_bar)
 mu_bar = -1 * sum(xc_bar, axis=1)
 X_bar = xc_bar + 1/D * mu_bar
 # part: grad_X
-(1 / D) / std * (D * G * gamma - sum(G * gamma, axis=1) - x_hat * sum(G * gamma * x_hat, axis=1))
+dL/dX = (1 / D) / std * (D * G * gamma - sum(G * gamma, axis=1) - x_hat * sum(G * gamma * x_hat, axis=1))
 # part: grad_gamma
-sum(G * x_hat, axis=0)
+dL/dgamma = sum(G * x_hat, axis=0)

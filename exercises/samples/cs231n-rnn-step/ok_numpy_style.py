@@ -8,6 +8,6 @@ W_x_bar = x.T @ a_bar
 W_h_bar = h_prev.T @ a_bar
 b_bar = sum(a_bar, axis=0)
 # part: grad_W_h
-h_prev.T @ (G * (1 - h**2))
+dL/dW_h = h_prev.T @ (G * (1 - h**2))
 # part: grad_h_prev
-(G * (1 - h**2)) @ W_h.T
+dL/dh_prev = (G * (1 - h**2)) @ W_h.T

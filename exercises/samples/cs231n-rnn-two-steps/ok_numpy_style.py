@@ -9,4 +9,4 @@ h1_bar = G1 + a2_bar @ W_h.T
 a1_bar = h1_bar * (1 - h1**2)
 h0_bar = a1_bar @ W_h.T
 # part: grad_W_h
-h1.T @ a2_bar + h0.T @ a1_bar
+dL/dW_h = h1.T @ a2_bar + h0.T @ a1_bar

@@ -3,4 +3,4 @@
 out_bar = G
 W_bar = X.T @ out_bar
 # part: grad_W
-(G.T @ X).T
+dL/dW = (G.T @ X).T

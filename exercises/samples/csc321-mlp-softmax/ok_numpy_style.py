@@ -9,8 +9,8 @@ W1_bar = z_bar @ x.T
 b1_bar = z_bar
 y_bar = -onehot(t) / y
 # part: grad_b2
-y - onehot(t)
+dL/db2 = y - onehot(t)
 # part: grad_W2
-(y - onehot(t)) @ h.T
+dL/dW2 = (y - onehot(t)) @ h.T
 # part: grad_W1
-(W2.T @ (y - onehot(t)) * h * (1 - h)) @ x.T
+dL/dW1 = (W2.T @ (y - onehot(t)) * h * (1 - h)) @ x.T
