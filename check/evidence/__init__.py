@@ -116,20 +116,10 @@ class Truth:
                 if pick in seen:
                     continue
                 seen.add(pick)
-                leaves = {n: mpmath.mpf(v.p) / v.q for n, v in zip(names, pick)}
-                try:
-                    memo = {}
-                    vals, adj = self._values(leaves, memo)
-                    env = {sym(k): v for k, v in vals.items()}
-                    if any(kink_distance(e, env, memo) < SIMPLE_KINK for e in exprs):
-                        continue
-                    for k, v in adj.items():
-                        if not mpmath.isfinite(v):
-                            raise DomainError("infinite gradient")
-                        env[bar(k)] = v
-                except (DomainError, ZeroDivisionError, OverflowError, ValueError):
+                point = self._point({n: mpmath.mpf(v.p) / v.q for n, v in zip(names, pick)}, exprs, SIMPLE_KINK)
+                if point is None:
                     continue
-                out.append(Point(leaves, env, vals[self.graph.output]))
+                out.append(point)
                 if len(out) == SIMPLE_POINTS:
                     return out
         return out
@@ -147,25 +137,33 @@ class Truth:
             s = scales[attempt % len(scales)]
             yield {n: mpmath.mpf(rng.choice((-1, 1)) * s * rng.uniform(0.25, 1.0)) for n in self.graph.inputs}
 
+    def _point(self, leaves, exprs, margin):
+        """The Point at `leaves` (values, true adjoints), or None where it is undefined, an adjoint
+        is infinite, or an expression is within `margin` of a kink."""
+        try:
+            memo = {}       # one point: every node, local and σ(·) is evaluated once
+            vals, adj = self._values(leaves, memo)
+            env = {sym(k): v for k, v in vals.items()}
+            if any(kink_distance(e, env, memo) < margin for e in exprs):
+                return None
+            for k, v in adj.items():
+                if not mpmath.isfinite(v):
+                    return None
+                env[bar(k)] = v
+        except (DomainError, ZeroDivisionError, OverflowError, ValueError):
+            return None
+        return Point(leaves, env, vals[self.graph.output])
+
     def _sample(self, n):
         rng = random.Random(self.seed)
         points = []
         locals_ = [t.chain for a in self.derivation.order for t in a.terms]
         exprs = [node.expr for node in self.graph.nodes] + locals_
         for leaves in self._candidates(rng):
-            try:
-                memo = {}       # one point: every node, local and σ(·) is evaluated once
-                vals, adj = self._values(leaves, memo)
-                env = {sym(k): v for k, v in vals.items()}
-                if any(kink_distance(e, env, memo) < KINK_MARGIN for e in exprs):
-                    continue
-                for k, v in adj.items():
-                    if not mpmath.isfinite(v):
-                        raise DomainError("infinite gradient")
-                    env[bar(k)] = v
-            except (DomainError, ZeroDivisionError, OverflowError, ValueError):
+            point = self._point(leaves, exprs, KINK_MARGIN)
+            if point is None:
                 continue
-            points.append(Point(leaves, env, vals[self.graph.output]))
+            points.append(point)
             if len(points) == n:
                 break
         return points
