@@ -1,4 +1,4 @@
-"""One rule for every verdict (DESIGN.md, Judging rules): numeric agreement at every point and
+"""One rule for every verdict (docs/rules.md): numeric agreement at every point and
 finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
 `incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
 import time

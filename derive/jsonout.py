@@ -1,4 +1,4 @@
-"""The derivation as the JSON document of DESIGN.md."""
+"""The derivation as the JSON document of docs/json.md."""
 import mpmath
 
 from .evaluate import with_digits

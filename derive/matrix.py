@@ -189,7 +189,7 @@ def lift(x):
 
 
 def broadcast(shapes):
-    """DESIGN.md's rule: a scalar to anything, a column to every column, a row to every row."""
+    """Broadcasting (docs/spec.md): a scalar to anything, a column to every column, a row to every row."""
     out = SCALAR
     for s in shapes:
         if s == SCALAR or s == out:

@@ -157,7 +157,7 @@ def _finite(x):
 
 
 def judging_rule_broken(v):
-    """Why a Verdict breaks DESIGN.md's judging rule, or None: an `incorrect` judged on evidence
+    """Why a Verdict breaks the judging rule (docs/rules.md), or None: an `incorrect` judged on evidence
     needs a counterexample where the claim has a finite value (parse_error and wrong_shape
     items carry none); a named kind needs its repair."""
     if v.verdict != "incorrect" or not (v.evidence or {}).get("numeric"):

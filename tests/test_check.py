@@ -1,6 +1,6 @@
 """check: the lectures' correct answers, written every way a student may write them, are correct;
 adjoint submissions are judged line by line with error carried forward; derivations are judged
-row by row; the CLI's exit codes, JSON shapes and error messages are the ones DESIGN.md fixes."""
+row by row; the CLI's exit codes, JSON shapes and error messages are the ones docs/json.md and docs/cli.md describe."""
 import json
 import random
 

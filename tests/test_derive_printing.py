@@ -1,4 +1,4 @@
-"""Printers: text, ASCII, LaTeX, Markdown and JSON in the shapes of DESIGN.md."""
+"""Printers: text, ASCII, LaTeX, Markdown and JSON in the shapes of docs/json.md."""
 import json
 import re
 import shutil

@@ -1,5 +1,5 @@
 """Mutants of the lectures' correct answers: every one is `incorrect`, with the kind of mistake
-DESIGN.md names (first match wins: sign, constant_factor, derivative_of_wrong_function,
+docs/rules.md names (first match wins: sign, constant_factor, derivative_of_wrong_function,
 missing_factor, extra_factor, missing_term, extra_term, wrong_variable, other)."""
 import pytest
 

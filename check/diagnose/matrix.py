@@ -1,4 +1,4 @@
-"""Matrix diagnoses in DESIGN.md's order under a counted work budget: sign, constant factor,
+"""Matrix diagnoses in the order of docs/rules.md under a counted work budget: sign, constant factor,
 σ for σ′, transpose, wrong shape, missing batch sum, factors and terms, @ for ∘."""
 import re
 import time
@@ -87,7 +87,7 @@ def _reread(work, text, truth, fmt, line, col, flip=(), swap=None, lhs=None):
 
 
 def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None, seconds=MIN_SECONDS):
-    """Kinds in DESIGN.md's order, for matrices: sign, constant factor, σ for σ′, transpose,
+    """Kinds in the order of docs/rules.md, for matrices: sign, constant factor, σ for σ′, transpose,
     wrong shape (or a missing batch sum), missing/extra factor and term, @ for ∘; 'other' when
     the budget of about `seconds` (never less than MIN_SECONDS) runs out first."""
     work = _Work(seconds)

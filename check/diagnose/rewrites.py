@@ -1,4 +1,4 @@
-"""Rewrites of the truth that the claim matches numerically, kinds in the order DESIGN.md fixes.
+"""Rewrites of the truth that the claim matches numerically, kinds in the order docs/rules.md gives.
 
 A rewrite may touch the whole truth (every term negated, scaled) or one additive part of it
 (one path of a fan-out, one term of a sum): a sign flipped or a ½ lost in one term is still a
