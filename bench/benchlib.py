@@ -7,6 +7,7 @@ timeout; its address space can be capped (RLIMIT_AS) and it can be pinned to one
 starts worker processes of its own (a process pool) needs `group=True`: it then leads its own
 process group, and on timeout the whole group is killed.
 """
+import os
 import statistics
 import sys
 import time
@@ -120,3 +121,10 @@ def capped_cell(res, value, cap):
     if res.status == "error":
         return "error: " + res.error.split(":", 1)[0]
     return value
+
+
+def method_footer(doc):
+    """The closing lines of a section: its method (the second paragraph of its module docstring)
+    and the machine's load when it ended."""
+    return ["", "Method: " + " ".join(doc.split("\n\n")[1].split()),
+            f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]

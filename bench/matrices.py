@@ -12,10 +12,11 @@ at D = H = 512 ≤ 2 s (parse + truth + judge: a teacher's one call).
 
 Usage: python bench/matrices.py [SIZE ...]   (default 64 128 256 512; prints a markdown section)
 """
-import os
 import sys
 import time
 from pathlib import Path
+
+from benchlib import method_footer
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,8 +87,7 @@ def main(sizes=SIZES):
         lines.append(f"| {size} | {cell('parse')} | {cell('first check')} | {cell('second check')} | "
                      + (f"{total[0]:.2f} ({total[1]:.2f})" if total else f"{out.status} {out.error}".strip())
                      + f" | {got['first check'][2] if 'first check' in got else '—'} | {numpy_ms} | {judged} |")
-    lines += ["", "Method: " + " ".join(__doc__.split("\n\n")[1].split()),
-              f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
+    lines += method_footer(__doc__)
     return lines
 
 

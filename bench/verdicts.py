@@ -18,7 +18,6 @@ timed on the depth-1 and depth-2 printed/σ(1−σ) forms (a child capped at 60 
 
 Usage: python bench/verdicts.py   (prints a markdown section)
 """
-import os
 import time
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def _simplify(emit):
 
 
 def main():
-    from benchlib import percentile
+    from benchlib import percentile, method_footer
     from check import isolation
     lines = ["## Verdicts that do not wait for the proof: `check_claim` latency", "",
              "| corpus | claims | setting | CPU p50 ms | CPU p99 ms | wall p50 ms | wall p99 ms | "
@@ -99,8 +98,7 @@ def main():
     lines.append("- same-run reference, SymPy `simplify(truth − claim)` (`rewrite(exp)`, cache cleared): " + (
         ", ".join(f"depth {d} {f} {1000 * s:.0f} ms" for d, f, s in ref.items) or "none finished")
         + ("" if ref.ok else f" ({ref.status} at 120 s)"))
-    lines += ["", "Method: " + " ".join(__doc__.split("\n\n")[1].split()),
-              f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
+    lines += method_footer(__doc__)
     return lines
 
 

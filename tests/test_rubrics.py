@@ -12,14 +12,7 @@ from conftest import ROOT, spec_path
 from derive.errors import ParseError
 
 REGLOG = spec_path("reglog").read_text(encoding="utf-8")
-ADJOINTS = """L_reg_bar = 1
-R_bar = L_reg_bar*lambda
-L_bar = L_reg_bar
-y_bar = L_bar*(y - t)
-z_bar = y_bar*sigma'(z)
-w_bar = z_bar*x + R_bar*w
-b_bar = z_bar
-"""
+ADJOINTS = (ROOT / "tests" / "data" / "contract" / "reglog_adjoints.txt").read_text(encoding="utf-8")
 EXPANDED_W = ADJOINTS.replace("w_bar = z_bar*x + R_bar*w", "w_bar = (sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w")
 WRONG_SIGMA = ADJOINTS.replace("z_bar = y_bar*sigma'(z)", "z_bar = y_bar*sigma(z)")
 WITH_RUBRIC = [ex for ex in exercises.list_ids()
