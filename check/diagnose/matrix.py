@@ -18,6 +18,7 @@ from derive.rules import PRIME_OF, TABLE
 from ..evidence.matrix import _arr_rel, _value, matrix_truth
 from ..i18n import _
 from .edits import _rational
+from .matrix_edits import MatrixEdits
 from .scalar import other
 from .values import MIN_SECONDS, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from ..read.index import IndexClaim, Lhs, ranks
@@ -210,6 +211,10 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
     if claim is None:
         return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
             name=_text.name(case.name + BAR), shape=show_shape(want))}
+    found = MatrixEdits(work, truth, case, claim, lambda e: _same_at(work, truth, e, target),
+                        _written_out(truth.derivation, case.truth)).run()
+    if found is not None:
+        return found
     terms = _terms(case.truth)
     if len(terms) > 1:
         for i, t in enumerate(terms):

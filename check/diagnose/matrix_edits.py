@@ -1,0 +1,368 @@
+"""Edits of a matrix claim's tree: the student's formula with one mistake undone, tried in the
+order of docs/rules.md and kept only when the edited claim equals the truth at every point of
+every size setting (the counterexample among them).
+
+A *spot* is a node of the claim (a matrix product's side, a leaf, a sum's operand) or a part of an
+elementwise node's template (one term of a sum, one factor of a product, one function of a
+slot). Constants are found by value at the first (seed-independent) point, the way the scalar
+edits find them: with the part u set to zero the claim is R, so a claim linear in u that is right
+with k·u satisfies T − R = k·(C − R) entry by entry (k = −1: a sign, k = 0: an extra term).
+Factors, terms and names put in are looked for among the truth's parts (as written and written
+out), the claim's parts and the graph's names of a shape that fits."""
+from dataclasses import dataclass
+
+import mpmath
+import sympy
+
+from derive.functions import BAR
+from derive.matrix import (Const, Elem, Fill, Leaf, MatMul, ShapeError, broadcast, elem, preorder, rebuild, slot)
+from derive.printing import Text
+from derive.rules import PRIME_OF, TABLE, partial
+
+from ..evidence.matrix import _value
+from ..i18n import _
+from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replace_at
+
+_text = Text(ascii=False)
+MAX_SPOTS = 60
+MAX_PARTS = 40
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A part of the claim: `node` (an MExpr), and `put(new)`, the claim with it replaced."""
+    node: object
+    put: object
+    role: str            # "root", "term" (an operand of a sum), "factor" or "part"
+    where: object        # the node it sits in, for messages
+
+
+def _show(e):
+    return _text.doprint(e)
+
+
+def _show_part(template, args):
+    try:
+        return _show(elem(template, *args))
+    except (ShapeError, ValueError, TypeError):
+        return str(template)
+
+
+def spots(claim):
+    """Spots of `claim`, root first, then in preorder: nodes, and inside each elementwise node
+    its template's terms and factors (through sums and products)."""
+    out = [Spot(claim, lambda new: new, "root", claim)]
+    stack = [((), claim)]
+    while stack and len(out) < MAX_SPOTS:
+        path, node = stack.pop(0)
+        if isinstance(node, Elem):
+            for p in positions(node.template)[1:]:
+                if p.node.is_Number:
+                    continue
+                role = "term" if p.parent == "add" else "factor"
+                out.append(Spot(_TemplatePart(node, p.node), _template_put(claim, path, node, p.path),
+                                role, node))
+        for i, k in enumerate(node.children()):
+            if not isinstance(node, Elem):
+                out.append(Spot(k, _node_put(claim, path + (i,)), "part", node))
+            stack.append((path + (i,), k))
+    return out[:MAX_SPOTS]
+
+
+@dataclass(frozen=True)
+class _TemplatePart:
+    """A part of an elementwise node's template, with the node's arguments."""
+    elem_node: object
+    template: object
+
+    def expr(self):
+        return elem(self.template, *self.elem_node.args)
+
+
+def _node_put(claim, path):
+    def put(new):
+        return _put(claim, path, new)
+    return put
+
+
+def _put(e, path, new):
+    if not path:
+        return new
+    kids = list(e.children())
+    kids[path[0]] = _put(kids[path[0]], path[1:], new)
+    return rebuild(e, kids)
+
+
+def _template_put(claim, path, node, tpath):
+    """new: a SymPy expression over the node's slots, or an MExpr put in for the part."""
+    def put(new):
+        args = list(node.args)
+        if not isinstance(new, sympy.Basic):
+            args.append(new)
+            new = slot(len(args) - 1)
+        t = replace_at(node.template, tpath, new)
+        return _put(claim, path, elem(t, *args))
+    return put
+
+
+class MatrixEdits:
+    """The edit search over one matrix claim; `ok(expr)` checks a repair at every point."""
+
+    def __init__(self, work, truth, case, claim, ok, written):
+        self.work, self.truth, self.case, self.claim, self.ok = work, truth, case, claim, ok
+        self.env = truth.checked[0]
+        self.T = self.env[case.name + BAR]
+        self.C = self._at(claim)
+        self.written = written
+        self.spots = spots(claim)
+        self._parts = None
+
+    def _at(self, e):
+        self.work.spend(50)
+        return self.work.value(e, self.env) if e is not None else None
+
+    def _try(self, build):
+        try:
+            e = build()
+        except (ShapeError, ValueError, TypeError, ZeroDivisionError):
+            return None
+        if e is None or getattr(e, "shape", None) != self.claim.shape:
+            return None
+        return e if self.ok(e) else None
+
+    def run(self):
+        for step in (self.scaled, self.wrong_function, self.missing_factor, self.extra_factor, self.missing_term,
+                     self.wrong_variable):
+            found = step()
+            if found is not None:
+                return found
+        return None
+
+    def _node(self, s):
+        return s.node.expr() if isinstance(s.node, _TemplatePart) else s.node
+
+    def _zero(self, s):
+        """The claim with the spot's part set to zero."""
+        try:
+            if isinstance(s.node, _TemplatePart):
+                return s.put(sympy.Integer(0))
+            return s.put(_zeros(s.node))
+        except (ShapeError, ValueError, TypeError, ZeroDivisionError):
+            return None
+
+    def scaled(self):
+        """sign, constant factor on one part, extra term: T − R = k·(C − R) with k = −1, a small
+        rational, or 0."""
+        for s in self.spots:
+            if s.role == "root":
+                continue
+            R = self._at(self._zero(s))
+            if R is None or self.C is None or R.shape != self.T.shape:
+                continue
+            k = _entry_ratio(self.T - R, self.C - R)
+            if k is None:
+                continue
+            q = _rational(k, small=True) if abs(k) > mpmath.mpf("1e-12") else sympy.Integer(0)
+            if q is None or q == 1:
+                continue
+            node = self._node(s)
+            if q == 0:
+                if s.role != "term":
+                    continue
+                fix = self._try(lambda: self._zero(s))
+                if fix is not None:
+                    return {"kind": "extra_term", "message": _("extra term {term}").format(term=_show(node)),
+                            "_fix": fix}
+                continue
+            fix = self._try(lambda: self._scale(s, q))
+            if fix is None:
+                continue
+            if q == -1:
+                return {"kind": "sign", "message": _("the sign of {term} is flipped").format(term=_show(node)),
+                        "_fix": fix}
+            factor = _show(1 / q) + _half(1 / q)
+            if isinstance(node, Const) or isinstance(node, Fill) and isinstance(node.a, Const):
+                return {"kind": "constant_factor", "message": _("the constant {k} should be {right}").format(
+                    k=_show(node), right=_show(q * node)), "_fix": fix}
+            return {"kind": "constant_factor", "message": _("{term} is off by a constant factor of {factor}").format(
+                term=_show(node), factor=factor), "_fix": fix}
+        return None
+
+    def _scale(self, s, q):
+        return s.put(elem(q * slot(0), self._node(s)))
+
+    def wrong_function(self):
+        """σ for σ′ (or tanh′ for σ′, ...) in a template, or a part of it written for the
+        derivative of an activation the truth has (1 − h for tanh′(a))."""
+        for s in self.spots:
+            node = self._node(s)
+            if not isinstance(node, Elem):
+                continue
+            for sub in sympy.preorder_traversal(node.template):
+                for right in _alternatives(sub):
+                    fix = self._try(lambda: s.put(elem(node.template.xreplace({sub: right}), *node.args))
+                                    if not isinstance(s.node, _TemplatePart) else
+                                    s.put(s.node.template.xreplace({sub: right})))
+                    if fix is not None:
+                        return {"kind": "derivative_of_wrong_function",
+                                "message": _("the factor {written} should be {right}").format(
+                                    written=_show_part(sub, node.args), right=_show_part(right, node.args)),
+                                "_fix": fix}
+        for s in self.spots:
+            if s.role not in ("factor", "part", "term"):
+                continue
+            node = self._node(s)
+            for right in self._derivatives():
+                if right.shape != node.shape or right == node:
+                    continue
+                fix = self._try(lambda: s.put(right))
+                if fix is not None:
+                    return {"kind": "derivative_of_wrong_function", "message": _("the factor {written} should be {right}").format(
+                        written=_show(node), right=_show(right)), "_fix": fix}
+        return None
+
+    def _derivatives(self):
+        out = []
+        for e in self.parts():
+            if isinstance(e, Elem) and isinstance(e.template, DERIVATIVES) and e.template.args[0] == slot(0):
+                out.append(e)
+        return out
+
+    def parts(self):
+        """Candidate factors and terms: the truth's parts (as written and written out), the
+        claim's, and every name, each once, simplest first."""
+        if self._parts is None:
+            seen, out = set(), []
+            for src in (self.case.truth, self.written, self.claim):
+                for e in preorder(src):
+                    if isinstance(e, (Const, Fill)) or e in seen:
+                        continue
+                    seen.add(e)
+                    out.append(e)
+                    if isinstance(e, Elem):
+                        for p in positions(e.template)[1:]:
+                            if p.node.is_Number:
+                                continue
+                            try:
+                                part = elem(p.node, *e.args)
+                            except (ShapeError, ValueError, TypeError):
+                                continue
+                            if part not in seen and not isinstance(part, (Const, Fill)):
+                                seen.add(part)
+                                out.append(part)
+            g = self.truth.graph
+            for n in list(g.names) + [a.name + BAR for a in self.truth.derivation.order]:
+                leaf = Leaf(n, g.shape_of(n[:-len(BAR)] if n.endswith(BAR) else n))
+                if leaf not in seen:
+                    seen.add(leaf)
+                    out.append(leaf)
+            out.sort(key=lambda e: sum(1 for _n in preorder(e)))
+            self._parts = out[:MAX_PARTS * 3]
+        return self._parts
+
+    def _fits(self, node, f):
+        try:
+            return broadcast([node.shape, f.shape]) == node.shape
+        except ShapeError:
+            return False
+
+    def missing_factor(self):
+        for s in self.spots:
+            node = self._node(s)
+            for f in self.parts():
+                if f == node or not self._fits(node, f):
+                    continue
+                fix = self._try(lambda: s.put(node * f))
+                if fix is not None:
+                    if s.role == "root":
+                        msg = _("missing factor {factor}").format(factor=_show(f))
+                    else:
+                        msg = _("missing factor {factor} in {where}").format(factor=_show(f), where=_show(node))
+                    return {"kind": "missing_factor", "message": msg, "_fix": fix}
+        return None
+
+    def extra_factor(self):
+        for s in self.spots:
+            if s.role != "factor":
+                continue
+            node = self._node(s)
+            fix = self._try(lambda: s.put(sympy.Integer(1)))
+            if fix is not None:
+                return {"kind": "extra_factor", "message": _("extra factor {factor}").format(factor=_show(node)),
+                        "_fix": fix}
+        return None
+
+    def missing_term(self):
+        for s in self.spots:
+            node = self._node(s)
+            for g in self.parts():
+                if not self._fits(node, g):
+                    continue
+                for sign in (1, -1):
+                    fix = self._try(lambda: s.put(node + sign * g))
+                    if fix is not None:
+                        term = _show(sign * g)
+                        if s.role == "root":
+                            msg = _("missing term {term}").format(term=term)
+                        else:
+                            msg = _("missing term {term} in {where}").format(term=term, where=_show(node))
+                        return {"kind": "missing_term", "message": msg, "_fix": fix}
+        return None
+
+    def wrong_variable(self):
+        g = self.truth.graph
+        names = list(g.names) + [a.name + BAR for a in self.truth.derivation.order]
+        for path, leaf in _leaves(self.claim):
+            for n in names:
+                if n == leaf.name:
+                    continue
+                shape = g.shape_of(n[:-len(BAR)] if n.endswith(BAR) else n)
+                if shape != leaf.shape:
+                    continue
+                fix = self._try(lambda: _put(self.claim, path, Leaf(n, shape)))
+                if fix is not None:
+                    if leaf.name.endswith(BAR) and n.endswith(BAR):
+                        msg = _("the upstream adjoint {written} should be {right}").format(
+                            written=_text.name(leaf.name), right=_text.name(n))
+                    else:
+                        msg = _("uses {written} where {right} belongs").format(
+                            written=_text.name(leaf.name), right=_text.name(n))
+                    return {"kind": "wrong_variable", "message": msg, "_fix": fix}
+        return None
+
+
+def _leaves(e, path=()):
+    if isinstance(e, Leaf):
+        yield path, e
+        return
+    for i, k in enumerate(e.children()):
+        yield from _leaves(k, path + (i,))
+
+
+def _zeros(node):
+    return Fill(Const(sympy.Integer(0)), node.shape) if node.shape != (1, 1) else Const(sympy.Integer(0))
+
+
+def _alternatives(sub):
+    """Derivatives a student may have meant in place of a function node of a template."""
+    if isinstance(sub, ACTIVATIONS) and len(sub.args) == 1:
+        outs = [partial(sub, 0)]
+    elif isinstance(sub, DERIVATIVES):
+        outs = [d(sub.args[0]) for d in DERIVATIVES if not isinstance(sub, d)]
+    else:
+        return []
+    return [o for o in outs if o != sub and not o.is_Number]
+
+
+def _entry_ratio(a, b):
+    """k when a = k·b entry by entry (at the entry where b is largest), else None."""
+    if a.shape != b.shape:
+        return None
+    i = max(range(b.size), key=lambda j: abs(b.flat[j]))
+    if abs(b.flat[i]) < mpmath.mpf("1e-30"):
+        return None
+    k = a.flat[i] / b.flat[i]
+    scale = max(max(abs(x) for x in a.flat), mpmath.mpf("1e-30"))
+    if any(abs(x - k * y) > mpmath.mpf("1e-9") * scale for x, y in zip(a.flat, b.flat)):
+        return None
+    return k
