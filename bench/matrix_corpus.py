@@ -186,19 +186,20 @@ def _numeric(e):
 
 # --- mistakes, each an edit of the tree -----------------------------------------------------
 
-def mutants(e, shape_of, want, names):
+def mutants(e, shape_of, want, names, doubles=()):
     """(kind, tree) for one correct claim tree. `shape_of(name)` is a name's shape (None for an
     unknown name); `want` the claim's shape; `names` the spec's names and adjoints."""
     out = [("sign", ("neg", e)), ("constant_factor", ("bin", "*", ("num", "2"), e)),
            ("constant_factor", ("bin", "*", ("bin", "/", ("num", "1"), ("num", "2")), e))]
-    same = [n for n in names if shape_of(n) == want and n not in _names(e)]
+    same = [n for n in names if shape_of(n) == want and n not in _names(e) and n not in doubles]
     for n in same[:3]:
         out.append(("extra_term", ("bin", "+", e, ("name", n))))
     out.append(("extra_term", ("bin", "+", e, ("num", "1"))))
     for path, node in spots(e):
         par = parent_of(e, path)
         if node[0] == "bin" and node[1] in "+-":
-            out.append(("missing_term", put(e, path, node[2])))
+            if not _numeric(node[2]):
+                out.append(("missing_term", put(e, path, node[2])))
             out.append(("missing_term", put(e, path, node[3] if node[1] == "+" else ("neg", node[3]))))
             out.append(("sign", put(e, path, ("bin", "-" if node[1] == "+" else "+", node[2], node[3]))))
             out.append(("constant_factor", put(e, path, ("bin", node[1], node[2], ("bin", "*", ("num", "2"), node[3])))))
@@ -259,7 +260,10 @@ def corpus():
             except (KeyError, ValueError, AttributeError):
                 return None
         taken = {}
-        for kind, tree in mutants(read(text), shape_of, g.shape_of(wrt), names):
+        # names equal to the answer itself: adding one doubles it (a constant factor, not a term)
+        doubles = {wrt + "_bar"} | {n for n in names if shape_of(n) == g.shape_of(wrt)
+                                    and check_claim(g, wrt, n).verdict == "correct"}
+        for kind, tree in mutants(read(text), shape_of, g.shape_of(wrt), names, doubles):
             claim = show(tree)
             if (spec, wrt, claim) in seen or claim == text or taken.get(kind, 0) >= CAP.get(kind, 6):
                 continue

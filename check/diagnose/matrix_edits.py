@@ -24,8 +24,8 @@ from ..i18n import _
 from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replace_at
 
 _text = Text(ascii=False)
-MAX_SPOTS = 60
-MAX_PARTS = 40
+MAX_SPOTS = 40
+MAX_PARTS = 24
 
 
 @dataclass(frozen=True)
@@ -229,35 +229,27 @@ class MatrixEdits:
         return out
 
     def parts(self):
-        """Candidate factors and terms: the truth's parts (as written and written out), the
-        claim's, and every name, each once, simplest first."""
+        """Candidate factors and terms: the truth's parts (as written and written out), then the
+        graph's names, each once, simplest first; never the claimed adjoint itself (a repair
+        that writes the answer's own name says nothing)."""
         if self._parts is None:
+            own = self.case.name + BAR
             seen, out = set(), []
-            for src in (self.case.truth, self.written, self.claim):
+            for src in (self.case.truth, self.written):
                 for e in preorder(src):
-                    if isinstance(e, (Const, Fill)) or e in seen:
-                        continue
-                    seen.add(e)
-                    out.append(e)
-                    if isinstance(e, Elem):
-                        for p in positions(e.template)[1:]:
-                            if p.node.is_Number:
-                                continue
-                            try:
-                                part = elem(p.node, *e.args)
-                            except (ShapeError, ValueError, TypeError):
-                                continue
-                            if part not in seen and not isinstance(part, (Const, Fill)):
-                                seen.add(part)
-                                out.append(part)
+                    for part in [e] + _template_parts(e):
+                        if isinstance(part, (Const, Fill)) or part in seen or _names_of(part) & {own}:
+                            continue
+                        seen.add(part)
+                        out.append(part)
+            out.sort(key=lambda e: sum(1 for _n in preorder(e)))
             g = self.truth.graph
             for n in list(g.names) + [a.name + BAR for a in self.truth.derivation.order]:
                 leaf = Leaf(n, g.shape_of(n[:-len(BAR)] if n.endswith(BAR) else n))
-                if leaf not in seen:
+                if leaf not in seen and n != own:
                     seen.add(leaf)
                     out.append(leaf)
-            out.sort(key=lambda e: sum(1 for _n in preorder(e)))
-            self._parts = out[:MAX_PARTS * 3]
+            self._parts = out[:MAX_PARTS]
         return self._parts
 
     def _fits(self, node, f):
@@ -314,7 +306,7 @@ class MatrixEdits:
         names = list(g.names) + [a.name + BAR for a in self.truth.derivation.order]
         for path, leaf in _leaves(self.claim):
             for n in names:
-                if n == leaf.name:
+                if n == leaf.name or n == self.case.name + BAR:
                     continue
                 shape = g.shape_of(n[:-len(BAR)] if n.endswith(BAR) else n)
                 if shape != leaf.shape:
@@ -329,6 +321,23 @@ class MatrixEdits:
                             written=_text.name(leaf.name), right=_text.name(n))
                     return {"kind": "wrong_variable", "message": msg, "_fix": fix}
         return None
+
+
+def _template_parts(e):
+    if not isinstance(e, Elem):
+        return []
+    out = []
+    for p in positions(e.template)[1:]:
+        if not p.node.is_Number:
+            try:
+                out.append(elem(p.node, *e.args))
+            except (ShapeError, ValueError, TypeError):
+                pass
+    return out
+
+
+def _names_of(e):
+    return {leaf.name for _p, leaf in _leaves(e)}
 
 
 def _leaves(e, path=()):
@@ -362,7 +371,7 @@ def _entry_ratio(a, b):
     if abs(b.flat[i]) < mpmath.mpf("1e-30"):
         return None
     k = a.flat[i] / b.flat[i]
-    scale = max(max(abs(x) for x in a.flat), mpmath.mpf("1e-30"))
+    scale = max(max(abs(x) for x in a.flat), max(abs(y) for y in b.flat))
     if any(abs(x - k * y) > mpmath.mpf("1e-9") * scale for x, y in zip(a.flat, b.flat)):
         return None
     return k
