@@ -21,6 +21,7 @@ from derive.rules import PRIME_OF, TABLE, partial
 
 from ..evidence.matrix import _value
 from ..i18n import _
+from .values import TINY
 from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replace_at
 
 _text = Text(ascii=False)
@@ -35,9 +36,12 @@ class Spot:
     put: object
     role: str            # "root", "term" (an operand of a sum), "factor" or "part"
     where: object        # the node it sits in, for messages
+    path_key: tuple = ()
 
 
 def _show(e):
+    if isinstance(e, Fill) and isinstance(e.a, Const):       # a constant spread over the matrix: as written
+        e = e.a
     return _text.doprint(e)
 
 
@@ -57,14 +61,14 @@ def spots(claim):
         path, node = stack.pop(0)
         if isinstance(node, Elem):
             for p in positions(node.template)[1:]:
-                if p.node.is_Number:
-                    continue
+                if p.node.is_Number and (p.parent != "add" or node is not claim):
+                    continue          # a constant is a spot only as a term of the whole claim (the + 1 too many)
                 role = "term" if p.parent == "add" else "factor"
                 out.append(Spot(_TemplatePart(node, p.node), _template_put(claim, path, node, p.path),
-                                role, node))
+                                role, node, (path, p.path)))
         for i, k in enumerate(node.children()):
             if not isinstance(node, Elem):
-                out.append(Spot(k, _node_put(claim, path + (i,)), "part", node))
+                out.append(Spot(k, _node_put(claim, path + (i,)), "part", node, (path + (i,),)))
             stack.append((path + (i,), k))
     return out[:MAX_SPOTS]
 
@@ -116,6 +120,7 @@ class MatrixEdits:
         self.written = written
         self.spots = spots(claim)
         self._parts = None
+        self._w = {}
 
     def _at(self, e):
         self.work.spend(50)
@@ -258,11 +263,43 @@ class MatrixEdits:
         except ShapeError:
             return False
 
+    def _direct(self, s):
+        """(U, W) at the first point for a part of the claim's own template (the claim is
+        elementwise in it, C = R + κ·U): W = U + (T − C)/κ is the value the part must have.
+        None elsewhere (under a matrix product or a sum over an axis)."""
+        if not (isinstance(s.node, _TemplatePart) and s.where is self.claim) or self.C is None:
+            return None
+        if s.path_key not in self._w:
+            U, R = self._at(self._node(s)), self._at(self._zero(s))
+            out = None
+            if U is not None and R is not None and U.shape == self.C.shape == R.shape:
+                W = [None if abs(u) < TINY or abs(c - r) < TINY else u + (t - c) * u / (c - r)
+                     for u, c, r, t in zip(U.flat, self.C.flat, R.flat, self.T.flat)]
+                out = (list(U.flat), W)
+            self._w[s.path_key] = out
+        return self._w[s.path_key]
+
+    def _matches(self, f, want):
+        """Does candidate f's value (broadcast) equal `want` (a list, None where unknown)?"""
+        v = self._at(f)
+        if v is None:
+            return False
+        try:
+            v = _spread(v, self.C.shape)
+        except ValueError:
+            return False
+        known = [(x, y) for x, y in zip(v.flat, want) if y is not None]
+        return bool(known) and all(_near(x, y) for x, y in known)
+
     def missing_factor(self):
         for s in self.spots:
             node = self._node(s)
+            direct = self._direct(s)
             for f in self.parts():
                 if f == node or not self._fits(node, f):
+                    continue
+                if direct is not None and not self._matches(f, [None if w is None else w / u
+                                                                for u, w in zip(*direct)]):
                     continue
                 fix = self._try(lambda: s.put(node * f))
                 if fix is not None:
@@ -287,10 +324,14 @@ class MatrixEdits:
     def missing_term(self):
         for s in self.spots:
             node = self._node(s)
+            direct = self._direct(s)
             for g in self.parts():
                 if not self._fits(node, g):
                     continue
                 for sign in (1, -1):
+                    if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
+                                                                    for u, w in zip(*direct)]):
+                        continue
                     fix = self._try(lambda: s.put(node + sign * g))
                     if fix is not None:
                         term = _show(sign * g)
@@ -361,6 +402,16 @@ def _alternatives(sub):
     else:
         return []
     return [o for o in outs if o != sub and not o.is_Number]
+
+
+def _spread(v, shape):
+    """v broadcast to `shape` (numeric sizes), as numpy does."""
+    import numpy as np
+    return np.broadcast_to(v, shape)
+
+
+def _near(x, y):
+    return abs(x - y) <= mpmath.mpf("1e-9") * max(abs(x), abs(y), mpmath.mpf("1e-30"))
 
 
 def _entry_ratio(a, b):
