@@ -61,6 +61,7 @@ CORRECT = [
 
 PRIMES = {"sigma'": "sigma", "relu'": "relu", "tanh'": "tanh"}
 OTHER_PRIME = {"sigma'": "tanh'", "tanh'": "sigma'", "relu'": "sigma'"}
+SHAPE_KINDS = {"transpose", "missing_batch_sum", "elementwise_vs_matmul"}    # the kinds that may change a shape
 CAP = {"wrong_variable": 3, "extra_term": 2}      # mutants of one kind per correct claim (else 6)
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2}
 
@@ -190,7 +191,8 @@ def mutants(e, shape_of, want, names, doubles=()):
     """(kind, tree) for one correct claim tree. `shape_of(name)` is a name's shape (None for an
     unknown name); `want` the claim's shape; `names` the spec's names and adjoints."""
     out = [("sign", ("neg", e)), ("constant_factor", ("bin", "*", ("num", "2"), e)),
-           ("constant_factor", ("bin", "*", ("bin", "/", ("num", "1"), ("num", "2")), e))]
+           ("constant_factor", ("bin", "*", ("bin", "/", ("num", "1"), ("num", "2")), e)),
+           ("transpose", ("T", e))]
     same = [n for n in names if shape_of(n) == want and n not in _names(e) and n not in doubles]
     for n in same[:3]:
         out.append(("extra_term", ("bin", "+", e, ("name", n))))
@@ -243,6 +245,7 @@ def corpus():
     from check import check_claim
     from derive import parse_spec
     from derive.errors import ParseError
+    from check.read.matrix import read_claim
     rows, seen = [], set()
     graphs = {}
     for spec, wrt, text in CORRECT:
@@ -271,8 +274,11 @@ def corpus():
             try:
                 if check_claim(g, wrt, claim).verdict != "incorrect":
                     continue
+                shaped = read_claim(claim, g, 1, 1, "plain")[0]
             except ParseError:
                 continue
+            if kind not in SHAPE_KINDS and (shaped is None or shaped.shape != g.shape_of(wrt)):
+                continue        # a mistake that changes the shape is a wrong shape first
             taken[kind] = taken.get(kind, 0) + 1
             rows.append(("matrix", spec, wrt, claim, kind))
     return rows

@@ -169,6 +169,9 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
                     names=_(" and ").join(_text.name(n) for n in flip))}
             return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(names=_(" and ").join(flip)),
                     "_fix": e}
+    if (not index_form and claim is not None and claim.shape == want and want[0] == want[1]
+            and _same_at(work, truth, transpose(claim), target)):      # a square answer (W_h of an RNN) transposed whole
+        return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
     if index_form and case.lhs and len(case.lhs.letters) == 2:
         swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
         e = _reread(work, text, truth, fmt, line, col, lhs=swapped)
@@ -197,10 +200,6 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
                             shape=show_shape(want)), "_fix": summed}
         return {"kind": "wrong_shape", "message": _("the claim is {got}, but {name} must be {shape}").format(
             got=show_shape(claim.shape), name=_text.name(case.name + BAR), shape=show_shape(want))}
-    if claim is not None:
-        size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
-        if size is not None:
-            return size
     for m in re.finditer(r"[*@]", "" if index_form else text):
         e = _reread(work, text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
         if e is not None and e.shape == want and _same_at(work, truth, e, target):
@@ -211,10 +210,15 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
     if claim is None:
         return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
             name=_text.name(case.name + BAR), shape=show_shape(want))}
-    found = MatrixEdits(work, truth, case, claim, lambda e: _same_at(work, truth, e, target),
-                        _written_out(truth.derivation, case.truth)).run()
+    found = None if isinstance(claim, IndexClaim) else MatrixEdits(
+        work, truth, case, claim, lambda e: _same_at(work, truth, e, target),
+        _written_out(truth.derivation, case.truth)).run()
     if found is not None:
         return found
+    if claim is not None:
+        size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
+        if size is not None:
+            return size
     terms = _terms(case.truth)
     if len(terms) > 1:
         for i, t in enumerate(terms):
