@@ -213,10 +213,13 @@ class MatrixEdits:
                                 "message": _("the factor {written} should be {right}").format(
                                     written=_show_part(sub, node.args), right=_show_part(right, node.args)),
                                 "_fix": fix}
+        inputs = set(self.truth.graph.inputs)
         for s in self.spots:
             if s.role not in ("factor", "part", "term"):
                 continue
             node = self._node(s)
+            if isinstance(node, Leaf) and (node.name.endswith(BAR) or node.name in inputs):
+                continue          # only a forward name (h = σ(z)) or an expression stands for a derivative
             for right in self._derivatives():
                 if right.shape != node.shape or right == node:
                     continue
@@ -315,6 +318,12 @@ class MatrixEdits:
             if s.role != "factor":
                 continue
             node = self._node(s)
+            t = s.node.template if isinstance(s.node, _TemplatePart) else None
+            if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:        # G written twice: G²
+                fix = self._try(lambda: s.put(t.base ** (t.exp - 1)))
+                if fix is not None:
+                    return {"kind": "extra_factor", "message": _("extra factor {factor}").format(
+                        factor=_show_part(t.base, s.node.elem_node.args)), "_fix": fix}
             fix = self._try(lambda: s.put(sympy.Integer(1)))
             if fix is not None:
                 return {"kind": "extra_factor", "message": _("extra factor {factor}").format(factor=_show(node)),
@@ -365,15 +374,23 @@ class MatrixEdits:
 
 
 def _template_parts(e):
+    """The parts of an elementwise node's template: its terms and factors, and each product
+    without one of its factors (the 2·λ of 2·λ·W)."""
     if not isinstance(e, Elem):
         return []
-    out = []
+    subs = []
     for p in positions(e.template)[1:]:
         if not p.node.is_Number:
-            try:
-                out.append(elem(p.node, *e.args))
-            except (ShapeError, ValueError, TypeError):
-                pass
+            subs.append(p.node)
+        if p.node.is_Mul and 2 < len(p.node.args) <= 8:
+            subs += [sympy.Mul(*(p.node.args[:i] + p.node.args[i + 1:])) for i in range(len(p.node.args))]
+    out = []
+    for t in subs:
+        used = [i for i in range(len(e.args)) if slot(i) in t.free_symbols]
+        try:
+            out.append(elem(t.xreplace({slot(i): slot(k) for k, i in enumerate(used)}), *[e.args[i] for i in used]))
+        except (ShapeError, ValueError, TypeError):
+            pass
     return out
 
 
