@@ -27,6 +27,7 @@ from derive.functions import Sigma, Relu, unbar
 from derive.rules import PRIME_OF, partial
 
 from ..i18n import _
+from . import search
 from .values import ERRORS, MAX_SWAPS, TINY, _close, _float, _preorder, _same, show
 
 ACTIVATIONS = (Sigma, sympy.tanh, Relu, sympy.exp, sympy.log, sympy.sin, sympy.cos)
@@ -249,12 +250,13 @@ class Search:
     def run(self):
         if self.claim.is_Number:          # a constant (z̄ = 0) has no parts to edit: the rewrites say how
             return None
-        for step in (self.sign, self.constant, self.wrong_function, self.missing_factor,
-                     self.extra_factor, self.missing_term, self.extra_term, self.wrong_variable):
-            found = step()
-            if found is not None:
-                return found
-        return None
+        return search.first(self)
+
+    def steps(self):
+        """The kinds a scalar claim's edits can find (search.EditSpace)."""
+        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
+                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
+                "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
 
     def _each(self):
         for p in self.pos:

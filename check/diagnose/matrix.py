@@ -10,14 +10,15 @@ from derive.errors import ParseError
 from derive.functions import BAR
 from derive.labels import LabelRef, onehot
 from derive.limits import MAX_WRITTEN_SIZE
-from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, show_shape, substitute, transpose,
-                           written_size)
+from derive.matrix import (ONE, Elem, Fill, Leaf, MatMul, ShapeError, elem, lift, rebuild, reduce, show_shape, substitute,
+                           transpose, written_size)
 from derive.printing import Latex, Text
 from derive.rules import PRIME_OF, TABLE
 
 from ..evidence.matrix import _arr_rel, _value, matrix_truth
 from ..i18n import _
 from .edits import _rational
+from . import search
 from .matrix_edits import MatrixEdits
 from .scalar import other
 from .values import MIN_SECONDS, UNITS_PER_SECOND, WALL_FACTOR, _Spent
@@ -138,98 +139,153 @@ def _repair(work, truth, case, e):
 
 
 def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
-    g = truth.graph
-    want = g.shape_of(case.name)
-    target = lambda env: env[case.name + BAR]
-    index_form = case.lhs is not None and bool(case.lhs.letters) or isinstance(claim, IndexClaim) or why is not None
-    try:
-        leaves = read_matrix(text, g, line, col, fmt, lhs=case.lhs)[1] or _names_in(text, g)
-    except ParseError:
-        leaves = _names_in(text, g)
-    if claim is not None and claim.shape == want:
-        if _same_at(work, truth, claim, lambda env: -target(env)):
-            return {"kind": "sign", "message": _("off by a factor of -1 (sign)"), "_fix": -1 * claim}
-        env = truth.points[0]
-        c, t = _value(claim, env), target(env)
-        k = _ratio(c, t)
-        if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
+    return search.first(MatrixSpace(work, truth, case, text, claim, fmt, line, col, why)) or other()
+
+
+class MatrixSpace:
+    """The edit space of one matrix claim (search.EditSpace): the edits of its tree
+    (matrix_edits.py) where it has shapes that fit, and the kinds only matrices have, found by
+    rereading the student's text (a name transposed, ∘ for @) or by its shape."""
+
+    def __init__(self, work, truth, case, text, claim, fmt, line, col, why):
+        self.work, self.truth, self.case, self.text, self.claim = work, truth, case, text, claim
+        self.fmt, self.line, self.col, self.why = fmt, line, col, why
+        self.want = truth.graph.shape_of(case.name)
+        self.index_form = (case.lhs is not None and bool(case.lhs.letters) or isinstance(claim, IndexClaim)
+                           or why is not None)
+        self.fits = claim is not None and claim.shape == self.want
+        self.edits = (MatrixEdits(work, truth, case, claim, self.confirmed, _written_out(truth.derivation, case.truth))
+                      if self.fits and not isinstance(claim, IndexClaim) else None)
+
+    def target(self, env):
+        return env[self.case.name + BAR]
+
+    def confirmed(self, repair):
+        return _same_at(self.work, self.truth, repair, self.target)
+
+    def steps(self):
+        e = self.edits.steps() if self.edits is not None else {}
+        both = lambda kind, *first: [*first] + ([e[kind]] if kind in e else [])
+        return {"sign": both("sign", self.sign), "constant_factor": both("constant_factor", self.constant),
+                "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
+                "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
+                "missing_factor": e.get("missing_factor"), "extra_factor": e.get("extra_factor"),
+                "missing_term": e.get("missing_term"), "extra_term": e.get("extra_term"),
+                "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
+
+    def sign(self):
+        if self.fits and _same_at(self.work, self.truth, self.claim, lambda env: -self.target(env)):
+            return {"kind": "sign", "message": _("off by a factor of -1 (sign)"), "_fix": -1 * self.claim}
+        return None
+
+    def constant(self):
+        if not self.fits:
+            return None
+        env = self.truth.points[0]
+        k = _ratio(_value(self.claim, env), self.target(env))
+        if k is not None and _same_at(self.work, self.truth, self.claim, lambda env: k * self.target(env)):
             q = _rational(k)
             return {"kind": "constant_factor", "message": _("off by a constant factor of {factor}").format(
                 factor=_text.doprint(q) if q is not None else mpmath.nstr(k, 6)),
-                "_fix": None if q is None else (1 / q) * claim}
-        for base in (case.truth, _written_out(truth.derivation, case.truth)):
+                "_fix": None if q is None else (1 / q) * self.claim}
+        return None
+
+    def wrong_function(self):
+        if not self.fits:
+            return None
+        for base in (self.case.truth, _written_out(self.truth.derivation, self.case.truth)):
             wrong = _wrong_function(base)
-            if wrong is not None and _same_at(work, truth, claim, wrong[0]):
+            if wrong is not None and _same_at(self.work, self.truth, self.claim, wrong[0]):
                 return {"kind": "derivative_of_wrong_function", "message": wrong[1], "_fix": base}
-    for flip in _subsets(sorted(set(leaves))):
-        e = _reread(work, text, truth, fmt, line, col, flip, lhs=case.lhs)
-        if e is not None and e.shape == want and _same_at(work, truth, e, target):
-            if index_form:
-                return {"kind": "transpose", "message": _("swap the indices of {names} (a transpose)").format(
-                    names=_(" and ").join(_text.name(n) for n in flip))}
-            return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(names=_(" and ").join(flip)),
-                    "_fix": e}
-    if (not index_form and claim is not None and claim.shape == want and want[0] == want[1]
-            and _same_at(work, truth, transpose(claim), target)):      # a square answer (W_h of an RNN) transposed whole
-        return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
-    if index_form and case.lhs and len(case.lhs.letters) == 2:
-        swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
-        e = _reread(work, text, truth, fmt, line, col, lhs=swapped)
-        if e is not None and e.shape == want and _same_at(work, truth, e, target):
-            return {"kind": "transpose", "message": _("the whole result is transposed: the right-hand side is "
-                                                      "the entry ({i}, {j})").format(i=case.lhs.letters[1],
-                                                                                     j=case.lhs.letters[0])}
-    if isinstance(claim, IndexClaim) and claim.shape != want:
-        letters = "ij"[:len(ranks(want))]
-        return {"kind": "wrong_shape", "message": _("every index is summed, so the claim is one number, but "
-                                                    "{name} is {shape}: write the left-hand side with its indices "
-                                                    "({lhs} = ...)").format(name=_text.name(case.name + BAR),
-                                                                            shape=show_shape(want),
-                                                                            lhs=f"{case.name}_bar_{letters}")}
-    if claim is not None and claim.shape != want:
-        if transpose(claim).shape == want and _same_at(work, truth, transpose(claim), target):
+        return None
+
+    def _reread(self, **kw):
+        return _reread(self.work, self.text, self.truth, self.fmt, self.line, self.col, **kw)
+
+    def transpose(self):
+        work, truth, case, claim, want = self.work, self.truth, self.case, self.claim, self.want
+        g = truth.graph
+        try:
+            leaves = read_matrix(self.text, g, self.line, self.col, self.fmt, lhs=case.lhs)[1] or _names_in(self.text, g)
+        except ParseError:
+            leaves = _names_in(self.text, g)
+        for flip in _subsets(sorted(set(leaves))):
+            e = self._reread(flip=flip, lhs=case.lhs)
+            if e is not None and e.shape == want and self.confirmed(e):
+                if self.index_form:
+                    return {"kind": "transpose", "message": _("swap the indices of {names} (a transpose)").format(
+                        names=_(" and ").join(_text.name(n) for n in flip))}
+                return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(
+                    names=_(" and ").join(flip)), "_fix": e}
+        if not self.index_form and self.fits and want[0] == want[1] and self.confirmed(transpose(claim)):
+            # a square answer (W_h of an RNN) transposed whole
+            return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
+        if self.index_form and case.lhs and len(case.lhs.letters) == 2:
+            swapped = Lhs(case.lhs.name, case.lhs.letters[::-1], case.lhs.shown, case.lhs.adjoint)
+            e = self._reread(lhs=swapped)
+            if e is not None and e.shape == want and self.confirmed(e):
+                return {"kind": "transpose", "message": _("the whole result is transposed: the right-hand side is "
+                                                          "the entry ({i}, {j})").format(i=case.lhs.letters[1],
+                                                                                         j=case.lhs.letters[0])}
+        return None
+
+    def shape(self):
+        """A claim of the wrong shape: transposed whole, a batch sum missing, or just the shapes."""
+        claim, want, case = self.claim, self.want, self.case
+        if isinstance(claim, IndexClaim) and claim.shape != want:
+            letters = "ij"[:len(ranks(want))]
+            return {"kind": "wrong_shape", "message": _("every index is summed, so the claim is one number, but "
+                                                        "{name} is {shape}: write the left-hand side with its indices "
+                                                        "({lhs} = ...)").format(name=_text.name(case.name + BAR),
+                                                                                shape=show_shape(want),
+                                                                                lhs=f"{case.name}_bar_{letters}")}
+        if claim is None or claim.shape == want:
+            return None
+        if transpose(claim).shape == want and self.confirmed(transpose(claim)):
             return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
         for axis in (0, 1):
-            s = lift(claim)
-            from derive.matrix import reduce
-            summed = reduce("sum", s, axis)
-            if summed.shape == want and _same_at(work, truth, summed, target):
+            summed = reduce("sum", lift(claim), axis)
+            if summed.shape == want and self.confirmed(summed):
                 return {"kind": "missing_batch_sum",
                         "message": _("sum over axis {axis} (the batch) is missing: got {got}, {name} is {shape}").format(
                             axis=axis, got=show_shape(claim.shape), name=_text.name(case.name + BAR),
                             shape=show_shape(want)), "_fix": summed}
         return {"kind": "wrong_shape", "message": _("the claim is {got}, but {name} must be {shape}").format(
             got=show_shape(claim.shape), name=_text.name(case.name + BAR), shape=show_shape(want))}
-    for m in re.finditer(r"[*@]", "" if index_form else text):
-        e = _reread(work, text, truth, fmt, line, col, swap=(m.start(), "@" if m.group() == "*" else "*"))
-        if e is not None and e.shape == want and _same_at(work, truth, e, target):
-            return {"kind": "elementwise_vs_matmul",
-                    "message": _("elementwise product and matrix product are confused"), "_fix": e}
-    if claim is None and why is not None:
-        return {"kind": "wrong_shape", "message": why}
-    if claim is None:
-        return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
-            name=_text.name(case.name + BAR), shape=show_shape(want))}
-    found = None if isinstance(claim, IndexClaim) else MatrixEdits(
-        work, truth, case, claim, lambda e: _same_at(work, truth, e, target),
-        _written_out(truth.derivation, case.truth)).run()
-    if found is not None:
-        return found
-    if claim is not None:
-        size = _true_class(work, truth, want, claim, target) or _size_factor(work, truth, case, claim, target)
-        if size is not None:
-            return size
-    terms = _terms(case.truth)
-    if len(terms) > 1:
-        for i, t in enumerate(terms):
-            rest = _sum([u for j, u in enumerate(terms) if j != i])
-            if rest.shape == want and _same_at(work, truth, claim, rest):
-                return {"kind": "missing_term", "message": _("missing term {term}").format(
-                    term=_text.doprint(terms[i]))}
-    for f in _factor_drops(case.truth):
-        if f.shape == want and _same_at(work, truth, claim, f):
-            return {"kind": "missing_factor", "message": _("a factor is missing")}
-    return other()
+
+    def products(self):
+        """∘ for @ or back, by rereading the text with one operator swapped; then a claim whose
+        shapes do not fit at all is a wrong shape."""
+        for m in re.finditer(r"[*@]", "" if self.index_form else self.text):
+            e = self._reread(swap=(m.start(), "@" if m.group() == "*" else "*"))
+            if e is not None and e.shape == self.want and self.confirmed(e):
+                return {"kind": "elementwise_vs_matmul",
+                        "message": _("elementwise product and matrix product are confused"), "_fix": e}
+        if self.claim is None and self.why is not None:
+            return {"kind": "wrong_shape", "message": self.why}
+        if self.claim is None:
+            return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
+                name=_text.name(self.case.name + BAR), shape=show_shape(self.want))}
+        return None
+
+    def hint(self):
+        """Weaker true statements, with no repair of the student's formula: wrong only at the true
+        class, a size letter as a factor, a term or a factor of the truth left out."""
+        work, truth, case, claim, want = self.work, self.truth, self.case, self.claim, self.want
+        found = _true_class(work, truth, want, claim, self.target) or _size_factor(work, truth, case, claim, self.target)
+        if found is not None:
+            return found
+        terms = _terms(case.truth)
+        if len(terms) > 1:
+            for i, t in enumerate(terms):
+                rest = _sum([u for j, u in enumerate(terms) if j != i])
+                if rest.shape == want and _same_at(work, truth, claim, rest):
+                    return {"kind": "missing_term", "message": _("missing term {term}").format(
+                        term=_text.doprint(terms[i]))}
+        for f in _factor_drops(case.truth):
+            if f.shape == want and _same_at(work, truth, claim, f):
+                return {"kind": "missing_factor", "message": _("a factor is missing")}
+        return None
 
 
 def _true_class(work, truth, want, claim, target):

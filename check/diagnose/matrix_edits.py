@@ -121,6 +121,10 @@ class MatrixEdits:
         self.spots = spots(claim)
         self._parts = None
         self._w = {}
+        self._k = None
+        self._own = set(preorder(claim))
+        for e in list(self._own):
+            self._own.update(_template_parts(e))
 
     def _at(self, e):
         self.work.spend(50)
@@ -135,13 +139,14 @@ class MatrixEdits:
             return None
         return e if self.ok(e) else None
 
-    def run(self):
-        for step in (self.scaled, self.wrong_function, self.missing_factor, self.extra_factor, self.missing_term,
-                     self.wrong_variable):
-            found = step()
-            if found is not None:
-                return found
-        return None
+    def steps(self):
+        """The kinds a matrix claim's edits can find (search.EditSpace)."""
+        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
+                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
+                "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
+
+    def confirmed(self, repair):
+        return self.ok(repair)
 
     def _node(self, s):
         return s.node.expr() if isinstance(s.node, _TemplatePart) else s.node
@@ -155,42 +160,56 @@ class MatrixEdits:
         except (ShapeError, ValueError, TypeError, ZeroDivisionError):
             return None
 
-    def scaled(self):
-        """sign, constant factor on one part, extra term: T − R = k·(C − R) with k = −1, a small
-        rational, or 0."""
-        for s in self.spots:
-            if s.role == "root":
-                continue
-            R = self._at(self._zero(s))
-            if R is None or self.C is None or R.shape != self.T.shape:
-                continue
-            k = _entry_ratio(self.T - R, self.C - R)
-            if k is None:
-                continue
-            q = _rational(k, small=True) if abs(k) > mpmath.mpf("1e-12") else sympy.Integer(0)
-            if q is None or q == 1:
-                continue
-            node = self._node(s)
-            if q == 0:
-                if s.role != "term":
+    def _ratios(self):
+        """(spot, q) for every spot where T − R = q·(C − R) with q a small rational or 0: the
+        claim right with the part scaled by q (−1: a sign, 0: a part too many)."""
+        if self._k is None:
+            self._k = []
+            for s in self.spots:
+                if s.role == "root":
                     continue
-                fix = self._try(lambda: self._zero(s))
+                R = self._at(self._zero(s))
+                if R is None or self.C is None or R.shape != self.T.shape:
+                    continue
+                k = _entry_ratio(self.T - R, self.C - R)
+                if k is None:
+                    continue
+                q = _rational(k, small=True) if abs(k) > mpmath.mpf("1e-12") else sympy.Integer(0)
+                if q is not None and q != 1:
+                    self._k.append((s, q))
+        return self._k
+
+    def sign(self):
+        for s, q in self._ratios():
+            if q == -1:
+                fix = self._try(lambda: self._scale(s, q))
                 if fix is not None:
-                    return {"kind": "extra_term", "message": _("extra term {term}").format(term=_show(node)),
-                            "_fix": fix}
+                    return {"kind": "sign", "message": _("the sign of {term} is flipped").format(
+                        term=_show(self._node(s))), "_fix": fix}
+        return None
+
+    def constant(self):
+        for s, q in self._ratios():
+            if q in (0, -1):
                 continue
             fix = self._try(lambda: self._scale(s, q))
             if fix is None:
                 continue
-            if q == -1:
-                return {"kind": "sign", "message": _("the sign of {term} is flipped").format(term=_show(node)),
-                        "_fix": fix}
-            factor = _show(1 / q) + _half(1 / q)
+            node = self._node(s)
             if isinstance(node, Const) or isinstance(node, Fill) and isinstance(node.a, Const):
                 return {"kind": "constant_factor", "message": _("the constant {k} should be {right}").format(
                     k=_show(node), right=_show(q * node)), "_fix": fix}
             return {"kind": "constant_factor", "message": _("{term} is off by a constant factor of {factor}").format(
-                term=_show(node), factor=factor), "_fix": fix}
+                term=_show(node), factor=_show(1 / q) + _half(1 / q)), "_fix": fix}
+        return None
+
+    def extra_term(self):
+        for s, q in self._ratios():
+            if q == 0 and s.role == "term":
+                fix = self._try(lambda: self._zero(s))
+                if fix is not None:
+                    return {"kind": "extra_term", "message": _("extra term {term}").format(term=_show(self._node(s))),
+                            "_fix": fix}
         return None
 
     def _scale(self, s, q):
@@ -335,7 +354,7 @@ class MatrixEdits:
             node = self._node(s)
             direct = self._direct(s)
             for g in self.parts():
-                if not self._fits(node, g):
+                if not self._fits(node, g) or g in self._own:      # taking away the claim's own part: an extra term
                     continue
                 for sign in (1, -1):
                     if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
