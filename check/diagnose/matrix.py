@@ -203,7 +203,7 @@ class MatrixSpace:
         return _reread(self.work, self.text, self.truth, self.fmt, self.line, self.col, **kw)
 
     def transpose(self):
-        work, truth, case, claim, want = self.work, self.truth, self.case, self.claim, self.want
+        truth, case, claim, want = self.truth, self.case, self.claim, self.want
         g = truth.graph
         try:
             leaves = read_matrix(self.text, g, self.line, self.col, self.fmt, lhs=case.lhs)[1] or _names_in(self.text, g)

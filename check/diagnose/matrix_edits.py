@@ -15,11 +15,10 @@ import mpmath
 import sympy
 
 from derive.functions import BAR
-from derive.matrix import (Const, Elem, Fill, Leaf, MatMul, ShapeError, broadcast, elem, preorder, rebuild, slot)
+from derive.matrix import (Const, Elem, Fill, Leaf, ShapeError, broadcast, elem, preorder, rebuild, slot)
 from derive.printing import Text
-from derive.rules import PRIME_OF, TABLE, partial
+from derive.rules import partial
 
-from ..evidence.matrix import _value
 from ..i18n import _
 from .values import TINY
 from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replace_at
@@ -135,7 +134,7 @@ class MatrixEdits:
             e = build()
         except (ShapeError, ValueError, TypeError, ZeroDivisionError):
             return None
-        if e is None or getattr(e, "shape", None) != self.claim.shape:
+        if e is None or e.shape != self.claim.shape:
             return None
         return e if self.ok(e) else None
 
@@ -273,7 +272,7 @@ class MatrixEdits:
             g = self.truth.graph
             for n in list(g.names) + [a.name + BAR for a in self.truth.derivation.order]:
                 leaf = Leaf(n, g.shape_of(n[:-len(BAR)] if n.endswith(BAR) else n))
-                if leaf not in seen and n != own:
+                if leaf not in seen and n not in (own, g.output + BAR):      # the output's adjoint is 1
                     seen.add(leaf)
                     out.append(leaf)
             self._parts = out[:MAX_PARTS]
