@@ -58,7 +58,7 @@ def test_matrix_kind_accuracy_on_the_sample_is_at_least_90_percent():
 
 
 def test_matrix_kinds_are_the_same_for_seeds_0_to_9():
-    for _b, s, w, c, _k in corpus()[::160]:
+    for _b, s, w, c, _k in corpus()[::250]:
         kinds = {check_claim(graph(s), w, c, seed=seed).diagnosis["kind"] for seed in range(10)}
         assert len(kinds) == 1, (s, w, c, kinds)
 

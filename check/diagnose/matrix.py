@@ -170,7 +170,7 @@ class MatrixSpace:
                 "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
                 "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
                 "missing_factor": e.get("missing_factor"), "extra_factor": e.get("extra_factor"),
-                "missing_term": e.get("missing_term"), "extra_term": e.get("extra_term"),
+                "missing_term": e.get("missing_term"),
                 "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
 
     def sign(self):

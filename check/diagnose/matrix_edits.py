@@ -121,6 +121,7 @@ class MatrixEdits:
         self._parts = None
         self._w = {}
         self._k = None
+        self._terms = None
         self._own = set(preorder(claim))
         for e in list(self._own):
             self._own.update(_template_parts(e))
@@ -142,7 +143,8 @@ class MatrixEdits:
         """The kinds a matrix claim's edits can find (search.EditSpace)."""
         return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
                 "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
-                "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
+                # a part of the claim taken away is a simpler repair than one put in: tried first
+                "missing_term": [self.extra_term, self.missing_term], "wrong_variable": self.wrong_variable}
 
     def confirmed(self, repair):
         return self.ok(repair)
@@ -359,6 +361,8 @@ class MatrixEdits:
                     if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
                                                                     for u, w in zip(*direct)]):
                         continue
+                    if (s.role == "root" or direct is not None and s.role == "term") and self._cancels(g, sign):
+                        continue
                     fix = self._try(lambda: s.put(node + sign * g))
                     if fix is not None:
                         term = _show(sign * g)
@@ -368,6 +372,25 @@ class MatrixEdits:
                             msg = _("missing term {term} in {where}").format(term=term, where=_show(node))
                         return {"kind": "missing_term", "message": msg, "_fix": fix}
         return None
+
+    def _cancels(self, g, sign):
+        """Does putting in sign·g take away one of the claim's own terms (an extra term, not a
+        missing one)? Compared by value at the first point."""
+        if self._terms is None:
+            self._terms = []
+            for s in self.spots:
+                if s.role == "term" and s.where is self.claim:
+                    R = self._at(self._zero(s))
+                    if R is not None and R.shape == self.C.shape:
+                        self._terms.append(list((self.C - R).flat))
+        v = self._at(g)
+        if v is None:
+            return False
+        try:
+            v = list(_spread(v, self.C.shape).flat)
+        except ValueError:
+            return False
+        return any(all(_near(sign * x, -y) for x, y in zip(v, t)) for t in self._terms)
 
     def wrong_variable(self):
         g = self.truth.graph
