@@ -8,7 +8,7 @@ import re
 import sys
 
 from derive import files
-from derive.errors import ParseError
+from derive.errors import DomainError, DrawError, ParseError
 
 from .autograder import add_autograder
 from .examples import attach_examples
@@ -136,7 +136,6 @@ def point_of(graph, at):
 
 
 def cmd_derive(a, out):
-    from derive.rules import DomainError
     graph = load_spec(a.spec)
     d = graph.backprop(wrt_names(graph, a.wrt) if a.wrt is not None else None)
     point = point_of(graph, a.at)
@@ -400,8 +399,6 @@ def main(argv=None, out=None, err=None):
     except _Exit as e:
         return e.status
     as_json = getattr(a, "json", False)
-    from derive.draw import DrawError          # here, not at the top: `--help` needs no SymPy
-    from derive.rules import DomainError
     try:
         _numbers(a)
         with language(a.lang if getattr(a, "lang", None) and a.run is not cmd_grade else None):
