@@ -7,7 +7,9 @@ both shown: on a loaded machine the CPU time is the steadier of the two. "check,
 BARPROP_CACHE_DIR at an empty folder each run, so the grammars' LALR tables are built from
 scratch as on the first run after an install; the other runs read them from the cache (written
 by the first run). The package's bytecode is compiled first (compileall), as `pip install` does: without
-it (PYTHONDONTWRITEBYTECODE set, a fresh checkout) every run would compile our modules from source. Goals (issue 18): the check ≤ 1.3× the import of SymPy, `--help` ≤ 0.15 s.
+it (PYTHONDONTWRITEBYTECODE set, a fresh checkout) every run would compile our modules from source.
+`barprop` freezes the garbage collector at exit (check.cli._quick_exit) and so skips the teardown's
+last collection, which `python -c "import sympy"` pays in full (about a quarter of its time). Goals (issue 18): the check ≤ 1.3× the import of SymPy, `--help` ≤ 0.15 s.
 
 Usage: python bench/startup.py [RUNS]   (default 15; prints a markdown section)
 """
