@@ -67,3 +67,13 @@ def test_a_matrix_spec_still_loads_the_matrix_modules_it_needs():
     status, names = modules_after(["derive", spec, "--format", "json"])
     assert status == 0
     assert "derive.mgraph" in names and "derive.mscope" in names
+
+
+def test_a_command_run_as_a_program_still_flushes_its_whole_output_and_status_with_the_collector_frozen():
+    args = [sys.executable, "-m", "check", "check", "grad", "exercises/specs/reglog.bp", "--wrt", "w", "--json"]
+    right = subprocess.run(args + ["--claim", CLAIM], cwd=ROOT, capture_output=True, text=True)
+    wrong = subprocess.run(args + ["--claim", "(sigma(w*x+b)-t)*x + lambda*w"], cwd=ROOT, capture_output=True,
+                           text=True)
+    assert (right.returncode, json.loads(right.stdout)["verdict"]) == (0, "correct")
+    assert (wrong.returncode, json.loads(wrong.stdout)["verdict"]) == (1, "incorrect")
+    assert json.loads(wrong.stdout)["diagnosis"]["kind"] != ""
