@@ -16,10 +16,7 @@ from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sin
 from .functions import (Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
                         Softplus, Max, Min, IndGe, IndGt, Log1p, Expm1, LogSigma, Gelu,
                         GeluPrime, Swish, gelu_inner, GELU_C, GELU_K)
-
-
-class DomainError(ArithmeticError):
-    """A value outside a primitive's domain (log of a non-positive number, 1/0, ...)."""
+from .errors import DomainError  # noqa: F401  (raised here, caught where no SymPy is imported)
 
 
 @dataclass(frozen=True)

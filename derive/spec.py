@@ -8,10 +8,7 @@ import sympy
 from .errors import ParseError
 from .functions import BAR, sym
 from .graph import Graph, Node
-from .matrix import SCALAR, Leaf, lift
-from .mgraph import MatrixGraph, MNode
-from .labels import FUNCTIONS as LABEL_FUNCTIONS, LabelRef
-from .mscope import Dim, MatrixOps, parse_dims
+from .matrix import SCALAR, lift
 from .names import canonical, spelled
 from .parse import MAX_DIGITS, Scope, error, parse_expression
 from .rules import SPELLINGS
@@ -60,10 +57,11 @@ class SpecScope(Scope):
         return sym(self.resolve(tok))
 
     def call(self, tok, args):
-        if str(tok) in LABEL_FUNCTIONS:
-            raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
-                        "y: label(C))", tok)
         if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
+            from .labels import FUNCTIONS as LABEL_FUNCTIONS     # none of them is in SPELLINGS
+            if str(tok) in LABEL_FUNCTIONS:
+                raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
+                            "y: label(C))", tok)
             raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
                         f" (write '{tok}*(...)' for a product)", tok)
         return super().call(tok, args)
@@ -126,6 +124,9 @@ def _parse_spec(text):
             assigned[name] = no
     shapes, dims, classes = _declarations(lines)
     matrix = any(sh != SCALAR for sh in shapes.values()) or bool(classes)
+    if matrix:          # the matrix modules load with the first matrix spec
+        from .mgraph import MatrixGraph, MNode
+        from .mscope import MatrixSpecScope
     scope = MatrixSpecScope(assigned, shapes, dims, classes) if matrix else SpecScope(assigned)
     nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
@@ -237,6 +238,7 @@ def _declarations(lines):
         k = re.fullmatch(r"(matrix|vector)\s*\((.*)\)", kind)
         lab = re.fullmatch(r"(labels?)\s*\((.*)\)", kind)
         if lab:
+            from .mscope import parse_dims
             sizes = parse_dims(lab.group(2), no, m.start(2) + 1)
             if len(sizes) != (1 if lab.group(1) == "label" else 2):
                 raise ParseError("label takes the number of classes, label(C); labels takes a count and the "
@@ -247,6 +249,7 @@ def _declarations(lines):
         elif kind == "scalar":
             shapes[name] = SCALAR
         elif k:
+            from .mscope import parse_dims
             sizes = parse_dims(k.group(2), no, m.start(2) + 1)
             if len(sizes) != (2 if k.group(1) == "matrix" else 1):
                 raise ParseError(f"{k.group(1)} takes {2 if k.group(1) == 'matrix' else 1} size(s)",
@@ -257,21 +260,6 @@ def _declarations(lines):
             raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)', 'matrix(m, n)', "
                              "'label(C)' or 'labels(N, C)'", no, m.start(2) + 1)
     return shapes, dims, classes
-
-
-class MatrixSpecScope(MatrixOps, SpecScope):
-    """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
-
-    def __init__(self, assigned, shapes, dims, classes=None):
-        super().__init__(assigned)
-        self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
-
-    def name(self, tok):
-        if str(tok) in self.dims:
-            return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
-        n = self.resolve(tok)
-        leaf = Leaf(n, self.shapes.get(n, SCALAR))
-        return LabelRef(leaf, self.classes[n]) if n in self.classes else leaf
 
 
 def _known(piece, col, no, names, scope):
