@@ -17,9 +17,15 @@ FLOOR = 1e-290          # an absolute floor for underflow
 
 def bounded(a):
     """An exact array (rationals, mpf) as float64 with its rounding bound."""
-    v = np.asarray(a, dtype=float)
+    a = np.asarray(a)
+    v = np.fromiter((_float(x) for x in a.flat), float, a.size).reshape(a.shape)
     v = v.reshape(1, 1) if v.ndim == 0 else v.reshape(-1, 1) if v.ndim == 1 else v
     return v, 2 * U * np.abs(v)       # float() of a rational is within one unit in the last place
+
+
+def _float(x):
+    """A rational as the nearest float (Python's int / int rounds correctly)."""
+    return x.p / x.q if hasattr(x, "p") and hasattr(x, "q") else float(x)
 
 
 def _gamma(n):
