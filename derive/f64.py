@@ -7,7 +7,7 @@ import mpmath
 import sympy
 
 from .lazy import numpy as np
-from .matrix import Const, Elem, Fill, Leaf, MatMul, Reduce, Transpose, _bind
+from .matrix import Const, Elem, Fill, Leaf, MatMul, Reduce, Transpose, _bind, preorder
 from .rules import U, Unsure, primitive
 
 HUGE = 1e100            # as derive/evaluate.py: a transcendental function of more is undefined
@@ -90,6 +90,17 @@ def _node(expr, env, memo):
             v, e = v / n, e / n + U * np.abs(v / n)
         return v, e
     raise Unsure(f"no float64 rule for {type(expr).__name__}")
+
+
+def mentions_sizes(expr):
+    """Whether `expr` writes a size letter (`1/N`, `D - 2`): a number that differs between the
+    large point and the small ones, which a claim could use to differ from the truth at the large
+    point alone, by less than float64 can see."""
+    for e in preorder(expr):
+        t = e.value if isinstance(e, Const) else e.template if isinstance(e, Elem) else None
+        if t is not None and any(not s.name.startswith("⟨") for s in t.free_symbols):
+            return True
+    return False
 
 
 def _sizes(env):

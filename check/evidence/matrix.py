@@ -9,7 +9,7 @@ import numpy as np
 
 from derive.evaluate import DIGITS
 from derive.functions import BAR
-from derive.f64 import bounded, fevaluate
+from derive.f64 import bounded, fevaluate, mentions_sizes
 from derive.matrix import (mevaluate)
 from derive.rules import DomainError, Unsure
 
@@ -87,7 +87,7 @@ class MatrixTruth:
         resolution: every entry within the sum of both error bounds. None when float64 cannot
         tell (then mpmath decides); False is never returned, a disagreement is left to mpmath."""
         env = self.fast.get(i)
-        if env is None or claim is None:
+        if env is None or claim is None or mentions_sizes(claim):
             return None
         try:
             c, ec = fevaluate(claim, env)
