@@ -1,6 +1,5 @@
 """The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
 import re
-from fractions import Fraction
 
 from .lazy import numpy as np
 import sympy
@@ -335,8 +334,9 @@ def _decimal(t):
     if not m or not (m.group(2) or m.group(3)) or len(m.group(2)) + len(m.group(3)) > MAX_DIGITS \
             or abs(int(m.group(4) or 0)) > 300:
         return None
-    f = Fraction(t[len(m.group(1)):])
-    return sympy.Rational(-f.numerator if m.group(1) else f.numerator, f.denominator)
+    n = int(m.group(2) + m.group(3)) * (-1 if m.group(1) else 1)
+    k = len(m.group(3)) - int(m.group(4) or 0)      # the value is n / 10^k
+    return sympy.Rational(n, 10 ** k) if k > 0 else sympy.Integer(n * 10 ** -k)
 
 
 PLAIN_ONLY = (f"a spec longer than {MAX_SPEC_CHARS} characters with its at: lines takes plain decimal "
