@@ -146,6 +146,31 @@ def test_float64_rule_bounds_hold_the_exact_value(head):
     assert checked >= 50
 
 
+A, B = sympy.Symbol("a", real=True), sympy.Symbol("b", real=True)
+ARITHMETIC = [A ** 2, A ** 3, A ** -1, A ** -2, sympy.sqrt(A), A ** sympy.Rational(-3, 2), A * B + A - B / 3,
+              (A + B) ** -2, sympy.exp(A) * B - sympy.tanh(A * B) ** 2, A ** 7 - 3 * A * B ** 2]
+
+
+@pytest.mark.parametrize("expr", ARITHMETIC, ids=str)
+def test_float64_sums_products_and_powers_bound_the_exact_value(expr):
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(200):
+        xs = [sympy.Rational(rng.randint(-4000, 4000), rng.choice([7, 100, 1024])) for _ in range(2)]
+        env = {"a": bounded(np.array([[xs[0]]])), "b": bounded(np.array([[xs[1]]]))}
+        e2 = derive.matrix.elem(expr.xreplace({A: derive.matrix.slot(0), B: derive.matrix.slot(1)}),
+                                Leaf("a"), Leaf("b"))
+        try:
+            v, e = fevaluate(e2, env)
+        except Unsure:
+            continue
+        with mpmath.workdps(40):
+            exact = evaluate(expr, {A: mpmath.mpf(xs[0].p) / xs[0].q, B: mpmath.mpf(xs[1].p) / xs[1].q})
+            assert abs(exact - mpmath.mpf(v[0, 0])) <= e[0, 0], (expr, xs)
+        checked += 1
+    assert checked >= 50
+
+
 def test_a_large_point_beyond_the_spec_cap_is_read_from_plain_decimals():
     text = mlp(200, 200)
     assert len(text) > MAX_SPEC_CHARS
