@@ -90,7 +90,7 @@ def test_correct_claim_at_d32_leaves_the_large_point_to_float64(fresh, monkeypat
 
 @pytest.mark.parametrize("claim", [CLAIM] + WRONG + NEAR)
 def test_verdicts_at_a_large_point_are_those_of_mpmath(claim, fresh, monkeypatch):
-    text = mlp(24, 20)
+    text = mlp(18, 16)
     fast = check_claim(parse_spec(text), "W1", claim)
     _exact(monkeypatch)
     slow = check_claim(parse_spec(text), "W1", claim)
@@ -99,7 +99,7 @@ def test_verdicts_at_a_large_point_are_those_of_mpmath(claim, fresh, monkeypatch
 
 
 def test_size_letters_in_a_claim_are_judged_in_mpmath(fresh):
-    g = parse_spec(mlp(24, 20))
+    g = parse_spec(mlp(18, 16))
     v = check_claim(g, "W1", NEAR[-1])
     assert v.verdict == "incorrect" and "float64" not in v.evidence["numeric"]
 
