@@ -131,8 +131,8 @@ def section_matrix_claim(ctx):
         p = phases.items[0]
         out += ["", f"Where the first call's time goes (separate fresh child): `parse_spec` of the "
                 f"{len(text) / 1000:.0f} kB spec text (the `at:` lists) {ms(p['parse'])} ms; the truth "
-                f"(`check.evidence.matrix.matrix_truth`: backprop, {cold['points'] if cold else '?'} points at 30 digits, "
-                f"directions) {ms(p['truth'])} ms; judging the claim {ms(p['judge'])} ms."]
+                f"(`check.evidence.matrix.matrix_truth`: backprop, {cold['points'] if cold else '?'} points, the spec's large "
+                f"one in float64 with error bounds and the others at 30 digits, directions) {ms(p['truth'])} ms; judging the claim {ms(p['judge'])} ms."]
     else:
         out += ["", f"Phase breakdown: {capped_cell(phases, '', MX_CAP)}"]
     if cold and cold.get("sizes"):
