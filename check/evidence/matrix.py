@@ -83,9 +83,9 @@ class MatrixTruth:
         return env
 
     def agrees_fast(self, i, name, claim):
-        """Whether `claim` agrees with the adjoint of `name` at the large point i to float64's
-        resolution: every entry within the sum of both error bounds. None when float64 cannot
-        tell (then mpmath decides); False is never returned, a disagreement is left to mpmath."""
+        """The relative difference between `claim` and the adjoint of `name` at the large point i
+        when they agree to float64's resolution (every entry within the sum of both error
+        bounds); None otherwise, for mpmath to decide: float64 never finds a claim wrong."""
         env = self.fast.get(i)
         if env is None or claim is None or mentions_sizes(claim):
             return None
