@@ -27,6 +27,7 @@ CLAIM = "(W2.T @ (y - t) * sigma'(W1 @ x)) @ x.T"
 WRONG = ["(W2.T @ (y - t) * sigma(W1 @ x)) @ x.T", "x @ (W2.T @ (y - t) * sigma'(W1 @ x)).T",
          "2*(W2.T @ (y - t) * sigma'(W1 @ x)) @ x.T", "(W2.T @ (y - t)) @ x.T",
          "(W2 @ (y - t) * sigma'(W1 @ x)) @ x.T"]
+INDEXED = ["W1_bar_ij = h_bar_i*h_i*(1 - h_i)*x_j", "W1_bar_ij = h_bar_i*h_i*x_j"]
 NEAR = [CLAIM + " * (1 + 10^-13)", CLAIM + " * (1 + 2*10^-15)", CLAIM + " * (1 + 10^-17)",
         CLAIM + " + 10^-16*(D - 2)*(D - 3)*(D - 4)*(D - 5)"]
 
@@ -88,7 +89,7 @@ def test_correct_claim_at_d32_leaves_the_large_point_to_float64(fresh, monkeypat
     assert sum(big) > 2 * mpmath_entries
 
 
-@pytest.mark.parametrize("claim", [CLAIM] + WRONG + NEAR)
+@pytest.mark.parametrize("claim", [CLAIM] + WRONG + NEAR + INDEXED)
 def test_verdicts_at_a_large_point_are_those_of_mpmath(claim, fresh, monkeypatch):
     text = mlp(18, 16)
     fast = check_claim(parse_spec(text), "W1", claim)
