@@ -191,3 +191,23 @@ def test_the_spec_cap_still_holds_outside_at_lines():
                  "at: x=1\rf = x + " + "x + " * 60_000 + "x\n"):      # a bare CR ends the at: line
         with pytest.raises(ParseError, match="spec longer than 200000"):
             parse_spec(text)
+
+
+def _lecture_claims():
+    import test_matrix_mutants as corpus
+    at = {k for k, s in corpus.SPECS.items() if parse_spec(s).at}
+    wrong = [(s, w, t, k) for s, w, t, k in corpus.MUTANTS if w and s in at]
+    right = [(s, w, t, None) for s, w, t in corpus.CORRECT if w and s in at]
+    return [(corpus.SPECS[s], w, t, k) for s, w, t, k in wrong + right]
+
+
+@pytest.mark.parametrize("spec,wrt,claim,kind", _lecture_claims(), ids=lambda x: str(x)[:30])
+def test_lecture_claims_with_every_spec_point_in_float64(spec, wrt, claim, kind, fresh, monkeypatch):
+    """The lecture specs' own (small) `at:` points forced through float64: the corpus's verdicts
+    and kinds stand, and a correct one says it used float64."""
+    monkeypatch.setattr(evidence_matrix, "LARGE", 0)
+    v = check_claim(spec, wrt, claim)
+    if kind is None:
+        assert v.verdict == "correct" and v.evidence["numeric"]["float64"]["points"] == 1
+    else:
+        assert v.verdict == "incorrect" and v.diagnosis["kind"] == kind
