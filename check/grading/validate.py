@@ -28,11 +28,11 @@ def rubric_hits(exercise, folder, seed=0):
                 if it.get("rubric"):
                     r = it["rubric"]
                     rows.append((p["part"], it["target"], f"rule {r['when']}" + (f" at {r['at']}" if r["at"] else "")))
-                    seen.add((p["part"], r["when"], r["at"]))
+                    seen.add((p["part"], r["when"], r["at"], r.get("message")))
     unused = []
     for part in exercise.parts:
         for r in part.rubric.rules:
-            if (part.id, r.when, r.at) not in seen:
+            if (part.id, r.when, r.at, r.message) not in seen:
                 unused.append(f"{part.id}: rule {r.describe()}")
         for a in part.rubric.accept:
             if (part.id, "accept", a.note) not in seen:
