@@ -1,6 +1,7 @@
 """Teachers' rules and students' hints (issue 20): rubrics per mistake, accepted conventions, the
 backprop form, no carried credit from a constant line, graded hints, and how each line was read."""
 import json
+import os
 
 import pytest
 
@@ -15,8 +16,7 @@ REGLOG = spec_path("reglog").read_text(encoding="utf-8")
 ADJOINTS = (ROOT / "tests" / "data" / "contract" / "reglog_adjoints.txt").read_text(encoding="utf-8")
 EXPANDED_W = ADJOINTS.replace("w_bar = z_bar*x + R_bar*w", "w_bar = (sigma(w*x + b) - t)*sigma'(w*x + b)*x + lambda*w")
 WRONG_SIGMA = ADJOINTS.replace("z_bar = y_bar*sigma'(z)", "z_bar = y_bar*sigma(z)")
-WITH_RUBRIC = [ex for ex in exercises.list_ids()
-               if any(p.rubric.rules or p.rubric.accept for p in exercises.load(ex).parts)]
+ALL = exercises.list_ids()
 
 
 def _write(tmp_path, name, text):
@@ -30,21 +30,42 @@ def _adjoints_part(tmp_path, text):
     return next(p for p in doc["students"][0]["parts"] if p["part"] == "adjoints")
 
 
-def test_some_bundled_exercise_has_a_rubric():
-    assert "csc321-reg-logistic" in WITH_RUBRIC
+def test_every_bundled_exercise_has_a_rubric_and_hints_on_its_adjoints():
+    assert len(ALL) == 25
+    for ex_id in ALL:
+        parts = exercises.load(ex_id).parts
+        assert any(p.rubric.rules or p.rubric.accept for p in parts), ex_id
+    for ex_id in ("cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "cs231n-vectorized-l2",
+                  "cs231n-two-layer-numpy", "csc321-mlp"):
+        adjoints = exercises.load(ex_id).part("adjoints").rubric
+        assert adjoints.form == "backprop" and adjoints.hints == 3 and adjoints.hint_cost > 0, ex_id
 
 
-@pytest.mark.parametrize("ex_id", WITH_RUBRIC)
-def test_every_rule_is_hit_by_a_sample_and_samples_score_as_labelled(ex_id):
+@pytest.mark.parametrize("ex_id", ALL)
+def test_every_rule_is_hit_by_a_sample_and_samples_score_as_labelled(ex_id, cli):
+    """Every rule and accepted alternative is hit by a sample; ok_ and accepted_ samples keep full
+    marks on the parts they answer; wrong_ and form_ samples lose some; `exercises validate`
+    exits 0 and names each sample with the rule it hits."""
     ex = exercises.load(ex_id)
     doc, hits, unused = rubric_hits(ex, samples_folder(ex))
     assert unused == []
+    assert sorted(s["student"] for s in doc["students"]) == sorted(os.listdir(samples_folder(ex)))
     for s in doc["students"]:
         answered = [p for p in s["parts"] if p["verdict"] != "missing"]
-        if s["student"].startswith("ok"):
+        if s["student"].startswith(("ok", "accepted")):
             assert all(p["score"] == p["max_score"] for p in answered), s["student"]
-        if s["student"].startswith("wrong"):
+        if s["student"].startswith(("wrong", "form")):
             assert sum(p["score"] for p in answered) < sum(p["max_score"] for p in answered), s["student"]
+    code, out, _ = cli("exercises", "validate", exercises.bundled_path(ex_id))
+    assert code == 0 and out.startswith(f"OK: {ex_id}") and "not hit by any sample" not in out
+    listed = {line.split(":", 1)[0].strip(): line for line in out.splitlines()[1:]}
+    assert sorted(listed) == sorted(hits)
+    for name, rows in hits.items():
+        for part, target, what in rows:
+            assert f"{part} {target}: {what}" in listed[name]
+    for part in ex.parts:
+        for r in part.rubric.rules:
+            assert f"{part.id} " in out and f"rule {r.when}" + (f" at {r.at}" if r.at else "") in out
 
 
 def test_backprop_form_tells_an_expanded_correct_w_bar_from_the_bar_notation_one(tmp_path):
