@@ -150,3 +150,87 @@ def test_a_bad_rule_is_a_located_error(tmp_path):
     with pytest.raises(ParseError) as e:
         exercises.loads(bad, "mine.toml")
     assert "when" in e.value.message and e.value.line >= 14
+
+
+# --- formula rules on matrix parts ----------------------------------------------------------------
+
+def _part(ex_id, tmp_path, part, text):
+    doc = grade(ex_id, _write(tmp_path, "s.txt", f"# part: {part}\n{text}\n"))
+    return next(p for p in doc["students"][0]["parts"] if p["part"] == part)
+
+
+def test_a_formula_rule_on_a_matrix_part_is_read_as_a_matrix_and_matched_like_a_verdict(tmp_path):
+    sigma = _part("csc321-mlp", tmp_path, "grad_W1", "dL/dW1 = ((W2.T @ (y - t)) * sigma(z)) @ x.T")
+    assert sigma["items"][0]["rubric"]["when"] == "formula" and "σ(z) in place of σ′(z)" in sigma["feedback"]
+    # the same formula written otherwise (h for σ(z), the product regrouped) is the same matrix
+    same = _part("csc321-mlp", tmp_path, "grad_W1", "dL/dW1 = (h * (W2.T @ (y - t))) @ x.T")
+    assert same["items"][0]["rubric"]["when"] == "formula"
+    other = _part("csc321-mlp", tmp_path, "grad_W1", "dL/dW1 = ((W2.T @ (y - t)) * h * h) @ x.T")
+    assert other["items"][0]["verdict"] == "incorrect" and "rubric" not in other["items"][0]
+    half = _part("csc321-mlp", tmp_path, "grad_W1", "dL/dW1 = 2*((W2.T @ (y - t)) * h * (1 - h)) @ x.T")
+    assert half["score"] == 1 and "without the ½" in half["items"][0]["accepted_by"]
+
+
+def test_a_matrix_formula_rule_names_the_formula_it_matched_in_validate(cli):
+    code, out, _ = cli("exercises", "validate", exercises.bundled_path("cs231n-vectorized-l2"))
+    assert code == 0
+    assert "wrong_no_2.txt: 3.25/6  adjoints q_bar: rule kind:constant_factor at q_bar; grad_x x_bar: rule formula" in out
+    assert "accepted_row_gradient.txt: 1/6  grad_x x_bar: accepted: the gradient as a row" in out
+
+
+def test_backprop_form_on_a_matrix_adjoint_part(tmp_path):
+    text = (ROOT / "exercises" / "samples" / "csc321-mlp" / "ok_plain.txt").read_text(encoding="utf-8")
+    expanded = text.replace("b1_bar = z_bar", "b1_bar = (W2.T @ (y - t)) * sigma'(z)")
+    part = _part("csc321-mlp", tmp_path, "adjoints", expanded.split("# part: adjoints\n")[1].split("# part:")[0])
+    b1 = next(it for it in part["items"] if it["target"] == "b1_bar")
+    assert b1["verdict"] == "correct" and b1["rubric"]["when"] == "form" and part["score"] == 8 - 0.5
+    assert "write it through z_bar" in part["feedback"]
+
+
+# --- hints recorded in the work, and self-check -------------------------------------------------
+
+def test_hint_command_records_the_highest_level_seen_in_the_submission(tmp_path, cli):
+    sub = _write(tmp_path, "a.txt", "# part: adjoints\n" + WRONG_SIGMA)
+    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "2")
+    assert code == 0 and "first line that does not hold" in out and "recorded in" in out
+    assert sub.read_text(encoding="utf-8") == "# hints-seen: adjoints=2\n# part: adjoints\n" + WRONG_SIGMA
+    cli("hint", spec_path("reglog"), sub, "--level", "1")                  # a lower level keeps the 2
+    assert sub.read_text(encoding="utf-8").startswith("# hints-seen: adjoints=2\n# part: adjoints\n")
+    part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
+    assert part["score"] == pytest.approx(6.5 - 2 * 0.1 * 7) and "hints seen up to level 2" in part["feedback"]
+
+
+def test_self_check_shows_the_hint_and_leaves_the_submission_byte_for_byte(tmp_path, cli):
+    data = ("\ufeff# part: adjoints\r\n" + WRONG_SIGMA.replace("\n", "\r\n")).encode("utf-8")
+    sub = tmp_path / "a.txt"
+    sub.write_bytes(data)
+    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "3", "--self-check")
+    assert code == 0 and "σ′" in out and "recorded" not in out
+    assert sub.read_bytes() == data
+    part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
+    assert part["score"] == 6.5 and "hints seen" not in part["feedback"]
+    cli("hint", spec_path("reglog"), sub, "--json")                           # recorded: BOM and CRLF kept
+    assert sub.read_bytes() == "\ufeff# hints-seen: adjoints=1\r\n".encode("utf-8") + data[3:]
+
+
+def test_a_record_in_latex_work_is_a_latex_comment_and_replaces_its_part_only():
+    from check.hints import recorded
+    tex = "% hints-seen: grad_w=1\n% hints-seen: adjoints=1\n\\bar{z} = \\bar{y}\\,\\sigma(z)\n"
+    assert recorded(tex, "adjoints", 3) == ("% hints-seen: adjoints=3\n% hints-seen: grad_w=1\n"
+                                            "\\bar{z} = \\bar{y}\\,\\sigma(z)\n")
+
+
+def test_hint_from_stdin_says_it_is_not_recorded(cli, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO(WRONG_SIGMA))
+    code, out, _ = cli("hint", spec_path("reglog"), "-")
+    assert code == 0 and "not recorded" in out
+
+
+def test_a_notebook_records_hints_in_its_cells_and_grading_charges_them(tmp_path):
+    cell = "%%barprop hint reglog.bp\n# hints-seen: adjoints=2\n# part: adjoints\n" + WRONG_SIGMA
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": cell.splitlines(True)}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    sub = _write(tmp_path, "s.ipynb", json.dumps(nb, indent=1))
+    part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
+    assert part["score"] == pytest.approx(6.5 - 2 * 0.1 * 7) and "hints seen up to level 2" in part["feedback"]
