@@ -234,3 +234,14 @@ def test_a_notebook_records_hints_in_its_cells_and_grading_charges_them(tmp_path
     sub = _write(tmp_path, "s.ipynb", json.dumps(nb, indent=1))
     part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
     assert part["score"] == pytest.approx(6.5 - 2 * 0.1 * 7) and "hints seen up to level 2" in part["feedback"]
+
+
+def test_validate_refuses_a_formula_that_does_not_read_against_a_matrix_spec(tmp_path, cli):
+    toml = ('id = "l2-mine"\ntitle = "t"\nspec = """\nW: matrix(H, D)\nx: vector(D)\nq = W @ x\nf = norm2(q)\n"""\n\n'
+            '[[parts]]\nid = "grad_W"\nkind = "claim"\nwrt = "W"\npoints = 1\n\n'
+            '[[parts.rules]]\nwhen = "formula"\nformula = "2*W@x@x"\ncredit = 0\nmessage = "m"\n\n'
+            '[[parts.accept]]\nformula = "2*(W@x)@x.T"\nnote = "the same"\n')
+    code, out, _ = cli("exercises", "validate", _write(tmp_path, "mine.toml", toml))
+    assert code == 1 and out.startswith("NOT OK: l2-mine")
+    assert "cannot read: grad_W: rule formula 2*W@x@x: the formula does not read" in out
+    assert "accept the same" not in out                   # 2 (W x) xᵀ fits its shapes: read, not refused
