@@ -245,3 +245,30 @@ def test_validate_refuses_a_formula_that_does_not_read_against_a_matrix_spec(tmp
     assert code == 1 and out.startswith("NOT OK: l2-mine")
     assert "cannot read: grad_W: rule formula 2*W@x@x: the formula does not read" in out
     assert "accept the same" not in out                   # 2 (W x) xᵀ fits its shapes: read, not refused
+
+
+def _adjoints_section(path):
+    import re
+    text = path.read_text(encoding="utf-8")
+    pieces = re.split(r"^[ \t]*[#%][ \t]*part[ \t]*:[ \t]*(\S+).*$", text, flags=re.M)
+    return "".join(body for name, body in zip(pieces[1::2], pieces[2::2]) if name == "adjoints")
+
+
+LECTURE_WRONG = [(ex, name) for ex in ("cs231n-simple", "cs231n-sigmoid-neuron", "cs231n-gates", "cs231n-vectorized-l2",
+                                       "cs231n-two-layer-numpy", "csc321-mlp")
+                 for name in sorted(os.listdir(ROOT / "exercises" / "samples" / ex))
+                 if name.startswith("wrong_") and "part: adjoints" in
+                 (ROOT / "exercises" / "samples" / ex / name).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("ex_id, sample", LECTURE_WRONG)
+def test_lecture_hints_one_to_three_point_at_the_fixed_line_without_giving_it(ex_id, sample):
+    graph = exercises.load(ex_id).graph
+    work = _adjoints_section(ROOT / "exercises" / "samples" / ex_id / sample)
+    fixed = hint(graph, work, level=4)
+    assert fixed["level"] == 4 and fixed["target"] is not None
+    rhs = fixed["text"].split(" = ", 1)[1] if " = " in fixed["text"] else None
+    for level in (1, 2, 3):
+        h = hint(graph, work, level=level)
+        assert h["target"] == fixed["target"] and h["latex"] is None
+        assert rhs is None or rhs not in h["text"], (level, h["text"])
