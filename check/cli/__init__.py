@@ -261,7 +261,31 @@ def cmd_hint(a, out):
     from check.hints import hint
     h = hint(load_spec(a.spec), read_text(a.submission, "submission"), level=a.level)
     out.write(json.dumps(h, indent=2, ensure_ascii=False) + "\n" if a.json else h["text"] + "\n")
+    if not a.self_check:
+        note = _record_hint(a.submission, h)
+        if not a.json:
+            out.write(note + "\n")
     return 0
+
+
+def _record_hint(path, h):
+    """Writes `# hints-seen: PART=LEVEL` into the submission file (what grading charges); the
+    note that says so, or why nothing was written."""
+    from check.hints import recorded
+    from ..i18n import _
+    if path == "-":
+        return _("(not recorded: the work came from stdin)")
+    if path.endswith(".ipynb"):
+        return _("(not recorded: in a notebook, ask for hints with %%barprop hint)")
+    raw = files.read_bytes(path, MAX_FILE, "submission").decode("utf-8")
+    new = recorded(raw, h["part"], h["level"])
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(new)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    return _("(recorded in {file} as '{line}': grading charges the exercise's hint cost; "
+             "--self-check to practise without a record)").format(file=path, line=new.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
 
 
 def cmd_serve(a, out):
@@ -375,11 +399,15 @@ def parser(out=None, err=None):
 
     h = sub.add_parser("hint", help="a hint on a submission, one level at a time",
                        description="A hint on the first line that does not hold: level 1 a nudge, 2 where, "
-                                   "3 which rule, 4 the fixed line.")
+                                   "3 which rule, 4 the fixed line. The level seen is recorded in SUBMISSION as a "
+                                   "first line '# hints-seen: PART=LEVEL', which grading charges; --self-check "
+                                   "records nothing.")
     h.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
     h.add_argument("submission", help="a file of adjoint equations or a derivation")
     h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
     h.add_argument("--json", action="store_true", help="print one JSON document")
+    h.add_argument("--self-check", action="store_true",
+                   help="practice: leave SUBMISSION as it is (no '# hints-seen' line, no hint cost when graded)")
     h.set_defaults(run=cmd_hint)
 
     sv = sub.add_parser("serve", help="the local web page and JSON API",

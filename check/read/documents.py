@@ -308,12 +308,15 @@ _SEEN = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*=[ \t]*([0-9])")
 
 def hints_seen(text):
     """({part id: highest hint level seen}, text with those lines blanked): the web page and the
-    notebook record `# hints-seen: PART=LEVEL` in the submissions they produce."""
+    notebook record `# hints-seen: PART=LEVEL` in the submissions they produce. In a notebook the
+    lines are looked for in its cells (and left there: they are comments)."""
+    cells = _notebook(text, None) if text.lstrip().startswith("{") else None
     seen = {}
-    for m in HINTS_SEEN.finditer(text):
-        for p, level in _SEEN.findall(m.group(1)):
-            seen[p] = max(seen.get(p, 0), int(level))
-    return seen, HINTS_SEEN.sub("", text)
+    for source in [src for _, src in cells] if cells else [text]:
+        for m in HINTS_SEEN.finditer(source):
+            for p, level in _SEEN.findall(m.group(1)):
+                seen[p] = max(seen.get(p, 0), int(level))
+    return seen, text if cells else HINTS_SEEN.sub("", text)
 
 
 def extract_math(text, name=None):
