@@ -18,7 +18,8 @@ sys.path.insert(0, str(HERE))
 if str(ROOT) not in sys.path:
     sys.path.insert(1, str(ROOT))
 
-import check.judge as judge_mod                       # noqa: E402
+import check.backends.matrix as matrix_backend         # noqa: E402
+import check.diagnose as diagnose_mod                 # noqa: E402
 from benchlib import log, ms, percentile, table      # noqa: E402
 from check import check_claim                          # noqa: E402
 from derive import parse_spec                          # noqa: E402
@@ -53,10 +54,12 @@ def graph(backend, name):
 
 
 class _Timed:
-    """Seconds spent inside the diagnosis of each judged claim."""
+    """Seconds spent inside the diagnosis of each judged claim (scalar: check.diagnose.diagnose,
+    imported by the judge on the first wrong claim; matrix: the backend's diagnose_matrix)."""
 
-    def __init__(self):
-        self.real, self.last = judge_mod.diagnose, 0.0
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+        self.real, self.last = getattr(owner, name), 0.0
 
     def __call__(self, *args, **kw):
         start = time.perf_counter()
@@ -65,17 +68,23 @@ class _Timed:
         finally:
             self.last = time.perf_counter() - start
 
+    def __enter__(self):
+        setattr(self.owner, self.name, self)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.owner, self.name, self.real)
+
 
 def measure(seeds=10, every=5):
     rows = corpus()
-    timed = _Timed()
-    judge_mod.diagnose = timed
-    try:
+    with _Timed(diagnose_mod, "diagnose") as scalar_t, _Timed(matrix_backend, "diagnose_matrix") as matrix_t:
         right, failed_fix, no_fix, confusion = Counter(), 0, 0, Counter()
         count, matrix_diag = Counter(), []
         per_kind, lecture_total, lecture_diag = Counter(), [], []
         for b, name, wrt, claim, kind in rows:
             g = graph(b, name)
+            timed = matrix_t if b == "matrix" else scalar_t
             for _ in range(2 if name in LECTURE else 1):      # the second run: truths cached, as in grading
                 timed.last = 0.0
                 start = time.perf_counter()
@@ -103,8 +112,6 @@ def measure(seeds=10, every=5):
             tried += 1
             if len(kinds) > 1:
                 unstable.append((name, wrt, claim, sorted(map(str, kinds))))
-    finally:
-        judge_mod.diagnose = timed.real
     return {"mutants": len(rows), "right": right, "failed_fix": failed_fix, "no_fix": no_fix,
             "confusion": confusion, "per_kind": per_kind, "lecture_total": lecture_total,
             "lecture_diag": lecture_diag, "unstable": unstable, "seed_tried": tried, "seeds": seeds,
