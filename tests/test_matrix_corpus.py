@@ -92,3 +92,9 @@ def test_matrix_edits_name_the_part_that_is_wrong(spec, wrt, claim, kind, words)
     d = check_claim(graph(spec), wrt, claim).diagnosis
     assert d["kind"] == kind and words in d["message"], d
     assert check_claim(graph(spec), wrt, d["fix"]["text"]).verdict == "correct"
+
+
+def test_a_batch_sum_missing_on_one_term_is_a_missing_batch_sum():
+    d = check_claim(graph("rnn_two_steps"), "b", "a1_bar + sum(a2_bar, axis=0)").diagnosis
+    assert d["kind"] == "missing_batch_sum"
+    assert d["fix"]["text"] == "sum(a1_bar, axis=0) + sum(a2_bar, axis=0)"

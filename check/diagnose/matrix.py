@@ -244,8 +244,9 @@ class MatrixSpace:
         if transpose(claim).shape == want and self.confirmed(transpose(claim)):
             return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
         for axis in (0, 1):
-            summed = reduce("sum", lift(claim), axis)
-            if summed.shape == want and self.confirmed(summed):
+            for summed in [reduce("sum", lift(claim), axis)] + _summed_parts(claim, axis):
+                if summed.shape != want or not self.confirmed(summed):
+                    continue
                 return {"kind": "missing_batch_sum",
                         "message": _("sum over axis {axis} (the batch) is missing: got {got}, {name} is {shape}").format(
                             axis=axis, got=show_shape(claim.shape), name=_text.name(case.name + BAR),
@@ -286,6 +287,22 @@ class MatrixSpace:
             if f.shape == want and _same_at(work, truth, claim, f):
                 return {"kind": "missing_factor", "message": _("a factor is missing")}
         return None
+
+
+def _summed_parts(claim, axis):
+    """The claim with one operand of its sum summed over `axis` (b̄ = Z̄₁ + sum(Z̄₂) for two sums)."""
+    if not isinstance(claim, Elem):
+        return []
+    out = []
+    for i, a in enumerate(claim.args):
+        if a.shape[axis] != ONE:
+            args = list(claim.args)
+            args[i] = reduce("sum", a, axis)
+            try:
+                out.append(elem(claim.template, *args))
+            except ShapeError:
+                pass
+    return out
 
 
 def _true_class(work, truth, want, claim, target):
