@@ -169,7 +169,9 @@ class MatrixSpace:
         return {"sign": both("sign", self.sign), "constant_factor": both("constant_factor", self.constant),
                 "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
                 "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
-                "missing_factor": e.get("missing_factor"), "extra_factor": e.get("extra_factor"),
+                # wrong only at the true class says more than a factor that would undo it
+                "missing_factor": [self.true_class] + ([e["missing_factor"]] if e else []),
+                "extra_factor": e.get("extra_factor"),
                 "missing_term": e.get("missing_term"),
                 "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
 
@@ -269,11 +271,14 @@ class MatrixSpace:
                 name=_text.name(self.case.name + BAR), shape=show_shape(self.want))}
         return None
 
+    def true_class(self):
+        return _true_class(self.work, self.truth, self.want, self.claim, self.target) if self.fits else None
+
     def hint(self):
-        """Weaker true statements, with no repair of the student's formula: wrong only at the true
-        class, a size letter as a factor, a term or a factor of the truth left out."""
+        """Weaker true statements, with no repair of the student's formula: a size letter as a
+        factor, a term or a factor of the truth left out."""
         work, truth, case, claim, want = self.work, self.truth, self.case, self.claim, self.want
-        found = _true_class(work, truth, want, claim, self.target) or _size_factor(work, truth, case, claim, self.target)
+        found = _size_factor(work, truth, case, claim, self.target)
         if found is not None:
             return found
         terms = _terms(case.truth)
