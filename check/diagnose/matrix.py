@@ -170,7 +170,7 @@ class MatrixSpace:
                 "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
                 "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
                 # wrong only at the true class says more than a factor that would undo it
-                "missing_factor": [self.true_class] + ([e["missing_factor"]] if e else []),
+                "missing_factor": [self.true_class, self.size_factor] + ([e["missing_factor"]] if e else []),
                 "extra_factor": e.get("extra_factor"),
                 "missing_term": e.get("missing_term"),
                 "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
@@ -274,13 +274,13 @@ class MatrixSpace:
     def true_class(self):
         return _true_class(self.work, self.truth, self.want, self.claim, self.target) if self.fits else None
 
+    def size_factor(self):
+        return _size_factor(self.work, self.truth, self.case, self.claim, self.target) if self.fits else None
+
     def hint(self):
-        """Weaker true statements, with no repair of the student's formula: a size letter as a
-        factor, a term or a factor of the truth left out."""
+        """Weaker true statements, with no repair of the student's formula: a term or a factor of
+        the truth left out."""
         work, truth, case, claim, want = self.work, self.truth, self.case, self.claim, self.want
-        found = _size_factor(work, truth, case, claim, self.target)
-        if found is not None:
-            return found
         terms = _terms(case.truth)
         if len(terms) > 1:
             for i, t in enumerate(terms):
