@@ -13,7 +13,7 @@ import sympy
 from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sinh, tan, sech,
                    atan, asin, acos)
 
-from .functions import (Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
+from .functions import (Head, Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
                         Softplus, Max, Min, IndGe, IndGt, Log1p, Expm1, LogSigma, Gelu,
                         GeluPrime, Swish, gelu_inner, GELU_C, GELU_K)
 
@@ -224,6 +224,9 @@ def partial(expr, i):
     if p is None:
         raise KeyError(f"no derivative rule for {type(expr).__name__}")
     return p.d(expr.args, i)
+
+
+Head.partial = staticmethod(partial)       # SymPy's diff of our heads reads this table
 
 
 def local_derivative(expr, s, out, memo=None):
