@@ -11,6 +11,7 @@ from . import edits, rewrites
 from .values import ERRORS, MIN_SECONDS, _Spent, _Values, _same
 
 PLAIN = Text(ascii=True)
+SHOWN = Text(ascii=False)
 LATEX = Latex()
 
 
@@ -18,20 +19,20 @@ def other(message=None):
     return {"kind": "other", "message": message or _("differs from the true value")}
 
 
-def diagnose(claim, case, envs, seconds=MIN_SECONDS):
-    """{'kind', 'message', 'fix'?} for an incorrect claim, within a budget of about `seconds`
-    (never less than MIN_SECONDS) counted in work units. `envs`: the seed-independent probe
-    points first, then the counterexample and the other evidence points."""
+def diagnose(claim, case, envs, seconds=MIN_SECONDS, target=None):
+    """{'kind', 'message', 'fix'?} for an incorrect claim about `target` (`z_bar`), within a
+    budget of about `seconds` (never less than MIN_SECONDS) counted in work units. `envs`: the
+    seed-independent probe points first, then the counterexample and the other evidence points."""
     if not envs:
         return other()
     val = _Values(envs, max(seconds or 0, MIN_SECONDS))
     try:
-        return _diagnose(claim, case, val)
+        return _diagnose(claim, case, val, target)
     except (_Spent, RecursionError):
         return other()
 
 
-def _diagnose(claim, case, val):
+def _diagnose(claim, case, val, target=None):
     T = val.truth(case.truth)
     try:
         C0 = val.known(claim, 0)           # the edits need the claim's value at point 0 only
@@ -47,17 +48,32 @@ def _diagnose(claim, case, val):
         fix = repair(found.fix, case, val, T)
         if fix is not None:
             return {"kind": found.kind, "message": found.message, "fix": fix}
-    fix = repair(search.folded, case, val, T) or repair(case.truth, case, val, T)
+    right = fix = None
+    for e in (search.folded, case.truth):
+        fix = repair(e, case, val, T)
+        if fix is not None:
+            right = e
+            break
     C = val(claim)
     if C is None:
         return other(_("undefined where the true value is defined"))
     hit = rewrites.search(claim, case, val, C, T)
     if hit is not None and fix is not None:
+        if claim.is_zero and str(target).endswith("_bar") and case.terms:
+            hit = dict(hit, message=_zero(target, case, right))
         return dict(hit, fix=fix)
     out = other()
     if fix is not None:
         out["fix"] = fix
     return out
+
+
+def _zero(target, case, right):
+    """`z̄ = 0` where z reaches the output: say so, by which paths, and what z̄ is."""
+    name = SHOWN.name(target)
+    return _("{name} is 0 here, but {var} reaches the output ({paths}): {name} = {right}").format(
+        name=name, var=SHOWN.name(target[:-len("_bar")]), paths=_(" and ").join(label for label, _t in case.terms),
+        right=SHOWN.doprint(right))
 
 
 def repair(expr, case, val, T):
