@@ -11,7 +11,7 @@ from derive.matrix import Elem, Fill
 from derive.lalr_cache import lalr
 from derive.parse import Keyword, Build as PlainBuild, ParseState, Scope, error, is_iverson, iverson, power
 from .latex_names import ELEMENTWISE, _ZERO, _caps, _fail
-from .latex_lexer import _Lexer, _known
+from .latex_lexer import _Lexer
 
 GRAMMAR = r"""
 ?start: sum
@@ -106,7 +106,7 @@ class _Build(PlainBuild):
         return self.state.scope.call(c[0].update("FUNC", "sum"), [c[1]])
 
     def sum_index(self, c):
-        return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
+        return self.state.scope.sum_index(c[0], c[1])
 
     def call_axis(self, c):
         self.operand(c[0])
@@ -351,7 +351,7 @@ def parse_latex_expression(text, scope, line=1, col=1):
     _state.scope = scope
     try:
         _caps(text)
-        lexer = _Lexer(text, _known(scope), scope.max_terms)
+        lexer = _Lexer(text, scope.known, scope.max_terms)
         tokens = lexer.run()
         if not tokens:
             raise ParseError("empty expression", 1, 1)
