@@ -76,3 +76,9 @@ def test_a_scope_without_the_names_refuses_with_a_position(text, message):
     with pytest.raises(ParseError) as e:
         parse_expression(text, Scope(), 3, 5)
     assert e.value.message.startswith(message) and e.value.line == 3 and e.value.col >= 5
+
+
+def test_zero_matrix_adjoint_names_its_path_not_a_factor_of_zero():
+    d = check_claim(SOFTMAX, "s", "0*p").to_dict()["diagnosis"]
+    assert d["message"].startswith("s\u0304 is 0 here, but s reaches the output (the path through p)")
+    assert check_claim(SOFTMAX, "s", d["fix"]["text"]).verdict == "correct"

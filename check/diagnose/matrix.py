@@ -152,6 +152,8 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         c, t = _value(claim, env), target(env)
         k = _ratio(c, t)
         if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
+            if k == 0:
+                return {"kind": "constant_factor", "message": _zero(truth, case), "_fix": case.truth}
             q = _rational(k)
             return {"kind": "constant_factor", "message": _("off by a constant factor of {factor}").format(
                 factor=_text.doprint(q) if q is not None else mpmath.nstr(k, 6)),
@@ -221,6 +223,14 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         if f.shape == want and _same_at(work, truth, claim, f):
             return {"kind": "missing_factor", "message": _("a factor is missing")}
     return other()
+
+
+def _zero(truth, case):
+    """`S̄ = 0` where S reaches the output: say so, by which paths, and what S̄ is."""
+    paths = [_("the path through {name}").format(name=t.upstream) for t in truth.derivation.by_name[case.name].terms]
+    name = _text.name(case.name + BAR)
+    return _("{name} is 0 here, but {var} reaches the output ({paths}): {name} = {right}").format(
+        name=name, var=_text.name(case.name), paths=_(" and ").join(paths), right=_text.doprint(case.truth))
 
 
 def _true_class(work, truth, want, claim, target):
