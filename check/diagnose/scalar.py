@@ -27,12 +27,15 @@ def diagnose(claim, case, envs, seconds=MIN_SECONDS, target=None):
         return other()
     val = _Values(envs, max(seconds or 0, MIN_SECONDS))
     try:
-        return _diagnose(claim, case, val, target)
+        out = _diagnose(claim, case, val)
     except (_Spent, RecursionError):
         return other()
+    if claim.is_zero and out["kind"] != "other" and "fix" in out and str(target).endswith("_bar") and case.terms:
+        out["message"] = _zero(target, case, out["fix"]["text"])
+    return out
 
 
-def _diagnose(claim, case, val, target=None):
+def _diagnose(claim, case, val):
     T = val.truth(case.truth)
     try:
         C0 = val.known(claim, 0)           # the edits need the claim's value at point 0 only
@@ -48,19 +51,12 @@ def _diagnose(claim, case, val, target=None):
         fix = repair(found.fix, case, val, T)
         if fix is not None:
             return {"kind": found.kind, "message": found.message, "fix": fix}
-    right = fix = None
-    for e in (search.folded, case.truth):
-        fix = repair(e, case, val, T)
-        if fix is not None:
-            right = e
-            break
+    fix = repair(search.folded, case, val, T) or repair(case.truth, case, val, T)
     C = val(claim)
     if C is None:
         return other(_("undefined where the true value is defined"))
     hit = rewrites.search(claim, case, val, C, T)
     if hit is not None and fix is not None:
-        if claim.is_zero and str(target).endswith("_bar") and case.terms:
-            hit = dict(hit, message=_zero(target, case, right))
         return dict(hit, fix=fix)
     out = other()
     if fix is not None:
@@ -68,12 +64,14 @@ def _diagnose(claim, case, val, target=None):
     return out
 
 
-def _zero(target, case, right):
-    """`z̄ = 0` where z reaches the output: say so, by which paths, and what z̄ is."""
+def _zero(target, case, fix):
+    """`z̄ = 0` where z reaches the output: say so, by which paths, and what z̄ is (the repair,
+    already read back once, written as the lecture writes it)."""
+    right = SHOWN.doprint(case.read(fix)) if case.read is not None else fix
     name = SHOWN.name(target)
     return _("{name} is 0 here, but {var} reaches the output ({paths}): {name} = {right}").format(
         name=name, var=SHOWN.name(target[:-len("_bar")]), paths=_(" and ").join(label for label, _t in case.terms),
-        right=SHOWN.doprint(right))
+        right=right)
 
 
 def repair(expr, case, val, T):
