@@ -29,9 +29,10 @@ def answer_key(path):
     return hashlib.blake2b(b"\n".join(kept), digest_size=16).digest()
 
 
-def tasks(work, path_of, size=GROUP):
+def tasks(work, path_of, size=None):
     """`work` cut into tasks: the students of one key together (at most `size` a task), every
     key's first task before any key's second, keys in the order of their first student."""
+    size = size or GROUP
     groups = {}
     for w in work:
         groups.setdefault(answer_key(path_of(w)), []).append(w)
