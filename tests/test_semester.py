@@ -173,3 +173,19 @@ def test_every_answers_first_task_comes_before_any_second_one(tmp_path):
     work = sorted(os.listdir(tmp_path))
     tasks = affinity.tasks(work, lambda n: tmp_path / n, size=2)
     assert tasks == [["a0", "a1"], ["b0"], ["a2", "a3"], ["a4"]]
+
+
+def test_students_who_differ_by_one_adjoint_line_share_the_verdicts_on_the_others(tmp_path, monkeypatch, fresh):
+    from check.backends.scalar import Scalar
+    monkeypatch.setattr(parts, "_ROWS", OrderedDict())
+    calls = []
+    real = Scalar.adjoint
+    monkeypatch.setattr(Scalar, "adjoint", lambda self, *a: calls.append(a[0]) or real(self, *a))
+    text = (SAMPLES / REGLOG / "ok_plain.txt").read_text(encoding="utf-8").split("# part: grad_w")[0]
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(text.replace("b_bar = z_bar", "b_bar = z_bar*x"), encoding="utf-8")
+    doc = grading.grade(REGLOG, tmp_path)
+    assert sorted(calls) == sorted(["L_reg", "R", "L", "y", "z", "w", "b", "b"])     # 7 lines + b.txt's own
+    a, b = (s["parts"][0] for s in doc["students"])
+    assert a["verdict"] == "correct" and b["items"][:-1] == a["items"][:-1]
+    assert [it["verdict"] for it in b["items"]] == ["correct"] * 6 + ["incorrect"]
