@@ -36,9 +36,10 @@ def _class(folder, exercise, samples, copies):
 
 @pytest.fixture
 def fresh(monkeypatch):
-    """No truth and no judged answer left over from other tests in this process."""
+    """No truth and no judged answer or line left over from other tests in this process."""
     monkeypatch.setattr(evidence, "_TRUTHS", OrderedDict())
     monkeypatch.setattr(parts, "_ANSWERS", OrderedDict())
+    monkeypatch.setattr(parts, "_ROWS", OrderedDict())
 
 
 def _logged(monkeypatch, owner, attr, log):
@@ -177,7 +178,6 @@ def test_every_answers_first_task_comes_before_any_second_one(tmp_path):
 
 def test_students_who_differ_by_one_adjoint_line_share_the_verdicts_on_the_others(tmp_path, monkeypatch, fresh):
     from check.backends.scalar import Scalar
-    monkeypatch.setattr(parts, "_ROWS", OrderedDict())
     calls = []
     real = Scalar.adjoint
     monkeypatch.setattr(Scalar, "adjoint", lambda self, *a: calls.append(a[0]) or real(self, *a))
