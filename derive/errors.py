@@ -18,3 +18,11 @@ class ParseError(ValueError):
 
     def to_dict(self):
         return {"error": {"message": self.message, "line": self.line, "col": self.col}}
+
+
+class DomainError(ArithmeticError):
+    """A value outside a primitive's domain (log of a non-positive number, 1/0, ...)."""
+
+
+class DrawError(RuntimeError):
+    """The picture cannot be made (unknown file type, no `dot` program, unwritable path)."""
