@@ -166,11 +166,11 @@ class MatrixSpace:
     def steps(self):
         e = self.edits.steps() if self.edits is not None else {}
         both = lambda kind, *first: [*first] + ([e[kind]] if kind in e else [])
-        return {"sign": both("sign", self.sign), "constant_factor": both("constant_factor", self.constant),
+        # wrong only at the true class (one −1 too many or too few) is said before a constant on one part
+        return {"sign": both("sign", self.sign), "constant_factor": both("constant_factor", self.constant, self.true_class),
                 "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
                 "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
-                # wrong only at the true class says more than a factor that would undo it
-                "missing_factor": [self.true_class, self.size_factor] + ([e["missing_factor"]] if e else []),
+                "missing_factor": [self.size_factor] + ([e["missing_factor"]] if e else []),
                 "extra_factor": e.get("extra_factor"),
                 "missing_term": e.get("missing_term"),
                 "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
