@@ -33,8 +33,10 @@ class MatrixClaimScope(MatrixOps):
         self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
 
     def lookup(self, n):
+        """A graph name; up to letter case when only one fits (`w2` for W2, and numpy's `x`, `w`
+        for the spec's matrices X, W: the assignments write data and weights in lowercase)."""
         hit = self.keys.get(n) or self.keys.get(canonical(n))
-        if hit is None and len(n) > 1:
+        if hit is None and (len(n) > 1 or n.isalpha() and n.islower()):
             hit = by_case(n, self.graph.names)
         return hit
 
@@ -68,6 +70,8 @@ class MatrixClaimScope(MatrixOps):
                     break
         if hit is None:
             hit = numpy_adjoint(n, self.lookup)
+            if hit is None and n == "dout":          # the upstream gradient: the output's adjoint
+                hit = self.graph.output
             adjoint = hit is not None
         if hit is None:
             return self.entry(n, tok)
