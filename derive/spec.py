@@ -31,11 +31,12 @@ UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|openin|read|catcode|d
 
 
 class SpecScope(Scope):
-    """Names in a spec: assigned names once defined, everything else is a leaf input."""
+    """Names in a spec: assigned names once defined, everything else is a leaf input; `e` is
+    Euler's number unless the spec names a variable `e` (`euler` False)."""
 
-    def __init__(self, assigned):
+    def __init__(self, assigned, euler=True):
         self.assigned, self.defined, self.leaves, self.used = assigned, set(), [], []
-        self.current = None
+        self.current, self.euler = None, euler
         self.keys = {canonical(n): n for n in assigned}
 
     def resolve(self, tok):
@@ -57,6 +58,8 @@ class SpecScope(Scope):
         return n
 
     def name(self, tok):
+        if self.euler and str(tok) == "e":
+            return sympy.E
         return sym(self.resolve(tok))
 
     def call(self, tok, args):
@@ -126,7 +129,8 @@ def _parse_spec(text):
             assigned[name] = no
     shapes, dims, classes = _declarations(lines)
     matrix = any(sh != SCALAR for sh in shapes.values()) or bool(classes)
-    scope = MatrixSpecScope(assigned, shapes, dims, classes) if matrix else SpecScope(assigned)
+    euler = not ("e" in assigned or "e" in shapes or "e" in classes or _named_in_headers(lines, "e"))
+    scope = MatrixSpecScope(assigned, shapes, dims, classes, euler) if matrix else SpecScope(assigned, euler)
     nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
         if not line.strip():
@@ -192,6 +196,17 @@ def _parse_spec(text):
     at_line = next((no for no, line in reversed(headers) if HEADER.match(line).group(1) == "at"), 1)
     _check_shapes(graph, at, at, at_line)
     return graph
+
+
+def _named_in_headers(lines, name):
+    """Does a `wrt:` line list `name`, or an `at:` line give it a value?"""
+    for line in lines:
+        m = HEADER.match(line)
+        if m and m.group(1) in ("wrt", "at"):
+            for piece, _ in _split_top(m.group(2)):
+                if spelled(piece.split("=", 1)[0].strip()) == name:
+                    return True
+    return False
 
 
 def _check_shapes(graph, values, point, line):
@@ -262,11 +277,13 @@ def _declarations(lines):
 class MatrixSpecScope(MatrixOps, SpecScope):
     """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
 
-    def __init__(self, assigned, shapes, dims, classes=None):
-        super().__init__(assigned)
+    def __init__(self, assigned, shapes, dims, classes=None, euler=True):
+        super().__init__(assigned, euler)
         self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
 
     def name(self, tok):
+        if self.euler and str(tok) == "e":
+            return sympy.E
         if str(tok) in self.dims:
             return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
         n = self.resolve(tok)

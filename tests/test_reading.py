@@ -308,8 +308,30 @@ def test_a_notebook_item_says_its_cell_and_line():
 
 def test_e_is_eulers_number_unless_the_spec_names_it():
     assert check_claim("z = w*x\nL = exp(z)", "w", "e^(w*x)*x").verdict == "correct"
-    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + e)*x").verdict == "correct"
-    assert check_claim("z = w*x + e\nL = z^2", "e", "2*(w*x + e)").verdict == "correct"
+    for spec in ("z = w*x + e\nwrt: w, e\nL = z^2", "e: scalar\nz = w*x + e\nL = z^2",
+                 "z = w*x + e\nL = z^2\nat: w=1, x=2, e=3"):
+        assert check_claim(spec, "w", "2*(w*x + e)*x").verdict == "correct"
+        assert check_claim(spec, "e", "2*(w*x + e)").verdict == "correct"
+
+
+def test_an_undefined_e_in_a_spec_is_eulers_number_and_gets_no_adjoint():
+    g = parse_spec("z = w*x + e\nL = z^2\n")
+    assert "e" not in g.names and g.inputs == ("w", "x")
+    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + 2.718281828459045)*x").verdict != "correct"
+    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + exp(1))*x").verdict == "correct"
+    assert check_claim("z = w*x\nL = e^z", "w", "exp(z)*x").verdict == "correct"
+
+
+def test_derive_says_once_that_a_declared_e_is_a_variable(tmp_path, capsys):
+    spec = tmp_path / "e.bp"
+    spec.write_text("e: scalar\nz = w*x + e\nL = z^2\n", encoding="utf-8")
+    assert main(["derive", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("e is a variable here, not Euler's number") == 1 and "∂L/∂e" in out
+    spec.write_text("z = w*x + e\nL = z^2\n", encoding="utf-8")
+    assert main(["derive", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert "Euler" not in err and "∂L/∂e" not in out
 
 
 def test_numpy_names_are_the_adjoints_they_stand_for():
@@ -370,3 +392,58 @@ def test_an_indicator_on_matrices_is_an_elementwise_mask():
         assert [v.verdict for v in rep.items] == ["correct", "correct"], line
     rep = check_adjoints(spec, "h_bar = h\nz_bar = h_bar * (z < 0)\n")
     assert rep.items[1].verdict == "incorrect"
+
+
+AFFINE = (SPECS / "affine.bp").read_text(encoding="utf-8")
+AFFINE_RELU = (SPECS / "affine_relu.bp").read_text(encoding="utf-8")
+
+
+def test_in_python_code_only_lines_that_assign_an_adjoint_are_answers():
+    """CS231n assignment 2's layer code: the forward pass, the cache unpacking, prints and
+    returns are the program's; `dX`, `dW`, `db`, `da` are the adjoints X̄, W̄, b̄, ā."""
+    code = ("import numpy as np\n\ndef affine_relu_backward(dout, cache):\n    X, W, b = cache\n"
+            "    N = X.shape[0]\n    a = X.dot(W) + b\n    out = np.maximum(0, a)\n    print(out.shape)\n"
+            "    da = G * (a > 0)\n    dX = da.dot(W.T)\n    dW = X.T.dot(da)\n"
+            "    db = np.sum(da, axis=0, keepdims=True)\n    return dX, dW, db\n")
+    rep = check_adjoints(AFFINE_RELU, code, file="layers.py")
+    assert [(v.target, v.line, v.verdict) for v in rep.items] == [
+        ("a_bar", 9, "correct"), ("X_bar", 10, "correct"), ("W_bar", 11, "correct"), ("b_bar", 12, "correct")]
+    assert rep.forward == ()
+    wrong = check_adjoints(AFFINE_RELU, code.replace("X.T.dot(da)", "da.dot(X.T)"), file="layers.py")
+    assert [v.verdict for v in wrong.items] == ["correct", "correct", "incorrect", "correct"]
+
+
+def test_numpy_lowercase_data_and_weights_and_dout_name_the_specs_matrices():
+    code = "out = x.dot(w) + b\ndx = dout.dot(w.T)\ndw = x.T.dot(dout)\ndb = np.sum(dout, axis=0)\n"
+    rep = check_adjoints(AFFINE, code, file="affine.py")
+    assert [(v.target, v.verdict) for v in rep.items] == [("X_bar", "correct"), ("W_bar", "correct"),
+                                                          ("b_bar", "correct")]
+
+
+def test_a_forward_line_in_a_code_cell_is_not_an_answer_but_the_same_line_in_text_is_checked():
+    spec = (SPECS / "two_layer.bp").read_text(encoding="utf-8")
+    wrong_forward = "h = np.maximum(0, x.dot(w1))\ngrad_h = 2.0 * (y_pred - y)\n"
+    nb = {"cells": [{"cell_type": "code", "source": wrong_forward}], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    rep = check_adjoints(spec, json.dumps(nb), file="hw.ipynb")
+    assert rep.forward == () and [(v.target, v.cell, v.line) for v in rep.items] == [("h_bar", 1, 2)]
+    assert len(check_adjoints(spec, wrong_forward).forward) == 1
+
+
+def test_a_notebook_none_of_whose_lines_read_names_the_cell_and_its_line(capsys, tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": "# 풀이\n"},
+                    {"cell_type": "code", "source": "import numpy as np\nw_bar = z_bar*x + (R_bar*w\n"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "hw.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(ParseError) as e:
+        check_adjoints(REGLOG, path.read_text(encoding="utf-8"), file="hw.ipynb")
+    assert str(e.value).startswith("hw.ipynb: cell 2, line 2: ") and "\n" not in str(e.value)
+    spec = tmp_path / "reglog.bp"
+    spec.write_text(REGLOG, encoding="utf-8")
+    assert main(["check", "adjoints", str(spec), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: cell 2, line 2: ") and err.count("\n") == 1
+    assert main(["check", "adjoints", str(spec), str(path), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"]["cell"] == 2 and doc["error"]["line"] == 2
