@@ -9,11 +9,12 @@ from derive.parse import MAX_TERMS, MAX_TOKENS
 from derive.rules import SPELLINGS
 from .latex_names import _DPREFIX, _dside, _sum_condition, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
 
+_ONES_SIZE = re.compile(r"\s*_\s*(?:[A-Za-z0-9]|\{\s*[A-Za-z0-9]+\s*\})")   # \mathbf{1}_N: its length
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
 _CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ", "NORMR"})
-_OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
+_OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "ONES", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
                        "SUM", "SUMALL", "IND"})
-_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
+_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "ONES", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
                    "DERIVG", "SUM", "IND"}
 
 
@@ -37,7 +38,7 @@ def _unit(out, i):
     if i >= n:
         return None
     t = out[i].type
-    if t in ("NUMBER", "NAME", "ARGNAME", "EULER"):
+    if t in ("NUMBER", "NAME", "ARGNAME", "EULER", "ONES"):
         j = i + 1
     elif t in _OPEN:
         j = _closing(out, i)
@@ -585,6 +586,12 @@ class _Lexer:
             self.emit("NAME", fill.group(2), fill.start(2), fill.end(2))
             self.emit("_RPAR", ")", fill.end())
             return fill.end()
+        size = _ONES_SIZE.match(self.text, m.end())
+        end = size.end() if size else m.end()
+        after = _skip(self.text, end)
+        if _TRANSPOSE.match(self.text, end) or not (_OPENER.match(self.text, after) or self.text.startswith("_", after)):
+            self.emit("ONES", "1", pos, end)     # no condition follows: the vector of ones, 1ᵀ A
+            return end
         self.emit("IND", "1", pos, m.end())
         p = _skip(self.text, m.end())
         return p + 1 if self.text.startswith("_", p) else m.end()
