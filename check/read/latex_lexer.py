@@ -7,6 +7,7 @@ from derive.errors import ParseError
 from derive.names import GREEK
 from derive.parse import MAX_TERMS, MAX_TOKENS
 from derive.rules import SPELLINGS
+from .latex_cases import CASES, NEGATED, CasesError, cases
 from .latex_names import _DPREFIX, _dside, _sum_condition, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
 
 _ONES_SIZE = re.compile(r"\s*_\s*(?:[A-Za-z0-9]|\{\s*[A-Za-z0-9]+\s*\})")   # \mathbf{1}_N: its length
@@ -262,6 +263,8 @@ class _Lexer:
         name, end = m.group(1), m.end()
         if name in ("{", "}"):
             self.emit("_LCB" if name == "{" else "_RCB", name, pos, end)
+        elif name == "begin" and CASES.match(text, pos):
+            return self.cases(pos)
         elif name == "\\":
             raise self.fail(r"a line break '\\' inside an expression", pos)
         elif name in ("left", "right", "middle") or _SIZE.fullmatch(name):
@@ -574,6 +577,42 @@ class _Lexer:
             self.emit("AXIS", m.group(1) or m.group(2), m.start(), m.end())
             return m.end()
         return g[2]
+
+    def cases(self, pos):
+        r"""`\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`: (a)∘[x > 0] + (b)∘[x ≤ 0]."""
+        try:
+            branches, end = cases(self.text, pos)
+        except CasesError as e:
+            raise self.fail(e.message, e.pos) from None
+        self.emit("_LPAR", "(", pos)
+        for k, b in enumerate(branches):
+            if k:
+                self.emit("_PLUS", "+", b.value[0])
+            self.emit("_LPAR", "(", b.value[0])
+            self.range(*b.value)
+            self.emit("_RPAR", ")", b.value[1])
+            self.emit("MUL", "\\circ", b.value[1])
+            cond = b.cond or branches[1 - k].cond
+            self.emit("_LSQB", "[", cond[0])
+            first = len(self.out)
+            self.range(*cond)
+            if b.cond is None:          # otherwise: the other branch's comparison, negated
+                for i in range(first, len(self.out)):
+                    t = self.out[i]
+                    if t.type == "CMP":
+                        self.out[i] = t.update(value=NEGATED[str(t)])
+            self.emit("_RSQB", "]", cond[1])
+        self.emit("_RPAR", ")", end)
+        return end
+
+    def range(self, a, b):
+        """Tokens of text[a:b] (a piece of a cases environment)."""
+        pos = _skip(self.text, a)
+        while pos < b:
+            pos = self.step(pos)
+            if pos > b:
+                raise self.fail("this piece of cases runs past its '&' or '\\\\'", a)
+            pos = _skip(self.text, pos)
 
     def indicator(self, pos):
         m = _IND.match(self.text, pos)

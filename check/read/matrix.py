@@ -166,7 +166,7 @@ class MatrixClaimScope(MatrixOps):
         return Ones(False, sympy.Integer(1), tok)
 
     def transpose(self, a, tok):
-        """`1ᵀ`, `\mathbf{1}^T`: a row of ones (the number 1 has no other transpose)."""
+        r"""`1ᵀ`, `\mathbf{1}^T`: a row of ones (the number 1 has no other transpose)."""
         if isinstance(a, Ones):
             return Ones(not a.row, a.scale, tok)
         if isinstance(a, sympy.Integer) and a == 1:
