@@ -13,7 +13,9 @@ from check import ParseError, check_adjoints, check_claim, check_steps, grade
 from check.cli import main
 from check.evidence import evaluate
 from check.grading.dispatch import split_parts
+from check.evidence.matrix import _arr_rel, _value, matrix_truth
 from check.read.classify import numpy_adjoint
+from check.read.matrix import MatrixClaimScope, read_claim
 from check.read.rows import clean, rows
 from check.read.scope import ClaimScope, read_expression
 from derive import parse_spec
@@ -69,7 +71,7 @@ def _target(row, scope):
     t = row.target
     if t.kind == "expression":
         return ("expression",)
-    if scope.free:
+    if getattr(scope, "free", False):
         return (t.kind, spelled(t.name)) + ((spelled(t.num),) if t.num else ())
     name = scope.lookup(spelled(t.name))
     if name is None and t.kind == "name":
@@ -85,6 +87,8 @@ def _target(row, scope):
 
 def read(text, spec, fmt=None):
     """What barprop reads in `text`: [(target, expression in the leaves and adjoints)]."""
+    if getattr(_graph(spec), "is_matrix", False):
+        return _read_matrix(text, _graph(spec), fmt)
     scope = ClaimScope(_graph(spec), free=spec == "free")
     out = []
     for row in rows(clean(text), fmt):
@@ -95,6 +99,27 @@ def read(text, spec, fmt=None):
             out.append((("lhs",), scope.expand(lhs, row.line, row.col)))
         out.append((target, scope.expand(expr, row.line, row.col)))
     return out
+
+
+def _read_matrix(text, graph, fmt):
+    """A matrix spec's rows: [(target, matrix expression)]; shapes that do not fit are a refusal."""
+    scope = MatrixClaimScope(graph)
+    out = []
+    for row in rows(clean(text), fmt):
+        e, _, why = read_claim(row.rhs, graph, row.line, row.col, row.fmt)
+        if e is None:
+            raise ParseError(why or "the shapes do not fit", row.line, row.col)
+        out.append((_target(row, scope), e))
+    return out
+
+
+def _same_matrix(graph, a, b):
+    """Equal at the checker's 16 random points (random sizes, too)."""
+    for env in matrix_truth(graph, 0).points:
+        x, y = _value(a, env), _value(b, env)
+        if x is None or y is None or x.shape != y.shape or _arr_rel(x, y) > mpmath.mpf(10) ** -20:
+            return False
+    return True
 
 
 def _same_value(a, b, rng):
@@ -144,14 +169,20 @@ def judge(spec, written, meant):
     if [t for t, _ in got] != [t for t, _ in want]:
         return f"misread: targets {[t for t, _ in got]}, wanted {[t for t, _ in want]}"
     rng = random.Random(7)
+    graph = _graph(spec)
     for (_, a), (_, b) in zip(got, want):
-        if not _same_value(a, b, rng):
+        if getattr(graph, "is_matrix", False):
+            if not _same_matrix(graph, a, b):
+                return f"misread: {a} where {b} was meant"
+        elif not _same_value(a, b, rng):
             return f"misread: {a} where {b} was meant"
     return "ok"
 
 
-def test_the_corpus_holds_at_least_400_lines_in_several_notations():
-    assert len(ENTRIES) >= 400
+def test_the_corpus_holds_at_least_500_lines_in_several_notations():
+    assert len(ENTRIES) >= 500
+    assert sum(1 for *_, w, _ in ENTRIES if "cases}" in w) >= 15
+    assert sum(1 for spec, *_ in ((e[1],) for e in ENTRIES) if getattr(_graph(spec), "is_matrix", False)) >= 40
     assert sum(1 for *_, m in ENTRIES if m == "PROSE") >= 15
     assert sum(1 for *_, m in ENTRIES if m.startswith("ERROR@")) >= 15
 
@@ -447,3 +478,62 @@ def test_a_notebook_none_of_whose_lines_read_names_the_cell_and_its_line(capsys,
     assert main(["check", "adjoints", str(spec), str(path), "--json"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["error"]["cell"] == 2 and doc["error"]["line"] == 2
+
+
+RELU_BATCH = "X: matrix(N, D)\nW: matrix(D, H)\nb: matrix(1, H)\nwrt: W, b\nz = X @ W + b\nh = relu(z)\nL = 1/2*sum(h^2)\n"
+
+
+def test_a_ones_row_before_a_matrix_is_its_column_sum_and_after_it_a_row_sum():
+    for line in (r"\bar{b} = \mathbf{1}^T \bar{z}", r"\bar{b} = \mathbf{1}^\top \bar{z}", "b_bar = 1^T z_bar",
+                 "b_bar = 1ᵀ z_bar", r"\bar{b} = \mathbf{1}_N^T \bar{z}", r"\bar{b} = (\bar{z}^T \mathbf{1})^T"):
+        rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + line)
+        assert [v.verdict for v in rep.items] == ["correct", "correct"], line
+    rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + r"\bar{b} = 2\,\mathbf{1}^T \bar{z}")
+    assert rep.items[1].verdict == "incorrect" and rep.items[1].diagnosis["kind"] != "parse_error"
+
+
+def test_a_ones_column_alone_is_the_ones_of_the_gradients_shape():
+    spec = "x: vector(D)\nL = sum(x)\n"
+    assert check_claim(spec, "x", r"\mathbf{1}").verdict == "correct"
+    assert check_claim(spec, "x", r"2\mathbf{1}").verdict == "incorrect"
+    assert check_claim("x: vector(D)\nw: vector(D)\nL = sum(w * x)\n", "w", r"\mathbf{1}^T x").verdict == "incorrect"
+
+
+def test_a_ones_vector_with_no_length_to_take_is_refused_at_its_column():
+    for line, col in ((r"\bar{b} = \mathbf{1} \bar{z}", 11), (r"\bar{b} = \bar{z} \mathbf{1}^T", 19),
+                      (r"\bar{b} = \mathbf{1}^T", 11)):
+        rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + line)
+        d = rep.items[1].diagnosis
+        assert d["kind"] == "parse_error" and "ones" in d["message"] and "\n" not in d["message"], line
+    with pytest.raises(ParseError) as e:
+        check_claim(RELU_BATCH, "b", r"\mathbf{1}^T")
+    assert "ones" in e.value.message and e.value.col == 1
+
+
+def test_cases_are_a_sum_of_iverson_brackets():
+    spec = _spec_text("relu")
+    for claim in (r"\begin{cases} x & wx + b > 0 \\ 0 & \text{otherwise} \end{cases}",
+                  r"\begin{cases} x & \text{if } w x + b > 0 \\ 0 & w x + b \le 0 \end{cases}",
+                  r"\begin{cases} 0 & wx + b \leq 0 \\ x & wx + b > 0 \end{cases}"):
+        assert check_claim(spec, "w", r"(h - t) " + claim).verdict == "correct", claim
+    wrong = r"(h - t) \begin{cases} 0 & wx + b > 0 \\ x & \text{otherwise} \end{cases}"
+    assert check_claim(spec, "w", wrong).verdict == "incorrect"
+
+
+def test_cases_in_a_matrix_claim_mask_entry_by_entry_over_several_lines():
+    text = ("$$\n\\bar{z} = \\begin{cases}\n  \\bar{h} & \\text{if } z > 0 \\\\\n  0 & \\text{otherwise}\n"
+            "\\end{cases}\n$$\n\n$$\\bar{W} = X^T \\bar{z}$$\n")
+    rep = check_adjoints(RELU_BATCH, "h_bar = h\n\n" + text)
+    assert [(v.target, v.line, v.verdict) for v in rep.items] == [
+        ("h_bar", 1, "correct"), ("z_bar", 4, "correct"), ("W_bar", 10, "correct")]
+
+
+def test_cases_whose_conditions_are_not_a_partition_are_refused_at_the_condition():
+    spec = _spec_text("relu")
+    for claim, col, what in ((r"\begin{cases} x & z > 0 \\ 0 & z < 0 \end{cases}", 32, "complements"),
+                             (r"\begin{cases} x & z > 0 \\ 0 & z \ge 0 \end{cases}", 32, "complements"),
+                             (r"\begin{cases} x & z > 0, b > 0 \\ 0 & \text{otherwise} \end{cases}", 19, "one comparison"),
+                             (r"\begin{cases} x & z > 0 \end{cases}", 15, "two branches")):
+        with pytest.raises(ParseError) as e:
+            check_claim(spec, "w", claim)
+        assert (e.value.col, what in e.value.message, "\n" in e.value.message) == (col, True, False), claim

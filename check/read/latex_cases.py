@@ -54,7 +54,7 @@ def cases(text, pos):
     rows = [r for r in _split(text, m.end(), close.start(), _BREAK) if text[r[0]:r[1]].strip()]
     if len(rows) != 2:
         raise CasesError("cases need two branches, 'value & condition' each (the second may say "
-                         r"\text{otherwise})", pos if not rows else rows[min(2, len(rows) - 1)][0])
+                         r"\text{otherwise})", pos if not rows else _lstrip(text, rows[min(2, len(rows) - 1)][0]))
     branches = [_branch(text, a, b) for a, b in rows]
     _partition(text, branches)
     return branches, close.end()
@@ -105,7 +105,7 @@ def _branch(text, a, b):
 def _partition(text, branches):
     first, second = branches
     if first.cond is None and second.cond is None:
-        raise CasesError(r"both branches of cases say otherwise", second.value[0])
+        raise CasesError(r"both branches of cases say otherwise", _lstrip(text, second.value[0]))
     if first.cond is None or second.cond is None:
         return
     (a1, b1), (a2, b2) = first.sides, second.sides

@@ -22,7 +22,7 @@ _ANNOTATION = re.compile(
     r"&\s*&|\\q?quad(?![A-Za-z])\s*(?=\(\s*[\w.]{1,6}\s*\)[\s.,;]*$|\(?\s*\\(?:text|textbf|textit|textrm|mbox)"
     r"(?![A-Za-z]))|\\(?:leftarrow|Leftarrow|rightarrow|Rightarrow|longleftarrow|Longleftarrow|"
     r"longrightarrow|Longrightarrow|star|checkmark|implies|impliedby|iff|because|therefore|hfill)"
-    r"(?![A-Za-z])")
+    r"(?![A-Za-z])|[∵∴]")
 _TRAILER = re.compile(r"(?:\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}|[,.;]|\\[,;:! ]"
                       r"|\\q?quad(?![A-Za-z]))$")
 _RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-z])"

@@ -168,7 +168,7 @@ class MatrixClaimScope(MatrixOps):
     def transpose(self, a, tok):
         r"""`1ᵀ`, `\mathbf{1}^T`: a row of ones (the number 1 has no other transpose)."""
         if isinstance(a, Ones):
-            return Ones(not a.row, a.scale, tok)
+            return Ones(not a.row, a.scale, a.tok)
         if isinstance(a, sympy.Integer) and a == 1:
             return Ones(True, a, tok)
         return super().transpose(a, tok)
@@ -300,6 +300,10 @@ def read_claim(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
         e = read_expression(text, scope, line, col, fmt)
         if isinstance(e, Ones) and not e.row and lhs and not lhs.letters:
             e = fill(lift(e.scale), graph.shape_of(lhs.name))    # `x̄ = \mathbf{1}`: ones of x's shape
+        if isinstance(e, Ones) and e.row:            # `\bar{b} = \mathbf{1}^T`: nothing to sum
+            tok = e.tok
+            where = (line, col + tok.column - 1) if tok.line == 1 else (line + tok.line - 1, tok.column)
+            raise ParseError("1ᵀ (a row of ones) sums what stands right of it: write 1ᵀ A", *where)
         e = lift(e._value() if isinstance(e, Ones) else e)
         if indexed(e) or lhs and lhs.letters and e.is_scalar:
             e = scope.indices.claim(e)
