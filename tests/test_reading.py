@@ -445,7 +445,7 @@ def test_in_python_code_only_lines_that_assign_an_adjoint_are_answers():
 
 
 def test_numpy_lowercase_data_and_weights_and_dout_name_the_specs_matrices():
-    code = "out = x.dot(w) + b\ndx = dout.dot(w.T)\ndw = x.T.dot(dout)\ndb = np.sum(dout, axis=0)\n"
+    code = "out = x.dot(w) + b\ndx = dout.dot(w.T)\ndw = x.T.dot(dout)\ndb = dout.sum(axis=0)\n"
     rep = check_adjoints(AFFINE, code, file="affine.py")
     assert [(v.target, v.verdict) for v in rep.items] == [("X_bar", "correct"), ("W_bar", "correct"),
                                                           ("b_bar", "correct")]
