@@ -398,10 +398,15 @@ def test_a_claim_that_starts_with_a_minus_is_read_on_the_command_line(capsys):
 def test_no_input_makes_a_traceback():
     texts = ["$", "$$", "\\begin{aligned}", "```", "~~", "\\sout{", "{\"cells\": 3}", "{\"cells\": [1, 2]}",
              "①", "수정:", "- ", "(1)", "\\(", "\\[", "= =", "dy/dz/dw", "np.", ".dot(", "(h > 0", "z̄̄x",
-             "\U0001d7d9(", "\\frac{d}{d}", "\\frac{d\\sigma(}{dx}", "\\tanh^2", "\\cos^{2}"]
+             "\U0001d7d9(", "\\frac{d}{d}", "\\frac{d\\sigma(}{dx}", "\\tanh^2", "\\cos^{2}",
+             "\\begin{cases}", "\\begin{cases} & \\end{cases}", "\\begin{cases} x & \\\\ & \\end{cases}",
+             "\\begin{cases} (x & z > 0 \\\\ 0 & \\text{otherwise} \\end{cases}", "\\end{cases}",
+             "\\mathbf{1}^T^T", "1^T 1^T", "\\mathbf{1}_{", "\\mathbf{1}\\mathbf{1}^T", "x.sum(", ").sum(axis=0)",
+             "(.mean()", "e^{"]
     for t in texts:
         for fn in (lambda s: check_adjoints(REGLOG, s), lambda s: check_steps(s),
-                   lambda s: check_claim(REGLOG, "w", s)):
+                   lambda s: check_claim(REGLOG, "w", s), lambda s: check_adjoints(RELU_BATCH, s, file="a.py"),
+                   lambda s: check_claim(RELU_BATCH, "b", s)):
             try:
                 fn(t)
             except ParseError as e:
