@@ -483,6 +483,8 @@ def test_a_notebook_none_of_whose_lines_read_names_the_cell_and_its_line(capsys,
     assert main(["check", "adjoints", str(spec), str(path), "--json"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["error"]["cell"] == 2 and doc["error"]["line"] == 2
+    graded = grade(_adjoint_exercise(tmp_path, "reglog"), path)["students"][0]["parts"][0]
+    assert graded["verdict"] == "error" and graded["error"].startswith("hw.ipynb: cell 2, line 2: ")
 
 
 RELU_BATCH = "X: matrix(N, D)\nW: matrix(D, H)\nb: matrix(1, H)\nwrt: W, b\nz = X @ W + b\nh = relu(z)\nL = 1/2*sum(h^2)\n"
