@@ -225,7 +225,7 @@ def lhs_of(b, row):
             raise
         if t.name == "dout" and not b.scope.lookup("out"):
             return "adjoint", b.graph.output
-        hit = numpy_adjoint(spelled(t.name), b.scope.lookup)
+        hit = numpy_adjoint(spelled(t.name), getattr(b.scope, "loose", b.scope.lookup))
         if hit is None:
             raise
         return "adjoint", b.resolve(hit, row.line)

@@ -75,7 +75,7 @@ def _target(row, scope):
         return (t.kind, spelled(t.name)) + ((spelled(t.num),) if t.num else ())
     name = scope.lookup(spelled(t.name))
     if name is None and t.kind == "name":
-        hit = numpy_adjoint(spelled(t.name), scope.lookup)
+        hit = numpy_adjoint(spelled(t.name), getattr(scope, "loose", scope.lookup))
         if hit is not None:
             return ("adjoint", hit)
     if name is None:

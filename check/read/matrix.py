@@ -33,10 +33,17 @@ class MatrixClaimScope(MatrixOps):
         self.indices = Indices(lhs, graph.shape_of(lhs.name) if lhs else SCALAR, where)
 
     def lookup(self, n):
-        """A graph name; up to letter case when only one fits (`w2` for W2, and numpy's `x`, `w`
-        for the spec's matrices X, W: the assignments write data and weights in lowercase)."""
         hit = self.keys.get(n) or self.keys.get(canonical(n))
-        if hit is None and (len(n) > 1 or n.isalpha() and n.islower()):
+        if hit is None and len(n) > 1:
+            hit = by_case(n, self.graph.names)
+        return hit
+
+    def loose(self, n):
+        """`lookup`, and a lone lowercase letter for the one name it is up to case: numpy's `x`,
+        `w`, `dx` for the spec's X, W, X̄ (the assignments write data and weights in lowercase).
+        Not in `lookup`: a lowercase letter there is free to be an index (`Σ_m S_im` beside M)."""
+        hit = self.lookup(n)
+        if hit is None and len(n) == 1 and n.islower():
             hit = by_case(n, self.graph.names)
         return hit
 
@@ -69,10 +76,12 @@ class MatrixClaimScope(MatrixOps):
                     hit, adjoint = self.lookup(u), True
                     break
         if hit is None:
-            hit = numpy_adjoint(n, self.lookup)
+            hit = numpy_adjoint(n, self.loose)
             if hit is None and n == "dout":          # the upstream gradient: the output's adjoint
                 hit = self.graph.output
             adjoint = hit is not None
+        if hit is None and self.split_index(n) is None and self.loose(n):
+            hit = self.loose(n)
         if hit is None:
             return self.entry(n, tok)
         return self.leaf(hit, adjoint)
