@@ -26,17 +26,17 @@ MX_WRONG = [("σ for σ′", "(W2.T @ (y - t) * sigma(W1 @ x)) @ x.T"),
             ("W2 for W2.T (shapes)", "(W2 @ (y - t) * sigma'(W1 @ x)) @ x.T")]
 
 
-def mlp_spec(d, h, k, seed=0):
-    """The two-layer net of issue #7 with an `at:` point of size D, H, K (nested lists, 3 decimals)."""
+def mlp_spec(d, h, k, seed=0, digits=3):
+    """The two-layer net of issue #7 with an `at:` point of size D, H, K (nested lists, `digits` decimals)."""
     import random
     rng = random.Random(seed)
 
     def mat(r, c):
-        return "[" + ", ".join("[" + ", ".join(f"{rng.uniform(-1, 1):.3f}" for _ in range(c)) + "]"
+        return "[" + ", ".join("[" + ", ".join(f"{rng.uniform(-1, 1):.{digits}f}" for _ in range(c)) + "]"
                                for _ in range(r)) + "]"
 
     def vec(n):
-        return "[" + ", ".join(f"{rng.uniform(-1, 1):.3f}" for _ in range(n)) + "]"
+        return "[" + ", ".join(f"{rng.uniform(-1, 1):.{digits}f}" for _ in range(n)) + "]"
     return ("W1: matrix(H, D)\nx: vector(D)\nW2: matrix(K, H)\nt: vector(K)\n"
             "h = sigma(W1 @ x)\ny = W2 @ h\nL = 1/2*sum((y - t)^2)\n"
             f"at: W1={mat(h, d)}, x={vec(d)}, W2={mat(k, h)}, t={vec(k)}\n")
@@ -131,8 +131,8 @@ def section_matrix_claim(ctx):
         p = phases.items[0]
         out += ["", f"Where the first call's time goes (separate fresh child): `parse_spec` of the "
                 f"{len(text) / 1000:.0f} kB spec text (the `at:` lists) {ms(p['parse'])} ms; the truth "
-                f"(`check.evidence.matrix.matrix_truth`: backprop, {cold['points'] if cold else '?'} points at 30 digits, "
-                f"directions) {ms(p['truth'])} ms; judging the claim {ms(p['judge'])} ms."]
+                f"(`check.evidence.matrix.matrix_truth`: backprop, {cold['points'] if cold else '?'} points, the spec's large "
+                f"one in float64 with error bounds and the others at 30 digits, directions) {ms(p['truth'])} ms; judging the claim {ms(p['judge'])} ms."]
     else:
         out += ["", f"Phase breakdown: {capped_cell(phases, '', MX_CAP)}"]
     if cold and cold.get("sizes"):

@@ -6,11 +6,16 @@ the figure is the median. Wall time and CPU time (user + system of the child, fr
 both shown: on a loaded machine the CPU time is the steadier of the two. "check, no cache" points
 BARPROP_CACHE_DIR at an empty folder each run, so the grammars' LALR tables are built from
 scratch as on the first run after an install; the other runs read them from the cache (written
-by the first run). Goals (issue 18): the check ≤ 1.3× the import of SymPy, `--help` ≤ 0.15 s.
+by the first run). The package's bytecode is compiled first (compileall), as `pip install` does: without
+it (PYTHONDONTWRITEBYTECODE set, a fresh checkout) every run would compile our modules from source.
+`barprop` freezes the garbage collector at exit (check.cli._quick_exit) and so skips the teardown's
+last collection, which `python -c "import sympy"` pays in full (about a quarter of its time). Goals (issue 18): the check ≤ 1.3× the import of SymPy, `--help` ≤ 0.15 s.
 
 Usage: python bench/startup.py [RUNS]   (default 15; prints a markdown section)
 """
+import compileall
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -49,6 +54,8 @@ def _once(cmd, env):
 
 
 def measure(runs=RUNS):
+    for package in ("check", "derive", "exercises"):
+        compileall.compile_dir(ROOT / package, quiet=2, rx=re.compile(r"[/\\]samples[/\\]"))
     cmds = commands()
     times = {name: ([], []) for name in cmds}
     subprocess.run(cmds["barprop check grad (reglog)"][0], cwd=ROOT, stdout=subprocess.DEVNULL)  # tables cached

@@ -245,7 +245,11 @@ def _numeric(b, name, value, row):
     true = adj[name]
     m = _NUMBER.match(row.rhs)
     step = mpmath.mpf(10) ** -len(m.group(2) or "") if m else mpmath.mpf(10) ** -12 * max(1, abs(true))
-    got = mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(float(value))
+    try:
+        with mpmath.workdps(DIGITS):
+            got = evaluate(value, {})
+    except DomainError as e:
+        raise ParseError(_("{value} has no value: {why}").format(value=value, why=e), row.line, 1) from None
     ok = abs(got - true) <= step * (1 + mpmath.mpf(10) ** -9)
     at = {k: float(v) for k, v in graph.at.items()}
     evidence = {"numeric": {"points": 1, "max_rel_error": float(abs(got - true) / max(abs(true), 1e-300)),

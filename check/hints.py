@@ -1,12 +1,16 @@
 """Graded hints on a submission: 1 a nudge (which part), 2 where (the first wrong line), 3 which
 rule (the chain rule through a consumer, σ′ not σ, ...), 4 the fixed line. Levels 1-3 never
-state the correct formula."""
+state the correct formula. The levels a student saw are recorded in the work as a line
+`# hints-seen: PART=LEVEL` (`recorded`), which grading charges; self-check mode records nothing."""
+import re
+
 from derive.printing import Latex, Text
 
 from .api import check_adjoints, check_steps
 from .backends import as_graph
 from .i18n import N_, _, language
 from derive.errors import ParseError
+from .read.documents import HINTS_SEEN, hints_seen
 
 _text, _latex = Text(ascii=True), Latex()
 
@@ -101,3 +105,24 @@ def _consumers(graph, name):
         return ""
     return "; " + _("{name} is used by {users}").format(name=name[:-4], users=", ".join(ups)) + (
         _(", so it needs a term through each") if len(ups) > 1 else "")
+
+
+_LATEX_WORK = re.compile(r"\\[A-Za-z]|\$")
+_ENTRY = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*=[ \t]*([0-9])")
+
+
+def recorded(text, part, level):
+    """`text` with `# hints-seen: PART=LEVEL` (`%` in LaTeX) as its first line, in place of an
+    earlier record of that part alone, at the highest level seen; the rest kept byte for byte."""
+    level = max(level, hints_seen(text)[0].get(part, 0))
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom):]
+    nl = "\r\n" if "\r\n" in body else "\n"
+    kept = [line for line in re.split(r"(?<=\n)", body) if not _records_only(line, part)]
+    mark = "%" if _LATEX_WORK.search(body) else "#"
+    return f"{bom}{mark} hints-seen: {part}={level}{nl}" + "".join(kept)
+
+
+def _records_only(line, part):
+    m = HINTS_SEEN.fullmatch(line.rstrip("\r\n"))
+    return bool(m) and [p for p, _ in _ENTRY.findall(m.group(1))] == [part]

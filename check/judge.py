@@ -9,7 +9,6 @@ import mpmath
 from derive.evaluate import DIGITS
 from derive.rules import DomainError
 
-from .diagnose import diagnose
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
 from .i18n import _
 from .readback import as_read
@@ -107,6 +106,7 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
         if verdict == "incorrect":
             env, leaves, t, c = _counterexample(claim, case, rows, bad)
             counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": _number(t), "got": _number(c)}
+            from .diagnose import diagnose       # loaded on the first wrong claim
             diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline)
         elif verdict == "undecided" and undefined:
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}

@@ -82,10 +82,13 @@ class Verdict:
     def to_text(self):
         ev = self.evidence
         num, fd, sym = ev.get("numeric", {}), ev.get("finite_difference", {}), ev.get("symbolic", {})
+        fast = num.get("float64", {}).get("points", 0)
+        said = _("evidence: {points} points at {digits} digits and {fast} in float64 with error bounds, finite "
+                 "differences {fd}, symbolic {sym}") if fast else \
+            _("evidence: {points} points at {digits} digits, finite differences {fd}, symbolic {sym}")
         return (self.sentence() + "\n" + self.read_as() + "  "
-                + _("evidence: {points} points at {digits} digits, finite differences {fd}, symbolic {sym}").format(
-                    points=num.get('points', 0), digits=num.get('digits', 0), fd=_(fd.get('status', 'n/a')),
-                    sym=_(sym.get('status', 'n/a'))) + "\n")
+                + said.format(points=num.get('points', 0) - fast, digits=num.get('digits', 0), fast=fast,
+                              fd=_(fd.get('status', 'n/a')), sym=_(sym.get('status', 'n/a'))) + "\n")
 
     def _repr_html_(self):
         from .notebook import verdict_html

@@ -12,6 +12,7 @@ import os
 import mpmath
 import sympy
 
+from .errors import DrawError
 from .evaluate import DIGITS
 from .functions import BAR, sym
 from .matrix import VJP, Const, Fill, Leaf, MatMul, Reduce, Transpose, mevaluate, show_shape, slot
@@ -21,10 +22,6 @@ from .rules import TABLE
 
 GREEN, RED = "#1a7f37", "#cf222e"
 FORMATS = ("dot", "gv", "svg", "png", "pdf")
-
-
-class DrawError(RuntimeError):
-    """The picture cannot be made (unknown file type, no `dot` program, unwritable path)."""
 
 
 def number(v):

@@ -22,3 +22,11 @@ class ParseError(ValueError):
     def to_dict(self):
         where = {"cell": self.cell} if self.cell is not None else {}
         return {"error": {"message": self.message, **where, "line": self.line, "col": self.col}}
+
+
+class DomainError(ArithmeticError):
+    """A value outside a primitive's domain (log of a non-positive number, 1/0, ...)."""
+
+
+class DrawError(RuntimeError):
+    """The picture cannot be made (unknown file type, no `dot` program, unwritable path)."""

@@ -2,9 +2,10 @@
 import sympy
 
 from . import labels
-from .matrix import (MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
+from .matrix import (SCALAR, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
+from .spec import SpecScope
 from .rules import SPELLINGS, PRIMES
 
 REDUCTIONS = ("sum", "mean", "norm2")
@@ -139,3 +140,20 @@ def parse_dims(text, tok_line, col):
         else:
             raise ParseError(f"a size must be a letter or a positive whole number, not '{p}'", tok_line, col)
     return out
+
+
+class MatrixSpecScope(MatrixOps, SpecScope):
+    """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
+
+    def __init__(self, assigned, shapes, dims, classes=None, euler=True):
+        super().__init__(assigned, euler)
+        self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
+
+    def name(self, tok):
+        if self.euler and str(tok) == "e":
+            return sympy.E
+        if str(tok) in self.dims:
+            return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
+        n = self.resolve(tok)
+        leaf = Leaf(n, self.shapes.get(n, SCALAR))
+        return labels.LabelRef(leaf, self.classes[n]) if n in self.classes else leaf

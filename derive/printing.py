@@ -4,6 +4,8 @@
 `Latex` prints LaTeX that the LaTeX reader parses back. Names come from one function each.
 """
 import re
+from collections import Counter
+from functools import lru_cache
 
 import sympy
 
@@ -42,11 +44,20 @@ def position(e, rank):
 
 def ordered_terms(e, rank=None):
     """Terms as the spec writes them (names in order of appearance), minus and constants last:
-    `w·x + b + 1`, `1 - y`."""
+    `w·x + b + 1`, `1 - y`; the larger term first among those that tie (its size is counted only
+    for those: counting every term of a multiplied-out gradient cost more than printing it)."""
     rank = rank or {}
-    return sorted(e.as_ordered_terms(),
-                  key=lambda t: (t.could_extract_minus_sign(), t.is_Number, position(t, rank),
-                                 -sympy.count_ops(t)))
+    terms = e.as_ordered_terms()
+    heads = [(t.could_extract_minus_sign(), t.is_Number, position(t, rank)) for t in terms]
+    ties = Counter(heads)
+    keys = [h + ((-_ops(t),) if ties[h] > 1 else (0,)) for h, t in zip(heads, terms)]
+    return [t for _, t in sorted(zip(keys, terms), key=lambda p: p[0])]
+
+
+@lru_cache(maxsize=4096)
+def _ops(t):
+    """sympy.count_ops of a term, once per term (a readback prints each sum twice: text and LaTeX)."""
+    return sympy.count_ops(t)
 
 
 def split_mul(e, rank=None):

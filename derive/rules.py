@@ -5,7 +5,7 @@ the printers read the names (text, LaTeX, numpy), the parsers read `SPELLINGS` a
 (built from the entries' `names` and `prime`), and the diagnosis reads `prime` (σ used where σ′
 belongs). Like autograd's `defvjp`: one entry a primitive.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 import mpmath
@@ -13,13 +13,11 @@ import sympy
 from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sinh, tan, sech,
                    atan, asin, acos)
 
+from .lazy import numpy as np
 from .functions import (Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
                         Softplus, Max, Min, IndGe, IndGt, Log1p, Expm1, LogSigma, Gelu,
                         GeluPrime, Swish, gelu_inner, GELU_C, GELU_K)
-
-
-class DomainError(ArithmeticError):
-    """A value outside a primitive's domain (log of a non-positive number, 1/0, ...)."""
+from .errors import DomainError  # noqa: F401  (raised here, caught where no SymPy is imported)
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,7 @@ class Primitive:
     numpy_def: str = ""    # the helper function that call needs, when numpy has none
     cheap: bool = False    # fast at any argument: no 10^100 guard needed before evaluating it
     latex_also: tuple = ()   # further LaTeX commands the reader takes for it (`\ln`)
+    f64: Optional[Callable] = None   # (values, bounds) -> (value, bound) in float64 (derive/f64.py)
 
 
 def _log(x):
@@ -202,6 +201,129 @@ TABLE = {p.head: p for p in [
               "swish", "swish", r"\operatorname{swish}", "swish", names=("swish", "silu"),
               numpy="swish", numpy_def=_helper("swish", "return x / (1 + np.exp(-x))")),
 ]}
+
+
+class Unsure(ArithmeticError):
+    """float64 cannot vouch for a value (a kink or a domain edge within its error bound): the
+    caller evaluates it exactly instead."""
+
+
+U = 2.0 ** -53      # the unit roundoff of float64
+
+
+def _doubt(d, e):
+    """Refuse when the sign of `d` is in doubt: within twice its error bound of zero."""
+    if np.any(np.abs(d) <= 2 * e):
+        raise Unsure("a value within its error bound of a kink or a domain edge")
+
+
+def _smooth(fn, lip, ulps=4, edge=None):
+    """A smooth unary function: its value, and as bound lip·e (lip bounds |fn′| within e of x) plus
+    a few units in the last place for numpy's own rounding; `edge` is where its domain ends."""
+    def f(xs, es):
+        x, e = xs[0], es[0]
+        if edge is not None:
+            _doubt(x - edge, e)
+            if np.any(x < edge):
+                raise Unsure("outside the domain")
+        v = fn(x)
+        return v, lip(x, e) * e + ulps * U * np.abs(v)
+    return f
+
+
+def _step(fn):
+    """A step function (relu′, sign): exact where the argument's sign is certain."""
+    def f(xs, es):
+        _doubt(xs[0], es[0])
+        return fn(xs[0]) * 1.0, np.zeros_like(xs[0] * 1.0)
+    return f
+
+
+def _compare(fn):
+    def f(xs, es):
+        _doubt(xs[0] - xs[1], es[0] + es[1])
+        return fn(xs[0], xs[1]) * 1.0, np.zeros_like(xs[0] - xs[1])
+    return f
+
+
+def _sum_f64(xs, es):
+    v, mag = xs[0], np.abs(xs[0])
+    for x in xs[1:]:
+        v, mag = v + x, mag + np.abs(x)
+    return v, sum(es) + len(xs) * U * mag
+
+
+def _prod_f64(xs, es):
+    v, e = xs[0], es[0]
+    for x, ex in zip(xs[1:], es[1:]):
+        v, e = v * x, (np.abs(v) + e) * ex + e * np.abs(x) + U * np.abs(v * x)
+    return v, e
+
+
+def _pow_f64(xs, es):
+    """A power with a number as exponent (whole or half): other exponents are left to mpmath."""
+    b, e, p = xs[0], es[0], float(xs[1])
+    if 2 * p != int(2 * p):
+        raise Unsure("an exponent that is not a whole or half number")
+    if p != int(p) or p < 0:
+        _doubt(b, e)
+        if p != int(p) and np.any(b < 0):
+            raise Unsure("outside the domain")
+    v = b ** p
+    if p == 0:
+        return v, np.zeros_like(v)
+    lo, hi = np.abs(b) - e, np.abs(b) + e
+    slope = abs(p) * np.maximum(lo ** (p - 1), hi ** (p - 1)) if p < 1 else abs(p) * hi ** (p - 1)
+    return v, slope * e + 4 * (abs(p) + 1) * U * np.abs(v)
+
+
+def _sigma_f64(x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def _sigma_prime_f64(x):
+    z = np.exp(-np.abs(x))
+    return z / (1 + z) ** 2
+
+
+def _tanh_prime_f64(x):
+    z = np.exp(-2 * np.abs(x))
+    return 4 * z / (1 + z) ** 2
+
+
+def _max_f64(fn):
+    def f(xs, es):
+        return fn(xs[0], xs[1]), np.maximum(es[0], es[1])
+    return f
+
+
+# float64 with error bounds, per head: where a head has none, its values are computed by mpmath.
+_F64 = {
+    Add: _sum_f64, Mul: _prod_f64, Pow: _pow_f64,
+    exp: _smooth(lambda x: np.exp(x), lambda x, e: np.exp(x + e)),
+    log: _smooth(lambda x: np.log(x), lambda x, e: 1 / (x - e), edge=0.0),
+    tanh: _smooth(lambda x: np.tanh(x), lambda x, e: 1.0),
+    sin: _smooth(lambda x: np.sin(x), lambda x, e: 1.0),
+    cos: _smooth(lambda x: np.cos(x), lambda x, e: 1.0),
+    Abs: _smooth(lambda x: np.abs(x), lambda x, e: 1.0, ulps=0),
+    sign: _step(lambda x: np.sign(x)),
+    Sigma: _smooth(_sigma_f64, lambda x, e: 0.25),
+    SigmaPrime: _smooth(_sigma_prime_f64, lambda x, e: 0.1, ulps=8),        # |σ″| ≤ 0.097
+    TanhPrime: _smooth(_tanh_prime_f64, lambda x, e: 0.8, ulps=8),          # |tanh‴| ≤ 0.77
+    Relu: _smooth(lambda x: np.maximum(x, 0.0), lambda x, e: 1.0, ulps=0),
+    ReluPrime: _step(lambda x: x > 0),
+    Softplus: _smooth(lambda x: np.logaddexp(0.0, x), lambda x, e: 1.0),
+    Max: _max_f64(lambda a, b: np.maximum(a, b)),
+    Min: _max_f64(lambda a, b: np.minimum(a, b)),
+    IndGe: _compare(lambda a, b: a >= b),
+    IndGt: _compare(lambda a, b: a > b),
+    Log1p: _smooth(lambda x: np.log1p(x), lambda x, e: 1 / (1 + x - e), edge=-1.0),
+    Expm1: _smooth(lambda x: np.expm1(x), lambda x, e: np.exp(x + e)),
+    cosh: _smooth(lambda x: np.cosh(x), lambda x, e: np.cosh(np.abs(x) + e)),
+    sinh: _smooth(lambda x: np.sinh(x), lambda x, e: np.cosh(np.abs(x) + e)),
+}
+TABLE.update({h: replace(TABLE[h], f64=f) for h, f in _F64.items()})
 
 # How specs and claims spell each function: name -> (head, required args, defaults of the rest);
 # `sqrt(x)` is no head of its own but x^(1/2).

@@ -1,6 +1,5 @@
 """The forward spec (`*.bp`): assignments, `wrt:`, `at:`, `latex:` lines, comments."""
 import re
-from fractions import Fraction
 
 from .lazy import numpy as np
 import sympy
@@ -8,18 +7,17 @@ import sympy
 from .errors import ParseError
 from .functions import BAR, sym
 from .graph import Graph, Node
-from .matrix import SCALAR, Leaf, lift
-from .mgraph import MatrixGraph, MNode
-from .labels import FUNCTIONS as LABEL_FUNCTIONS, LabelRef
-from .mscope import Dim, MatrixOps, parse_dims
+from .matrix import SCALAR, lift
 from .names import canonical, spelled
 from .parse import MAX_DIGITS, Scope, error, parse_expression
 from .rules import SPELLINGS
 
 MAX_SPEC_CHARS = 200_000
+MAX_AT_CHARS = 4_000_000    # `at:` lines, besides: plain decimals only beyond MAX_SPEC_CHARS (docs/spec.md)
 MAX_LINES = 5_000
 NAME = r"[A-Za-z_\u0370-\u03ff](?:[A-Za-z0-9_\u0370-\u03ff]|\{[A-Za-z0-9]+\})*"
 HEADER = re.compile(r"\s*(wrt|at|latex)\s*:(.*)$")
+AT_LINE = re.compile(r"^[ \t]*at[ \t]*:[^\r\n]*", re.M)
 DECLARE = re.compile(rf"\s*({NAME})\s*:\s*(.*?)\s*$")
 ASSIGN = re.compile(rf"\s*({NAME})\s*=(?!=)(.*)$")
 SAFE_LATEX = re.compile(r"[A-Za-z0-9\\{}_^()' ,.]*")
@@ -63,10 +61,11 @@ class SpecScope(Scope):
         return sym(self.resolve(tok))
 
     def call(self, tok, args):
-        if str(tok) in LABEL_FUNCTIONS:
-            raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
-                        "y: label(C))", tok)
         if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
+            from .labels import FUNCTIONS as LABEL_FUNCTIONS     # none of them is in SPELLINGS
+            if str(tok) in LABEL_FUNCTIONS:
+                raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
+                            "y: label(C))", tok)
             raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
                         f" (write '{tok}*(...)' for a product)", tok)
         return super().call(tok, args)
@@ -82,15 +81,25 @@ class ConstScope(Scope):
         raise error(f"a value must be a number, not '{tok}'", tok)
 
 
+_OPEN, _CLOSE = "([{", ")]}"
+_BRACKETS = re.compile(r"[(\[{)\]}]")
+
+
 def _split_top(text, sep=","):
-    """Split at `sep` outside brackets, with each piece's offset."""
-    depth, start, out = 0, 0, []
-    for i, ch in enumerate(text):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
+    """Split at `sep` outside brackets, with each piece's offset (inside brackets only the
+    brackets are visited: a 512×512 `at:` value has 262,143 commas)."""
+    depth, start, out, i = 0, 0, [], 0
+    outside = re.compile("[" + re.escape(_OPEN + _CLOSE + sep) + "]")
+    while True:
+        m = (outside if depth == 0 else _BRACKETS).search(text, i)
+        if m is None:
+            break
+        ch, i = m.group(), m.end()
+        depth += ch in _OPEN
+        depth -= ch in _CLOSE
         if ch == sep and depth == 0:
-            out.append((text[start:i], start))
-            start = i + 1
+            out.append((text[start:i - 1], start))
+            start = i
     out.append((text[start:], start))
     return [(p, o) for p, o in out if p.strip()]
 
@@ -109,8 +118,11 @@ def parse_spec(text, file=None):
 
 
 def _parse_spec(text):
-    if len(text) > MAX_SPEC_CHARS:
+    at_chars = sum(len(m.group()) for m in AT_LINE.finditer(text)) if len(text) > MAX_SPEC_CHARS else 0
+    if len(text) - at_chars > MAX_SPEC_CHARS:
         raise ParseError(f"spec longer than {MAX_SPEC_CHARS} characters", 1, 1)
+    if at_chars > MAX_AT_CHARS:
+        raise ParseError(f"at: lines longer than {MAX_AT_CHARS} characters", 1, 1)
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if len(lines) > MAX_LINES:
         raise ParseError(f"spec longer than {MAX_LINES} lines", MAX_LINES + 1, 1)
@@ -130,6 +142,9 @@ def _parse_spec(text):
     shapes, dims, classes = _declarations(lines)
     matrix = any(sh != SCALAR for sh in shapes.values()) or bool(classes)
     euler = not ("e" in assigned or "e" in shapes or "e" in classes or _named_in_headers(lines, "e"))
+    if matrix:          # the matrix modules load with the first matrix spec
+        from .mgraph import MatrixGraph, MNode
+        from .mscope import MatrixSpecScope
     scope = MatrixSpecScope(assigned, shapes, dims, classes, euler) if matrix else SpecScope(assigned, euler)
     nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
@@ -172,7 +187,7 @@ def _parse_spec(text):
         if kind == "wrt":
             wrt = tuple(_known(piece, o + off, no, names, scope) for piece, o in _split_top(body))
         elif kind == "at":
-            at.update(_values(body, off, no, names, scope, matrix))
+            at.update(_values(body, off, no, names, scope, matrix, plain=len(text) > MAX_SPEC_CHARS))
         else:
             latex.update(_latex_names(body, off, no, names, scope))
     if not matrix:
@@ -252,6 +267,7 @@ def _declarations(lines):
         k = re.fullmatch(r"(matrix|vector)\s*\((.*)\)", kind)
         lab = re.fullmatch(r"(labels?)\s*\((.*)\)", kind)
         if lab:
+            from .mscope import parse_dims
             sizes = parse_dims(lab.group(2), no, m.start(2) + 1)
             if len(sizes) != (1 if lab.group(1) == "label" else 2):
                 raise ParseError("label takes the number of classes, label(C); labels takes a count and the "
@@ -262,6 +278,7 @@ def _declarations(lines):
         elif kind == "scalar":
             shapes[name] = SCALAR
         elif k:
+            from .mscope import parse_dims
             sizes = parse_dims(k.group(2), no, m.start(2) + 1)
             if len(sizes) != (2 if k.group(1) == "matrix" else 1):
                 raise ParseError(f"{k.group(1)} takes {2 if k.group(1) == 'matrix' else 1} size(s)",
@@ -272,23 +289,6 @@ def _declarations(lines):
             raise ParseError(f"unknown declaration '{kind}': expected 'scalar', 'vector(n)', 'matrix(m, n)', "
                              "'label(C)' or 'labels(N, C)'", no, m.start(2) + 1)
     return shapes, dims, classes
-
-
-class MatrixSpecScope(MatrixOps, SpecScope):
-    """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
-
-    def __init__(self, assigned, shapes, dims, classes=None, euler=True):
-        super().__init__(assigned, euler)
-        self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
-
-    def name(self, tok):
-        if self.euler and str(tok) == "e":
-            return sympy.E
-        if str(tok) in self.dims:
-            return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
-        n = self.resolve(tok)
-        leaf = Leaf(n, self.shapes.get(n, SCALAR))
-        return LabelRef(leaf, self.classes[n]) if n in self.classes else leaf
 
 
 def _known(piece, col, no, names, scope):
@@ -309,7 +309,7 @@ def _pairs(body, off, no, names, scope, what):
         yield _known(left, off + o, no, names, scope), right, off + o + len(left) + 2
 
 
-def _values(body, off, no, names, scope, matrix=False):
+def _values(body, off, no, names, scope, matrix=False, plain=False):
     out = {}
     for name, right, col in _pairs(body, off, no, names, scope, "value"):
         if name in out:        # and a list of 100,000 values is refused at its second one
@@ -317,8 +317,10 @@ def _values(body, off, no, names, scope, matrix=False):
         if right.strip().startswith("["):
             if not matrix:
                 raise ParseError(f"'{name}' is a scalar; declare it as vector(n) or matrix(m, n)", no, col)
-            out[name] = _literal(right, no, col)
+            out[name] = _literal(right, no, col, plain)
             continue
+        if plain and _decimal(right.strip()) is None:
+            raise ParseError(PLAIN_ONLY, no, col)
         out[name] = parse_expression(right, ConstScope(), no, col)
         if not out[name].is_Number:
             raise ParseError(f"the value of '{name}' must be a number", no, col)
@@ -335,12 +337,57 @@ def _decimal(t):
     if not m or not (m.group(2) or m.group(3)) or len(m.group(2)) + len(m.group(3)) > MAX_DIGITS \
             or abs(int(m.group(4) or 0)) > 300:
         return None
-    f = Fraction(t[len(m.group(1)):])
-    return sympy.Rational(-f.numerator if m.group(1) else f.numerator, f.denominator)
+    n = int(m.group(2) + m.group(3)) * (-1 if m.group(1) else 1)
+    k = len(m.group(3)) - int(m.group(4) or 0)      # the value is n / 10^k
+    return sympy.Rational(n, 10 ** k) if k > 0 else sympy.Integer(n * 10 ** -k)
 
 
-def _literal(text, no, col):
-    """`[[0.1, 0.5], [-0.3, 0.8]]` or `[0.2, 0.4]` -> a numpy array of exact rationals."""
+PLAIN_ONLY = (f"a spec longer than {MAX_SPEC_CHARS} characters with its at: lines takes plain decimal "
+              "numbers only in them (like -0.125 or 3e-2)")
+_DEC = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?"
+PLAIN_ROW = re.compile(rf"\s*{_DEC}(?:\s*,\s*{_DEC})*\s*,?\s*")
+PLAIN_MATRIX = re.compile(r"\s*\[\s*(?:\[[^\[\]]*\]\s*,\s*)*\[[^\[\]]*\]\s*,?\s*\]\s*")
+PLAIN_VECTOR = re.compile(r"\s*\[[^\[\]]*\]\s*")
+ROWS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _plain_literal(text):
+    """A list or a list of rows of plain decimals as a numpy array of exact rationals, read
+    without the token loop (a 512×512 point has 262,144 entries); None for anything else."""
+    if PLAIN_MATRIX.fullmatch(text):
+        rows = ROWS.findall(text.strip()[1:-1])
+    elif PLAIN_VECTOR.fullmatch(text):
+        rows = None
+    else:
+        return None
+    exact = {}
+    out = []
+    for row in (rows if rows is not None else [text.strip()[1:-1]]):
+        if not PLAIN_ROW.fullmatch(row):
+            return None
+        entries = [t.strip() for t in row.split(",")]
+        entries = entries[:-1] if entries and not entries[-1] else entries
+        for t in entries:
+            if t not in exact:
+                exact[t] = _decimal(t)
+                if exact[t] is None:
+                    return None
+        out.append([exact[t] for t in entries])
+    if rows is None:
+        return np.array(out[0], dtype=object).reshape(-1, 1) if out[0] else None
+    if len({len(r) for r in out}) != 1 or not out[0]:
+        return None
+    return np.array(out, dtype=object)
+
+
+def _literal(text, no, col, plain=False):
+    """`[[0.1, 0.5], [-0.3, 0.8]]` or `[0.2, 0.4]` -> a numpy array of exact rationals; `plain`:
+    plain decimals only (an `at:` beyond MAX_SPEC_CHARS, which the expression reader never sees)."""
+    fast = _plain_literal(text)
+    if fast is not None:
+        return fast
+    if plain:
+        raise ParseError(PLAIN_ONLY, no, col)
     tokens = re.findall(r"\[|\]|,|[^\[\],\s]+|\s+", text)
     stack, cur, pos = [], None, col
     for t in tokens:

@@ -656,3 +656,13 @@ def test_a_derivative_of_a_node_too_large_to_write_out_is_an_error_not_a_wrong_t
     report = check_steps("dL/dx0 = x0\n = 2*x0\n = x0 + x0\n", spec=spec)
     assert report.items[0].diagnosis["kind"] == "parse_error" and "too large" in report.items[0].diagnosis["message"]
     assert report.first_wrong == 1
+
+
+def test_numeric_row_is_judged_by_its_value_whatever_its_form():
+    """`= \\sqrt{\\max(0, 1)}` is the number 1 (SymPy leaves it unevaluated); `= \\sqrt{\\max(0, -1)}` is 0."""
+    spec = (CONTRACT / "reglog.bp").read_text(encoding="utf-8")
+    for rhs in (r"\sqrt{\max(0, 1)}", r"\sqrt{\max(0, -1)}", r"\log(\max(1, 2))"):
+        rep = check_adjoints(spec, "\\bar{w} = \\bar{z} x + \\bar{R} w\n = " + rhs)
+        row = rep.items[-1]
+        assert row.line == 2 and row.verdict == "incorrect"
+        assert row.counterexample["got"] != row.counterexample["expected"]

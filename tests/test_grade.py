@@ -51,40 +51,54 @@ EXPECTED = {
         "ok_latex.tex": (8, {}),
         "ok_unicode_no_markers.txt": (8, {}),
         "ok_markdown.md": (8, {}),
-        "wrong_sign.txt": (5, {"adjoints": {"sign"}, "grad_y": {"sign"}}),
-        "wrong_swap.txt": (3, {"adjoints": {SWAP}, "grad_x": {SWAP}, "grad_z": {SWAP}}),
+        # the rubric: a gate's slip keeps 1/4 of its line, the claims' rules keep nothing
+        "wrong_sign.txt": (5 + 0.25, {"adjoints": {"sign"}, "grad_y": {"sign"}}),
+        "wrong_swap.txt": (3 + 2 * 0.25, {"adjoints": {SWAP}, "grad_x": {SWAP}, "grad_z": {SWAP}}),
+        "wrong_mul_as_add.txt": (4 + 0.25, {"adjoints": {"missing_factor"}, "grad_x": {"missing_factor"}}),
+        "form_expanded.txt": (5 - 2 * 0.5, {}),             # x̄, ȳ written out, not through q̄
     },
     "cs231n-sigmoid-neuron": {
         "ok_plain.txt": (10, {}),
         "ok_f_one_minus_f.txt": (10, {}),
         "ok_latex.tex": (10, {}),
-        "wrong_sigma.txt": (6, {"adjoints": {"derivative_of_wrong_function"},
-                                "grad_w2": {"derivative_of_wrong_function"}}),
-        "wrong_variable.txt": (7, {"adjoints": {SWAP}, "grad_w0": {"missing_factor"}}),
+        "wrong_sigma.txt": (6 + 0.25, {"adjoints": {"derivative_of_wrong_function"},
+                                       "grad_w2": {"derivative_of_wrong_function"}}),
+        "wrong_variable.txt": (7 + 0.5, {"adjoints": {SWAP}, "grad_w0": {"missing_factor"}}),
+        "wrong_one_minus_f.txt": (6 + 0.25, {"adjoints": {"missing_factor"}, "grad_w1": {"missing_factor"}}),
+        "form_expanded.txt": (7 - 2 * 0.5, {}),
     },
     "cs231n-vectorized-l2": {
         "ok_plain.txt": (6, {}),
         "ok_latex.md": (6, {}),
-        "wrong_transpose.txt": (3, {"adjoints": {"transpose"}, "grad_W": {"transpose"}}),
+        "wrong_transpose.txt": (3 + 2 * 0.25, {"adjoints": {"transpose"}, "grad_W": {"transpose"}}),
+        "wrong_no_2.txt": (3 + 0.25, {"adjoints": {"constant_factor"}, "grad_x": {"constant_factor"}}),
+        "accepted_row_gradient.txt": (1, {}),                 # numerator layout, accepted
+        "form_expanded.txt": (4 - 2 * 0.5, {}),
     },
     "csc321-mlp": {
         "ok_plain.txt": (9, {}),
         "ok_lecture.tex": (9, {}),
-        "wrong_mlp.txt": (6, {"adjoints": {"transpose"}}),
+        "wrong_mlp.txt": (6 + 2 * 0.25, {"adjoints": {"transpose"}}),
         "ok_index.txt": (9, {}),
-        "wrong_index.txt": (7, {"adjoints": {"transpose", "derivative_of_wrong_function"}}),
+        "wrong_index.txt": (7 + 2 * 0.25, {"adjoints": {"transpose", "derivative_of_wrong_function"}}),
+        "wrong_grad_sigma.txt": (0, {"grad_W1": {"derivative_of_wrong_function"}}),
+        "accepted_no_half.txt": (1, {}),                      # the loss without the ½, accepted
+        "form_expanded.txt": (8 - 0.5, {}),
     },
     "cs231n-two-layer-numpy": {
         "ok_numpy.py": (6, {}),
         "adjoints_only_latex.tex": (5, {}),
-        "wrong_numpy.py": (3, {"adjoints": {"constant_factor", "transpose"}, "grad_W1": {"wrong_shape"}}),
+        "wrong_numpy.py": (3 + 2 * 0.25, {"adjoints": {"constant_factor", "transpose"}, "grad_W1": {"wrong_shape"}}),
+        "wrong_sigma.py": (4 + 0.25, {"adjoints": {"derivative_of_wrong_function"}}),
+        "form_expanded.py": (5 - 0.5, {}),
     },
     "cs231n-gates": {
         "ok_plain.txt": (10, {}),
         "ok_relu_prime.txt": (10, {}),
         "ok_latex.tex": (10, {}),
-        "wrong_max_both.txt": (6, {"adjoints": {"missing_factor"}, "grad_w": {"missing_factor"}}),
-        "wrong_gates.txt": (6, {"adjoints": {"constant_factor", SWAP}, "grad_z": {"constant_factor"}}),
+        "wrong_max_both.txt": (6 + 2 * 0.25, {"adjoints": {"missing_factor"}, "grad_w": {"missing_factor"}}),
+        "wrong_gates.txt": (6 + 2 * 0.25, {"adjoints": {"constant_factor", SWAP}, "grad_z": {"constant_factor"}}),
+        "form_expanded.txt": (8 - 2 * 0.5, {}),
     },
 }
 
@@ -257,7 +271,7 @@ def test_csv_has_one_row_per_student_and_part(graded):
     rows = text.splitlines()
     assert rows[0] == "student,part,score,max_score,verdict,diagnosis"
     assert len(rows) == 1 + len(EXPECTED["cs231n-simple"]) * 4
-    assert "wrong_sign.txt,adjoints,4,5,incorrect,sign" in rows
+    assert "wrong_sign.txt,adjoints,4.25,5,incorrect,sign" in rows      # the sign rule keeps 1/4 of ȳ
     assert "ok_plain.txt,grad_z,1,1,correct," in rows
 
 

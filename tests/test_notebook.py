@@ -97,3 +97,24 @@ def test_student_text_is_escaped_and_kept_from_mathjax():
                                          ("line 3", None)])
 def test_names_are_shown_as_the_lectures_write_them(name, latex):
     assert name_latex(name) == latex
+
+
+def test_cell_magic_hint_goes_one_level_further_each_run_and_records_it_in_the_cell(ip):
+    from check.notebook import Hint
+    work = (ROOT / "tests" / "data" / "contract" / "reglog_adjoints_wrong.txt").read_text(encoding="utf-8")
+    ip.rl_next_input = None
+    first = ip.run_cell_magic("barprop", f"hint {REGLOG}", work)
+    assert isinstance(first, Hint) and (first.level, first.target) == (1, "z_bar")
+    assert ip.rl_next_input == f"%%barprop hint {REGLOG}\n# hints-seen: adjoints=1\n" + work
+    second = ip.run_cell_magic("barprop", f"hint {REGLOG}", ip.rl_next_input.split("\n", 1)[1])
+    assert second.level == 2 and "first line that does not hold" in second.text
+    assert ip.rl_next_input.startswith(f"%%barprop hint {REGLOG}\n# hints-seen: adjoints=2\n")
+    assert "recorded in this cell: # hints-seen: adjoints=2" in html_of(ip, second)
+
+
+def test_cell_magic_hint_in_self_check_mode_records_nothing(ip):
+    work = (ROOT / "tests" / "data" / "contract" / "reglog_adjoints_wrong.txt").read_text(encoding="utf-8")
+    ip.rl_next_input = None
+    h = ip.run_cell_magic("barprop", f"hint {REGLOG} --level 3 --self-check", work)
+    assert h.level == 3 and h.cell is None and ip.rl_next_input is None
+    assert "self-check: not recorded" in html_of(ip, h)

@@ -185,3 +185,17 @@ def test_page_shows_user_text_as_text_not_html(server, browser):
     assert "<img src" in browser.find_element(By.ID, "rows").text            # shown, as text (read as a chain at its `=`)
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-owned") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#output img")
+
+
+def test_self_check_shows_hints_and_leaves_the_work_unrecorded(server, browser):
+    from selenium.webdriver.common.by import By
+    browser.get(server + "/")
+    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
+    work = _section("wrong_sigma.txt", "adjoints")
+    shown = _submit(browser, "csc321-reg-logistic", "adjoints", work)
+    assert shown.startswith("Verdict: incorrect"), shown
+    browser.find_element(By.ID, "self-check").click()
+    for level in (1, 2):
+        browser.find_element(By.ID, "hint").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "hint-box").text.startswith(f"Hint {level}/4"))
+    assert browser.find_element(By.ID, "text").get_attribute("value") == work     # no '# hints-seen' line

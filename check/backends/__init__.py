@@ -1,10 +1,10 @@
 """Backends: what the three checks need from a graph, declared once (`Backend`), with one
 implementation for scalar graphs (scalar.py) and one for matrix graphs (matrix.py)."""
+import sys
 from functools import lru_cache
 from typing import Protocol
 
 from derive import Graph, parse_spec
-from derive.mgraph import MatrixGraph
 
 
 class Backend(Protocol):
@@ -30,8 +30,14 @@ class Backend(Protocol):
         """{'w_bar': {correct, max_rel_error}}: final gradients from the student's own lines."""
 
 
+def _is_matrix(graph):
+    """A MatrixGraph? (Without importing the matrix modules: none exists until they are loaded.)"""
+    mgraph = sys.modules.get("derive.mgraph")
+    return mgraph is not None and isinstance(graph, mgraph.MatrixGraph)
+
+
 def as_graph(spec):
-    return spec if isinstance(spec, (Graph, MatrixGraph)) else _parsed(spec)
+    return spec if isinstance(spec, Graph) or _is_matrix(spec) else _parsed(spec)
 
 
 @lru_cache(maxsize=64)
@@ -43,7 +49,7 @@ def _parsed(text):
 def backend(spec, seed, deadline, fmt, prove=False) -> Backend:
     """The backend for `spec` (text or graph); `prove` asks for the full symbolic reduction."""
     graph = as_graph(spec)
-    if isinstance(graph, MatrixGraph):
+    if _is_matrix(graph):
         from .matrix import Matrix
         return Matrix(graph, seed, deadline, fmt)
     from .scalar import Scalar

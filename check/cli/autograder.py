@@ -1,8 +1,6 @@
 """`barprop autograder gradescope|prairielearn`: what a course platform needs to grade an exercise."""
 from derive.errors import ParseError
-from exercises import ExerciseNotFound, load
 
-from ..platforms.bundle import BundleError
 from .usage import UsageError
 
 
@@ -28,6 +26,8 @@ def add_autograder(sub, make):
 
 
 def cmd_autograder(a, out):
+    from exercises import ExerciseNotFound, load
+    from ..platforms.bundle import BundleError
     try:
         load(a.exercise)
     except ExerciseNotFound as e:

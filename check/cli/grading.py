@@ -108,9 +108,9 @@ def exercises_command(a, out):
         ex = _exercises.load(a.path)
     except ExerciseNotFound as e:
         raise _usage(str(e)) from None
-    from ..grading.validate import report
+    from ..grading.validate import report, unreadable_formulas
     out.write("\n".join(report(ex)) + "\n")
-    return 0
+    return 1 if unreadable_formulas(ex) else 0
 
 
 def show_sheet(ex, fmt="text", solution=False, lang="en"):

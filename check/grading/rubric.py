@@ -4,15 +4,18 @@ Order per item: an alternative the teacher accepts (`accepted_by`), else the fir
 matches a wrong item (`rubric`: its message and credit); a correct adjoint line not written
 through the adjoints of its consumers earns the part's `form_credit`; with `carry_degenerate`
 false, a correct line that builds on a wrong line whose value is a constant earns nothing.
-Formulas are compared like verdicts: equal at every evidence point of the spec."""
+Formulas are compared like verdicts: equal at every evidence point of the spec (a matrix spec's
+formulas are read with the matrix reader and compared at its random matrices of several sizes)."""
 from dataclasses import dataclass, replace
 from typing import Optional
 
 from derive.errors import ParseError
-from derive.functions import unbar
+from derive.matrix import Leaf
 
-from ..evidence import truth_for
+from ..evidence import REL_TOL, truth_for
+from ..evidence.matrix import _arr_rel, _value, matrix_truth
 from ..judge import Case, judge
+from ..read.matrix import read_claim
 from ..read.scope import ClaimScope, read_expression
 
 
@@ -25,7 +28,7 @@ class Note:
 
 
 class Formulas:
-    """Reading and comparing formulas against one scalar spec at its evidence points."""
+    """Reading and comparing formulas against one spec at its evidence points."""
 
     def __init__(self, graph, seed):
         self.graph = graph
@@ -37,15 +40,18 @@ class Formulas:
     @property
     def truth(self):
         if self._truth is None:
-            self._truth = truth_for(self.graph, self.seed)
+            self._truth = truth_for(self.graph, self.seed) if self.scalar else matrix_truth(self.graph, self.seed)
         return self._truth
 
     def read(self, text):
-        """The expression of a formula or of an `as_read` row (`v_bar = ...`), or None."""
-        if not self.scalar or text is None:
+        """The expression of a formula or of an `as_read` row (`v_bar = ...`), or None (also for a
+        matrix formula whose shapes do not fit)."""
+        if text is None:
             return None
         rhs = text.split(" = ", 1)[1] if " = " in text else text.lstrip("= ")
         try:
+            if not self.scalar:
+                return read_claim(rhs, self.graph, 1, 1, "plain")[0]
             return read_expression(rhs, self.scope, 1, 1, "plain")
         except (ParseError, RecursionError):
             return None
@@ -53,9 +59,21 @@ class Formulas:
     def equal(self, a, b):
         if a is None or b is None:
             return False
+        if not self.scalar:
+            return all(_same(_value(a, env), _value(b, env)) for env in self.truth.points)
         t = self.truth
         case = Case(b, tuple(p.env for p in t.points), tuple(p.leaves for p in t.points))
         return judge("formula", a, case, 0).verdict == "correct"
+
+    def names(self, e):
+        """The names an expression uses (adjoints as `v_bar`)."""
+        if self.scalar:
+            return {s.name for s in e.free_symbols}
+        return {leaf.name for leaf in e.leaves() if isinstance(leaf, Leaf)}
+
+
+def _same(a, b):
+    return a is not None and b is not None and a.shape == b.shape and _arr_rel(a, b) <= REL_TOL
 
 
 def _share(items, v):
@@ -79,7 +97,7 @@ def apply(part, items, graph, seed):
     degenerate = set()
     if not rb.carry_degenerate and part.kind == "adjoints":
         degenerate = {v.target[:-4] for v, e in zip(items, mine)
-                      if v.verdict == "incorrect" and e is not None and not e.free_symbols}
+                      if v.verdict == "incorrect" and e is not None and not f.names(e)}
     out, notes = [], []
     for v, e in zip(items, mine):
         share = _share(items, v)
@@ -108,7 +126,7 @@ def _one(part, v, e, share, f, graph, degenerate):
     if v.verdict != "correct" or e is None or part.kind != "adjoints":
         return v, Note()
     name = v.target[:-4]
-    used = {unbar(s) for s in e.free_symbols} - {None}
+    used = {n[:-4] for n in f.names(e) if n.endswith("_bar")}
     carried = sorted(used & degenerate)
     if carried:
         return (replace(v, score=0.0),

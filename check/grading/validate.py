@@ -28,11 +28,11 @@ def rubric_hits(exercise, folder, seed=0):
                 if it.get("rubric"):
                     r = it["rubric"]
                     rows.append((p["part"], it["target"], f"rule {r['when']}" + (f" at {r['at']}" if r["at"] else "")))
-                    seen.add((p["part"], r["when"], r["at"]))
+                    seen.add((p["part"], r["when"], r["at"], r.get("message")))
     unused = []
     for part in exercise.parts:
         for r in part.rubric.rules:
-            if (part.id, r.when, r.at) not in seen:
+            if (part.id, r.when, r.at, r.message) not in seen:
                 unused.append(f"{part.id}: rule {r.describe()}")
         for a in part.rubric.accept:
             if (part.id, "accept", a.note) not in seen:
@@ -40,9 +40,27 @@ def rubric_hits(exercise, folder, seed=0):
     return doc, hits, unused
 
 
+def unreadable_formulas(exercise, seed=0):
+    """The rules' and accepted alternatives' formulas that do not read against the exercise's spec
+    (an unknown name, a syntax error, or on a matrix spec shapes that do not fit): they would
+    match nothing."""
+    from .rubric import Formulas
+    f = Formulas(exercise.graph, seed)
+    out = []
+    for part in exercise.parts:
+        for what, formula in ([(f"rule {r.describe()}", r.formula) for r in part.rubric.rules if r.formula]
+                              + [(f"accept {a.note}", a.formula) for a in part.rubric.accept]):
+            if f.read(formula) is None:
+                out.append(f"{part.id}: {what}: the formula does not read against the spec "
+                           "(an unknown name, a syntax error, or shapes that do not fit), so it matches nothing")
+    return out
+
+
 def report(exercise, seed=0):
     """Text lines for `exercises validate`."""
-    rows = [f"OK: {exercise.id}: {len(exercise.parts)} parts, {exercise.max_score:g} points"]
+    bad = unreadable_formulas(exercise, seed)
+    rows = [f"{'NOT OK' if bad else 'OK'}: {exercise.id}: {len(exercise.parts)} parts, {exercise.max_score:g} points"]
+    rows += [f"cannot read: {u}" for u in bad]
     if not any(p.rubric.rules or p.rubric.accept for p in exercise.parts):
         return rows
     folder = samples_folder(exercise)

@@ -6,7 +6,6 @@ import re
 from derive.errors import ParseError
 from derive.names import MACRON, canonical, spelled
 
-from .latex import latex_derivative, latex_name
 from .row import Target
 
 CALL_LHS = re.compile(r"^([A-Za-z_\u0370-\u03ff]\w*)\s*\([^()]*\)$")   # f(x, y, z) = ... names f
@@ -23,6 +22,7 @@ def is_latex(text):
 def target(lhs, line=None, fmt=None):
     """Classify a left-hand side (plain or LaTeX; `fmt` says which, else it is detected)."""
     if (fmt == "latex") if fmt else is_latex(lhs):
+        from .latex import latex_derivative, latex_name     # loaded on the first LaTeX row
         d = latex_derivative(lhs)
         if d:
             return Target("derivative", d[1], d[0])

@@ -19,9 +19,8 @@ r"""A submission as the blocks its math is in, each with its format and where it
 import json
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Optional
-
-from markdown_it import MarkdownIt
 
 from derive.errors import ParseError
 
@@ -164,14 +163,16 @@ def _uncomment(line):
     return line if m is None else line[:m.start()] + " " * (len(line) - m.start())
 
 
+@lru_cache(maxsize=1)
 def _markdown_it():
-    """One parser for block structure only (fences); indented code is not a block here."""
+    """One parser for block structure only (fences); indented code is not a block here. Built
+    on first use: a text without a fence line never needs it (and the import costs 30 ms)."""
+    from markdown_it import MarkdownIt
     md = MarkdownIt("commonmark")
     md.disable(["code", "inline", "text_join"])
     return md
 
 
-_MD = _markdown_it()
 _FENCE_LINE = re.compile(r"^[ \t]{0,3}(?:```|~~~)", re.M)
 
 
@@ -179,7 +180,7 @@ def _markdown(lines, fmt):
     text = "\n".join(lines)
     code = [False] * len(lines)
     out = []
-    tokens = _MD.parse(text) if _FENCE_LINE.search(text) else ()
+    tokens = _markdown_it().parse(text) if _FENCE_LINE.search(text) else ()
     for tok in tokens:
         if tok.type != "fence" or not tok.map:
             continue
@@ -307,12 +308,15 @@ _SEEN = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*=[ \t]*([0-9])")
 
 def hints_seen(text):
     """({part id: highest hint level seen}, text with those lines blanked): the web page and the
-    notebook record `# hints-seen: PART=LEVEL` in the submissions they produce."""
+    notebook record `# hints-seen: PART=LEVEL` in the submissions they produce. In a notebook the
+    lines are looked for in its cells (and left there: they are comments)."""
+    cells = _notebook(text, None) if text.lstrip().startswith("{") else None
     seen = {}
-    for m in HINTS_SEEN.finditer(text):
-        for p, level in _SEEN.findall(m.group(1)):
-            seen[p] = max(seen.get(p, 0), int(level))
-    return seen, HINTS_SEEN.sub("", text)
+    for source in [src for _, src in cells] if cells else [text]:
+        for m in HINTS_SEEN.finditer(source):
+            for p, level in _SEEN.findall(m.group(1)):
+                seen[p] = max(seen.get(p, 0), int(level))
+    return seen, text if cells else HINTS_SEEN.sub("", text)
 
 
 def extract_math(text, name=None):

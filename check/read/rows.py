@@ -9,7 +9,6 @@ from derive.names import decomposed
 
 from .classify import target
 from .documents import blocks
-from .latex_rows import parse_latex_rows
 from .plain import is_prose, normalized, plain_rows, strip_lead, strip_trail
 from .row import Row, Target
 
@@ -40,6 +39,7 @@ def rows(text, fmt=None, name=None):
         if b.fmt == "latex":
             body = "\n".join("" if b.text_run and is_prose(line) and "=" not in line
                              else strip_trail(strip_lead(line), latex=True) for line in body.split("\n"))
+            from .latex_rows import parse_latex_rows     # loaded on the first LaTeX block
             found = parse_latex_rows(body)
         else:
             found = plain_rows(body, b.code)

@@ -13,7 +13,6 @@ from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
 from derive.rules import PRIMES, SPELLINGS, derivative
 
 from .classify import is_latex, numpy_adjoint
-from .latex import parse_latex_expression
 
 MAX_SPLIT = 12
 
@@ -28,12 +27,14 @@ class ClaimScope(Scope):
         self.free = free
         self.given = {}
         self.names = {}
+        self._splits = {}
         for n in graph.names if graph is not None else ():
             self.add(n)
 
     def add(self, name):
         self.names.setdefault(name, name)
         self.names.setdefault(canonical(name), name)
+        self._splits = {}           # the readings of a run of letters depend on the names known
 
     def known(self, n):
         """Is `n` a name here (the LaTeX reader asks before reading e^{x} as exp)?"""
@@ -128,7 +129,13 @@ class ClaimScope(Scope):
         return super().prime_call(tok, args)
 
     def splits(self, n):
-        """Ways to read `n` as a product of known names (juxtaposition)."""
+        """Ways to read `n` as a product of known names (juxtaposition); once per name (a
+        multiplied-out gradient names w2 hundreds of times)."""
+        if n not in self._splits:
+            self._splits[n] = self._read_splits(n)
+        return [list(s) for s in self._splits[n]]
+
+    def _read_splits(self, n):
         if len(n) > MAX_SPLIT or self.graph is None and not self.free:
             return []
         names = [k for k in sorted(set(self.names.values())) if k != n]
@@ -395,6 +402,7 @@ def read_expression(text, scope, line=1, col=1, fmt=None):
     """One expression, plain or LaTeX (auto-detected unless `fmt` says)."""
     balanced(text, line, col)
     if (fmt or ("latex" if is_latex(text) else "plain")) == "latex":
+        from .latex import parse_latex_expression     # the LaTeX reader loads on first LaTeX
         return parse_latex_expression(text, scope, line, col)
     return parse_expression(plain_spellings(text, scope), scope, line, col)
 

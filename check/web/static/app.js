@@ -94,7 +94,7 @@ async function check() {
 
 // A hint one level further each time (1 a nudge, 2 where, 3 which rule, 4 the fixed line). The
 // levels seen are written into the work as `# hints-seen: PART=LEVEL` (`%` in LaTeX), the line
-// grading reads to charge the exercise's hint cost.
+// grading reads to charge the exercise's hint cost; with "self-check" ticked nothing is written.
 async function hint() {
   const body = request();
   if (!body.text.trim()) { setStatus("Type or upload your work first.", true); return; }
@@ -109,7 +109,7 @@ async function hint() {
   box.replaceChildren(el("span", "level", "Hint " + r.doc.level + "/4:"), el("span", "text", r.doc.text));
   if (r.doc.latex) { box.appendChild(document.createTextNode(" ")); box.appendChild(math(r.doc.latex, "")); }
   box.hidden = false;
-  if (r.doc.part) recordHint(r.doc.part, r.doc.level);
+  if (r.doc.part && !$("self-check").checked) recordHint(r.doc.part, r.doc.level);   // self-check: practice, no record
 }
 
 function recordHint(part, level) {
