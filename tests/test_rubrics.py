@@ -191,10 +191,10 @@ def test_backprop_form_on_a_matrix_adjoint_part(tmp_path):
 
 def test_hint_command_records_the_highest_level_seen_in_the_submission(tmp_path, cli):
     sub = _write(tmp_path, "a.txt", "# part: adjoints\n" + WRONG_SIGMA)
-    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "2")
+    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "2", "--record")
     assert code == 0 and "first line that does not hold" in out and "recorded in" in out
     assert sub.read_text(encoding="utf-8") == "# hints-seen: adjoints=2\n# part: adjoints\n" + WRONG_SIGMA
-    cli("hint", spec_path("reglog"), sub, "--level", "1")                  # a lower level keeps the 2
+    cli("hint", spec_path("reglog"), sub, "--level", "1", "--record")      # a lower level keeps the 2
     assert sub.read_text(encoding="utf-8").startswith("# hints-seen: adjoints=2\n# part: adjoints\n")
     part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
     assert part["score"] == pytest.approx(6.5 - 2 * 0.1 * 7) and "hints seen up to level 2" in part["feedback"]
@@ -204,12 +204,13 @@ def test_self_check_shows_the_hint_and_leaves_the_submission_byte_for_byte(tmp_p
     data = ("\ufeff# part: adjoints\r\n" + WRONG_SIGMA.replace("\n", "\r\n")).encode("utf-8")
     sub = tmp_path / "a.txt"
     sub.write_bytes(data)
-    code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "3", "--self-check")
-    assert code == 0 and "σ′" in out and "recorded" not in out
-    assert sub.read_bytes() == data
+    for practice in ((), ("--self-check",)):                                 # the default is practice
+        code, out, _ = cli("hint", spec_path("reglog"), sub, "--level", "3", *practice)
+        assert code == 0 and "σ′" in out and "recorded" not in out
+        assert sub.read_bytes() == data
     part = next(p for p in grade("csc321-reg-logistic", sub)["students"][0]["parts"] if p["part"] == "adjoints")
     assert part["score"] == 6.5 and "hints seen" not in part["feedback"]
-    cli("hint", spec_path("reglog"), sub, "--json")                           # recorded: BOM and CRLF kept
+    cli("hint", spec_path("reglog"), sub, "--json", "--record")               # recorded: BOM and CRLF kept
     assert sub.read_bytes() == "\ufeff# hints-seen: adjoints=1\r\n".encode("utf-8") + data[3:]
 
 
@@ -223,7 +224,7 @@ def test_a_record_in_latex_work_is_a_latex_comment_and_replaces_its_part_only():
 def test_hint_from_stdin_says_it_is_not_recorded(cli, monkeypatch):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO(WRONG_SIGMA))
-    code, out, _ = cli("hint", spec_path("reglog"), "-")
+    code, out, _ = cli("hint", spec_path("reglog"), "-", "--record")
     assert code == 0 and "not recorded" in out
 
 

@@ -263,7 +263,7 @@ def cmd_hint(a, out):
     from check.hints import hint
     h = hint(load_spec(a.spec), read_text(a.submission, "submission"), level=a.level)
     out.write(json.dumps(h, indent=2, ensure_ascii=False) + "\n" if a.json else h["text"] + "\n")
-    if not a.self_check:
+    if a.record:
         note = _record_hint(a.submission, h)
         if not a.json:
             out.write(note + "\n")
@@ -286,8 +286,7 @@ def _record_hint(path, h):
             f.write(new)
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror}") from None
-    return _("(recorded in {file} as '{line}': grading charges the exercise's hint cost; "
-             "--self-check to practise without a record)").format(file=path, line=new.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
+    return _("(recorded in {file} as '{line}': grading charges the exercise's hint cost)").format(file=path, line=new.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))
 
 
 def cmd_serve(a, out):
@@ -401,15 +400,18 @@ def parser(out=None, err=None):
 
     h = sub.add_parser("hint", help="a hint on a submission, one level at a time",
                        description="A hint on the first line that does not hold: level 1 a nudge, 2 where, "
-                                   "3 which rule, 4 the fixed line. The level seen is recorded in SUBMISSION as a "
-                                   "first line '# hints-seen: PART=LEVEL', which grading charges; --self-check "
-                                   "records nothing.")
+                                   "3 which rule, 4 the fixed line. Practice by default: SUBMISSION is only read. "
+                                   "With --record the level seen is written into SUBMISSION as a first line "
+                                   "'# hints-seen: PART=LEVEL', which grading charges.")
     h.add_argument("spec", help="a .bp file, - for stdin, or the spec text")
     h.add_argument("submission", help="a file of adjoint equations or a derivation")
     h.add_argument("--level", type=int, choices=[1, 2, 3, 4], default=1, help="how much to give away (default 1)")
     h.add_argument("--json", action="store_true", help="print one JSON document")
-    h.add_argument("--self-check", action="store_true",
-                   help="practice: leave SUBMISSION as it is (no '# hints-seen' line, no hint cost when graded)")
+    rec = h.add_mutually_exclusive_group()
+    rec.add_argument("--record", action="store_true",
+                     help="write '# hints-seen: PART=LEVEL' into SUBMISSION (grading charges the hint cost)")
+    rec.add_argument("--self-check", action="store_true",
+                     help="practice, the default: leave SUBMISSION as it is (no record, no hint cost)")
     h.set_defaults(run=cmd_hint)
 
     sv = sub.add_parser("serve", help="the local web page and JSON API",

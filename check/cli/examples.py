@@ -54,8 +54,8 @@ EXAMPLES = {
   barprop serve
   barprop serve --port 8080""",
     "hint": """\
-  barprop hint exercises/specs/reglog.bp tests/data/contract/reglog_adjoints_wrong.txt --self-check
-  barprop hint exercises/specs/reglog.bp tests/data/contract/reglog_adjoints_wrong.txt --level 2 --self-check
+  barprop hint exercises/specs/reglog.bp tests/data/contract/reglog_adjoints_wrong.txt
+  barprop hint exercises/specs/reglog.bp tests/data/contract/reglog_adjoints_wrong.txt --level 2
   barprop hint exercises/specs/reglog.bp hw2/adjoints.txt --level 2""",
 }
 

@@ -353,7 +353,8 @@ class Search:
                     return Finding("extra_factor", _("extra factor {factor}").format(factor=show(p.node)), fix)
             node = p.node
             if node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number:
-                fix = self.edit(p, node.base ** (node.exp - 1)) if _close(w, u / self.val.known(node.base, 0)) else None
+                b = self.val.known(node.base, 0)
+                fix = self.edit(p, node.base ** (node.exp - 1)) if abs(b) > TINY and _close(w, u / b) else None
                 if fix is not None:
                     return Finding("extra_factor", _("extra factor {factor}").format(factor=show(node.base)), fix)
         for p, u, w in self._each():
