@@ -107,7 +107,7 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
             env, leaves, t, c = _counterexample(claim, case, rows, bad)
             counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": _number(t), "got": _number(c)}
             from .diagnose import diagnose       # loaded on the first wrong claim
-            diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline)
+            diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline, target)
         elif verdict == "undecided" and undefined:
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,

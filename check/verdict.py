@@ -1,6 +1,16 @@
-"""Results: a Verdict per checked item, a Report for a submission or a derivation."""
+"""Results: a Verdict per checked item, a Report for a submission or a derivation, each shown
+as text and (in Jupyter) as HTML.
+
+In HTML, math goes to the notebook's MathJax as `$…$`; everything a student wrote (and every
+message that quotes it) is HTML-escaped and kept away from MathJax (`tex2jax_ignore`/
+`mathjax_ignore`), so a submission cannot inject markup or math into the page.
+"""
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Optional
+
+from derive.names import GREEK_NAMES, spelled
 
 from .i18n import N_, _
 
@@ -91,7 +101,6 @@ class Verdict:
                               fd=_(fd.get('status', 'n/a')), sym=_(sym.get('status', 'n/a'))) + "\n")
 
     def _repr_html_(self):
-        from .notebook import verdict_html
         return verdict_html(self)
 
 
@@ -155,5 +164,115 @@ class Report:
         return "\n".join(rows) + "\n"
 
     def _repr_html_(self):
-        from .notebook import report_html
         return report_html(self)
+
+
+COLOURS = {"correct": "#1a7f37", "incorrect": "#cf222e", "undecided": "#9a6700"}
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+
+
+def text(s):
+    """Student or message text: escaped, and never read as math."""
+    return f'<span class="{NO_MATH}">{html.escape(str(s))}</span>'
+
+
+def name_latex(name):
+    """`w_bar` -> `\\bar{w}`, `lambda` -> `\\lambda`, `w0`/`w_0` -> `w_{0}`, `L_reg_bar` ->
+    `\\bar{L}_{\\mathrm{reg}}`; None for what is not a plain name (then it is shown as text)."""
+    name = spelled(str(name))
+    bar = name.endswith("_bar")
+    if bar:
+        name = name[:-4]
+    m = re.fullmatch(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?", name)
+    if not m:
+        return None
+    base, digits, word = m.groups()
+    base = "\\" + base if base in GREEK_NAMES else base if len(base) == 1 else f"\\mathrm{{{base}}}"
+    if bar:
+        base = f"\\bar{{{base}}}"
+    if digits:
+        return f"{base}_{{{digits}}}"
+    if word:
+        return f"{base}_{{\\mathrm{{{word}}}}}" if len(word) > 1 else f"{base}_{{{word}}}"
+    return base
+
+
+def _math(latex):
+    return f"${html.escape(latex)}$"
+
+
+def _target(t):
+    latex = name_latex(t)
+    return _math(latex) if latex else text(t)
+
+
+def _badge(verdict):
+    return (f'<span style="color:#fff;background:{COLOURS[verdict]};border-radius:3px;'
+            f'padding:0 0.4em;font-weight:600">{html.escape(SHOWN[verdict])}</span>')
+
+
+def _counterexample(c):
+    if not c:
+        return ""
+    at = ", ".join(f"{_target(k)} = {html.escape(show(v, 6))}" for k, v in c["at"].items())
+    if "sizes" in c:
+        at = ", ".join(f"{html.escape(str(k))} = {html.escape(str(v))}" for k, v in c["sizes"].items()) + "; " + at
+    got = "undefined" if c.get("got") is None else html.escape(show(c["got"], 8))
+    return (f'<div style="margin-left:1.5em">counterexample: at {at}: expected '
+            f'<b>{html.escape(show(c["expected"], 8))}</b>, got <b>{got}</b></div>')
+
+
+def _diagnosis(d):
+    if not d:
+        return ""
+    out = f'<div style="margin-left:1.5em">{text(d.get("kind", ""))}: {text(d.get("message", ""))}'
+    fix = d.get("fix") or {}
+    if fix.get("latex"):
+        out += f' — fixed: {_math(fix["latex"])}'
+    elif fix.get("text"):
+        out += f" — fixed: {text(fix['text'])}"
+    return out + "</div>"
+
+
+def _row(v, first_wrong=False):
+    where = f"line {v.line}: " if v.line is not None and not str(v.target).startswith("line") else ""
+    style = "border-left:4px solid #cf222e;padding-left:0.4em;" if first_wrong else "padding-left:0.6em;"
+    return (f'<div style="{style}margin:0.3em 0">{text(where) if where else ""}{_target(v.target)} '
+            f'{_badge(v.verdict)}{_as_read(v)}' + _diagnosis(v.diagnosis) + _counterexample(v.counterexample)
+            + "</div>")
+
+
+def _as_read(v):
+    """The row as barprop read it (barprop's own LaTeX of the parsed row), when the item has it."""
+    read = getattr(v, "as_read", None)
+    if isinstance(read, dict) and read.get("latex"):
+        return f' <span style="margin-left:0.5em">{_math(read["latex"])}</span>'
+    return ""
+
+
+def verdict_html(v):
+    """One checked item: target as math, the verdict in colour, diagnosis, fix, counterexample."""
+    return f'<div class="barprop-verdict">{_row(v)}</div>'
+
+
+def _is_first_wrong(v, first):
+    if first is None:
+        return False
+    return v.target == first or (isinstance(first, int) and v.line == first)
+
+
+def report_html(r):
+    """Every item of a report, the first wrong one marked, then missing/extra and the total."""
+    rows = [_row(v, _is_first_wrong(v, r.first_wrong) and v.verdict != "correct") for v in r.items]
+    if r.missing:
+        rows.append(f"<div>missing: {', '.join(_target(m) for m in r.missing)}</div>")
+    if r.extra:
+        rows.append(f"<div>extra: {', '.join(_target(m) for m in r.extra)}</div>")
+    if r.global_values:
+        wrong = [k for k, v in r.global_values.items() if not v["correct"]]
+        rows.append("<div>final gradients from your own lines: "
+                    + ("all right" if not wrong else "wrong for " + ", ".join(_target(k) for k in wrong))
+                    + "</div>")
+    rows.append(f'<div style="margin-top:0.4em">verdict: {_badge(r.verdict)} '
+                f'({r.score:g}/{len(r.items)})</div>')
+    return f'<div class="barprop-report">{"".join(rows)}</div>'

@@ -19,17 +19,11 @@ from .matrix import VJP, Const, Fill, Leaf, MatMul, Reduce, Transpose, mevaluate
 from .mgraph import MatrixDerivation
 from .printing import Text, ranked
 from .rules import TABLE
+from .shown import GREEN, RED, number
 
-GREEN, RED = "#1a7f37", "#cf222e"
 FORMATS = ("dot", "gv", "svg", "png", "pdf")
 
 
-def number(v):
-    """A value the way the lecture slides print it: two decimals (-0.53, 0.73)."""
-    v = float(mpmath.mpf(v))
-    if v == 0 or 0.01 <= abs(v) < 1e5:
-        return f"{v:.2f}"
-    return f"{v:.2g}"
 
 
 def _label(*rows):

@@ -15,6 +15,7 @@ from .evaluate import evaluate, with_digits
 from .functions import sym
 from .limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from .names import GREEK_UNICODE
+from . import shown
 from .printing import Latex, ranked
 from .text import fmt, ops, plain, repeated
 from .tikz import graph_tikz, tex_width
@@ -105,11 +106,7 @@ def spec_title(text):
 
 def tex_number(v):
     """A value at 6 significant digits in math mode (`1.2 \\times 10^{-5}`)."""
-    s = fmt(v)
-    if "e" in s:
-        mant, exp = s.split("e")
-        return rf"{mant} \times 10^{{{int(exp)}}}"
-    return s
+    return shown.tex_number(fmt(v), " ")
 
 
 def tex_value(v):
@@ -118,9 +115,7 @@ def tex_value(v):
     v = plain(v)
     if not isinstance(v, list):
         return tex_number(v)
-    rows = v if isinstance(v[0], list) else [[x] for x in v]
-    return r"\begin{bmatrix}" + r" \cr ".join(" & ".join(tex_number(x) for x in r) for r in rows) \
-        + r"\end{bmatrix}"
+    return shown.bmatrix(v if isinstance(v[0], list) else [[x] for x in v], tex_number)
 
 
 def _factor(v):

@@ -133,52 +133,45 @@ class Pick(Op):
 
 
 @dataclass(frozen=True)
-class Softmax(Op):
+class _AlongAxis(Op):
+    """A function of each column (axis 0) or row (axis 1) of the scores: `per_line` maps one
+    column's or row's entries to the result's; `shaped` is the result's shape."""
     a: MExpr
     axis: int
     shape: tuple = field(default=None, compare=False)
+
+    @staticmethod
+    def shaped(a, axis):
+        return a.shape
 
     def children(self):
         return (self.a,)
 
     def value(self, args, env):
-        return _along(args[0], self.axis, _softmax)
+        return _along(args[0], self.axis, self.per_line)
 
     def rebuild(self, kids):
-        return Softmax(kids[0], self.axis, kids[0].shape)
+        return type(self)(kids[0], self.axis, self.shaped(kids[0], self.axis))
 
 
 @dataclass(frozen=True)
-class LogSoftmax(Op):
-    a: MExpr
-    axis: int
-    shape: tuple = field(default=None, compare=False)
-
-    def children(self):
-        return (self.a,)
-
-    def value(self, args, env):
-        return _along(args[0], self.axis, _log_softmax)
-
-    def rebuild(self, kids):
-        return LogSoftmax(kids[0], self.axis, kids[0].shape)
+class Softmax(_AlongAxis):
+    per_line = staticmethod(_softmax)
 
 
 @dataclass(frozen=True)
-class LogSumExp(Op):
+class LogSoftmax(_AlongAxis):
+    per_line = staticmethod(_log_softmax)
+
+
+@dataclass(frozen=True)
+class LogSumExp(_AlongAxis):
     """log Σ exp along an axis, dimensions kept (like `sum`)."""
-    a: MExpr
-    axis: int
-    shape: tuple = field(default=None, compare=False)
+    per_line = staticmethod(_logsumexp)
 
-    def children(self):
-        return (self.a,)
-
-    def value(self, args, env):
-        return _along(args[0], self.axis, _logsumexp)
-
-    def rebuild(self, kids):
-        return logsumexp(kids[0], self.axis)
+    @staticmethod
+    def shaped(a, axis):
+        return (ONE, a.shape[1]) if axis == 0 else (a.shape[0], ONE)
 
 
 @dataclass(frozen=True)
@@ -239,7 +232,7 @@ def log_softmax(a, axis):
 
 
 def logsumexp(a, axis):
-    return LogSumExp(a, axis, (ONE, a.shape[1]) if axis == 0 else (a.shape[0], ONE))
+    return LogSumExp(a, axis, LogSumExp.shaped(a, axis))
 
 
 AXIS_BUILDERS = {"softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp}

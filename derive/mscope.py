@@ -5,7 +5,7 @@ from . import labels
 from .matrix import (SCALAR, Leaf, MExpr, ShapeError, elem, fill, lift, matmul, reduce, slot,
                      transpose)
 from .parse import Keyword, Scope, error
-from .spec import SpecScope
+from .specscope import SpecScope
 from .rules import SPELLINGS, PRIMES
 
 REDUCTIONS = ("sum", "mean", "norm2")

@@ -94,11 +94,37 @@ class Keyword:
 
 
 class Scope:
-    """What names mean. Subclasses override `name`; calls and operators are shared."""
-    max_terms = MAX_TERMS
+    """What names mean. Subclasses override `name`; calls and operators are shared. Every hook
+    the readers call is declared here, with the default of a scope that has no such names: no
+    known names, no index sums, no class labels, Iverson brackets over scalars (or entry by
+    entry over matrices)."""
+    max_terms = MAX_TERMS      # operands in one expression; claim scopes allow more
 
     def name(self, tok):
         return sympy.Symbol(str(tok), real=True)
+
+    def known(self, n):
+        """Is `n` a name of this scope (so `sum_k` before it reads as a name, not an index sum)?"""
+        return False
+
+    def sum_index(self, tok, body):
+        """`Σ_k body`: refused where there are no index letters."""
+        raise error("a sum over an index is not allowed here", tok)
+
+    def label_test(self, a, op, b):
+        """`[k = y]` (`op` as written: =, ==, ≠ or !=): refused where there are no class labels."""
+        raise error(f"[{a} {op} {b}] compares an index with a class label: it needs a spec with "
+                    "labels (y: label(C))", a)
+
+    def bracket(self, head, a, b, tok):
+        """`[a > b]` as `head(a, b)`: an Iverson bracket, entry by entry over matrices."""
+        if isinstance(a, MExpr) or isinstance(b, MExpr):
+            return elem(head(slot(0), slot(1)), a, b)
+        return head(a, b)
+
+    def matmul(self, a, b, tok):
+        """`a @ b`: refused where there are no shapes."""
+        raise error("a matrix product (@) is not allowed here", tok)
 
     def call(self, tok, args):
         for a in args:
@@ -182,7 +208,7 @@ def is_iverson(e):
 
 
 class Build(Transformer):
-    """LALR callbacks; the scope comes from the thread-local `_state`."""
+    """LALR callbacks; the scope comes from the thread-local `ParseState`."""
 
     def __init__(self, state):
         super().__init__()
@@ -191,11 +217,11 @@ class Build(Transformer):
     def operand(self, tok):
         """Count operands of a plain-text parse (the LaTeX reader, which reuses these callbacks,
         keeps its own count)."""
-        n = getattr(self.state, "operands", None)
+        n = self.state.operands
         if n is None:
             return
         self.state.operands = n + 1
-        cap = getattr(self.state.scope, "max_terms", MAX_TERMS)
+        cap = self.state.scope.max_terms
         if n + 1 > cap:
             raise error(f"more than {cap} terms and factors in one expression", tok)
 
@@ -220,7 +246,7 @@ class Build(Transformer):
         return self.state.scope.prime_call(c[0], c[2])
 
     def deriv(self, c):
-        if (getattr(self.state, "operands", None) or 0) > MAX_TERMS:
+        if (self.state.operands or 0) > MAX_TERMS:
             raise error(f"more than {MAX_TERMS} terms and factors in front of or under a derivative", c[0])
         return self.state.scope.deriv(c[0], c[1])
 
@@ -285,14 +311,10 @@ class Build(Transformer):
 
     def sum_index(self, c):
         """`Σ_k body` / `sum_k body`: the scope's index sum over k (a name the scope knows wins)."""
-        tok, body = c[0], c[1]
-        known = getattr(self.state.scope, "known", None)
-        if known is not None and known(str(tok)):
-            return self.state.scope.product(self.state.scope.name(tok.update("NAME")), body, None)
-        total = getattr(self.state.scope, "sum_index", None)
-        if total is None:
-            raise error("a sum over an index is not allowed here", tok)
-        return total(tok.update(value=re.sub(r"^(Σ|sum)_\{?|\}$", "", str(tok))), body)
+        tok, body, scope = c[0], c[1], self.state.scope
+        if scope.known(str(tok)):
+            return scope.product(scope.name(tok.update("NAME")), body, None)
+        return scope.sum_index(tok.update(value=re.sub(r"^(Σ|sum)_\{?|\}$", "", str(tok))), body)
 
     def juxt(self, c):
         return self.state.scope.product(c[0], c[1], None)
@@ -321,26 +343,23 @@ class Build(Transformer):
     def label_test(self, c):
         """`[k = y]`, `𝟙[j ≠ y_i]`, `𝟙(y_i = j)`: an index compared with a class label."""
         a, op, b = [x for x in c if x.type != "IND"]
-        test = getattr(self.state.scope, "label_test", None)
-        if test is None:
-            raise error(f"[{a} {op} {b}] compares an index with a class label: it needs a spec with "
-                        "labels (y: label(C))", a)
-        return test(a, str(op) in ("=", "=="), b)
+        return self.state.scope.label_test(a, str(op), b)
 
 
 def iverson(scope, a, op, b, tok):
     """`[a > b]` and friends: an Iverson bracket, entry by entry in a matrix scope."""
     head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
                   "<=": (IndGe, b, a), "≤": (IndGe, b, a), "<": (IndGt, b, a)}[op]
-    hook = getattr(scope, "bracket", None)
-    if hook is not None:
-        return hook(head, x, y, tok)
-    if isinstance(x, MExpr) or isinstance(y, MExpr):
-        return elem(head(slot(0), slot(1)), x, y)
-    return head(x, y)
+    return scope.bracket(head, x, y, tok)
 
 
-_state = threading.local()
+class ParseState(threading.local):
+    """The parse under way in this thread: its scope, and its operand count (None: not counted)."""
+    scope = None
+    operands = None
+
+
+_state = ParseState()
 _parser = None
 
 

@@ -14,7 +14,7 @@ from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sin
                    atan, asin, acos)
 
 from .lazy import numpy as np
-from .functions import (Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
+from .functions import (Head, Sigma, SigmaPrime, TanhPrime, Relu, ReluPrime, LeakyRelu, Elu,
                         Softplus, Max, Min, IndGe, IndGt, Log1p, Expm1, LogSigma, Gelu,
                         GeluPrime, Swish, gelu_inner, GELU_C, GELU_K)
 from .errors import DomainError  # noqa: F401  (raised here, caught where no SymPy is imported)
@@ -346,6 +346,9 @@ def partial(expr, i):
     if p is None:
         raise KeyError(f"no derivative rule for {type(expr).__name__}")
     return p.d(expr.args, i)
+
+
+Head.partial = staticmethod(partial)       # SymPy's diff of our heads reads this table
 
 
 def local_derivative(expr, s, out, memo=None):

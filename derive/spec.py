@@ -9,8 +9,9 @@ from .functions import BAR, sym
 from .graph import Graph, Node
 from .matrix import SCALAR, lift
 from .names import canonical, spelled
-from .parse import MAX_DIGITS, Scope, error, parse_expression
+from .parse import MAX_DIGITS, parse_expression
 from .rules import SPELLINGS
+from .specscope import ConstScope, SpecScope  # noqa: F401  (ConstScope: read from here by the CLI)
 
 MAX_SPEC_CHARS = 200_000
 MAX_AT_CHARS = 4_000_000    # `at:` lines, besides: plain decimals only beyond MAX_SPEC_CHARS (docs/spec.md)
@@ -21,64 +22,10 @@ AT_LINE = re.compile(r"^[ \t]*at[ \t]*:[^\r\n]*", re.M)
 DECLARE = re.compile(rf"\s*({NAME})\s*:\s*(.*?)\s*$")
 ASSIGN = re.compile(rf"\s*({NAME})\s*=(?!=)(.*)$")
 SAFE_LATEX = re.compile(r"[A-Za-z0-9\\{}_^()' ,.]*")
-FUNCTIONS = sorted(n for n in SPELLINGS if n.isascii())
 UNSAFE_LATEX = re.compile(r"\\(input|include|write|openout|openin|read|catcode|def|edef|gdef|xdef|let|"
                           r"immediate|csname|usepackage|newcommand|renewcommand|providecommand|"
                           r"DeclareRobustCommand|expandafter|scantokens|special|directlua|lowercase|"
                           r"uppercase)|\^\^")   # TeX reads ^^5c as a backslash
-
-
-class SpecScope(Scope):
-    """Names in a spec: assigned names once defined, everything else is a leaf input; `e` is
-    Euler's number unless the spec names a variable `e` (`euler` False)."""
-
-    def __init__(self, assigned, euler=True):
-        self.assigned, self.defined, self.leaves, self.used = assigned, set(), [], []
-        self.current, self.euler = None, euler
-        self.keys = {canonical(n): n for n in assigned}
-
-    def resolve(self, tok):
-        n = spelled(str(tok))
-        if n in SPELLINGS:
-            raise error(f"'{n}' is a function: call it as {n}(...)", tok)
-        n = self.keys.get(canonical(n), n)
-        if n.endswith(BAR):
-            raise error(f"names ending in '{BAR}' are kept for adjoints: '{n}'", tok)
-        if n == self.current:
-            raise error(f"'{n}' is defined in terms of itself (a cycle)", tok)
-        if n in self.assigned and n not in self.defined:
-            raise error(f"'{n}' is used before it is assigned (line {self.assigned[n]})", tok)
-        if n not in self.assigned and n not in self.leaves:
-            self.leaves.append(n)
-            self.keys.setdefault(canonical(n), n)
-        if n not in self.used:
-            self.used.append(n)
-        return n
-
-    def name(self, tok):
-        if self.euler and str(tok) == "e":
-            return sympy.E
-        return sym(self.resolve(tok))
-
-    def call(self, tok, args):
-        if str(tok) not in SPELLINGS:   # a typo must not become a leaf times its argument
-            from .labels import FUNCTIONS as LABEL_FUNCTIONS     # none of them is in SPELLINGS
-            if str(tok) in LABEL_FUNCTIONS:
-                raise error(f"{tok} works on vectors and matrices: declare their shapes (s: vector(C), "
-                            "y: label(C))", tok)
-            raise error(f"unknown function '{tok}'; known: {', '.join(FUNCTIONS)}"
-                        f" (write '{tok}*(...)' for a product)", tok)
-        return super().call(tok, args)
-
-    def matmul(self, a, b, tok):
-        raise error("a matrix product needs shapes: declare the operands first (`W: matrix(m, n)`, `x: vector(n)`)", tok)
-
-
-class ConstScope(Scope):
-    """Values in `at:` are numbers only."""
-
-    def name(self, tok):
-        raise error(f"a value must be a number, not '{tok}'", tok)
 
 
 _OPEN, _CLOSE = "([{", ")]}"

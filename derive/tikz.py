@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from .draw import GREEN, RED, number
 from .evaluate import DIGITS
 from .matrix import mevaluate
 from .printing import Latex, ranked
+from .shown import GREEN, RED, bmatrix, number, tex_number
 
 ROW_CM = 1.7        # least vertical distance between two nodes of one layer
 WIDTH_CM = 16.0     # wider pictures are scaled down to this
@@ -98,11 +98,7 @@ def _spread(names, want, height):
 
 def edge_number(v):
     """A number as the slides print it (two decimals) in math mode."""
-    s = number(v)
-    if "e" in s:
-        mant, exp = s.split("e")
-        return rf"{mant}\times 10^{{{int(exp)}}}"
-    return s
+    return tex_number(number(v))
 
 
 def edge_value(v):
@@ -111,8 +107,7 @@ def edge_value(v):
         return edge_number(v)
     if v.shape == (1, 1):
         return edge_number(v[0, 0])
-    rows = [" & ".join(edge_number(x) for x in row) for row in v.tolist()]
-    return r"\begin{bmatrix}" + r" \cr ".join(rows) + r"\end{bmatrix}"
+    return bmatrix(v.tolist(), edge_number)
 
 
 def _small(v):

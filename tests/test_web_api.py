@@ -42,6 +42,24 @@ def test_check_answers_with_the_check_json_document(client):
     assert doc["counterexample"]["at"]["w"] == 0.7          # the lecture's point first
 
 
+def test_lang_ko_gives_the_check_in_korean(client):
+    en = post(client, "/api/check", mode="grad", spec=REGLOG, wrt="w", text=MISSING_X)[1]
+    status, ko = post(client, "/api/check", mode="grad", spec=REGLOG, wrt="w", text=MISSING_X, lang="ko")
+    assert status == 200
+    assert ko == json.loads(json.dumps(check_claim(REGLOG, "w", MISSING_X, lang="ko").to_dict()))
+    assert ko["diagnosis"]["kind"] == en["diagnosis"]["kind"] == "missing_factor"
+    assert ko["diagnosis"]["message"] != en["diagnosis"]["message"]
+    assert re.search("[\uac00-\ud7a3]", ko["diagnosis"]["message"])        # Hangul
+
+
+def test_lang_ko_reaches_every_line_of_an_adjoints_report(client):
+    text = (SAMPLES / "wrong_sigma.txt").read_text(encoding="utf-8")
+    status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="adjoints", text=text, lang="ko")
+    wrong = [i for i in doc["items"] if i["verdict"] == "incorrect"]
+    assert status == 200 and wrong
+    assert all(re.search("[\uac00-\ud7a3]", i["diagnosis"]["message"]) for i in wrong)
+
+
 def test_exercise_part_chooses_mode_and_variable(client):
     status, doc = post(client, "/api/check", exercise="csc321-reg-logistic", part="grad_w", text=RIGHT_W)
     assert (status, doc["target"], doc["verdict"]) == (200, "w_bar", "correct")

@@ -9,9 +9,9 @@ from exercises import ExerciseNotFound
 
 from ..i18n import _, language
 from .usage import UsageError
-from ..grading import GradeError, grade, load_exercise
+from ..grading import GradeError, grade_batch, load_exercise
 from ..grading.collect import collect
-from ..grading.outputs import to_json, write_outputs
+from ..grading.outputs import stream_json, write_batch
 
 
 def _usage(msg):
@@ -19,23 +19,26 @@ def _usage(msg):
 
 
 def summary_text(doc):
-    rows = []
-    width = max([len(s["student"]) for s in doc["students"]] + [7])
-    for s in doc["students"]:
+    return "".join(summary_lines(doc["students"], [s["student"] for s in doc["students"]], doc["summary"]))
+
+
+def summary_lines(students, names, sm):
+    """summary_text line by line, for students read back one at a time."""
+    width = max([len(n) for n in names] + [7])
+    for s in students:
         line = f"{s['student']:<{width}}  {s['score']:g}/{s['max_score']:g}"
         if s["error"]:
             line += "  " + _("error: {message}").format(message=s["error"])
         elif s["needs_review"]:
             line += "  " + _("needs review: {items}").format(items="; ".join(s["needs_review"]))
-        rows.append(line)
-    sm = doc["summary"]
-    rows.append(_("graded {n}").format(n=sm['graded'])
+        yield line + "\n"
+    rows = [_("graded {n}").format(n=sm['graded'])
                 + (_(", mean {mean}").format(mean=f"{sm['mean_score']:g}") if sm["mean_score"] is not None else "")
-                + (_(", skipped: {names}").format(names=", ".join(sm["skipped"])) if sm["skipped"] else ""))
+                + (_(", skipped: {names}").format(names=", ".join(sm["skipped"])) if sm["skipped"] else "")]
     if sm["common_mistakes"]:
         rows.append(_("common mistakes: {kinds}").format(
             kinds=", ".join(f"{k} {v}" for k, v in sm["common_mistakes"].items())))
-    return "\n".join(rows) + "\n"
+    yield "\n".join(rows) + "\n"
 
 
 def grade_command(a, out):
@@ -54,24 +57,32 @@ def _grade_command(a, out, ex):
             raise GradeError(f"--gradescope {a.gradescope} is a folder; for one submission give a file path")
         progress = _progress_bar(len(files)) if sys.stderr.isatty() and files else None
         try:
-            doc = grade(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback, lang=a.lang,
-                        progress=progress.step if progress else None)
+            batch = grade_batch(ex, a.submissions, seed=a.seed, jobs=a.jobs, feedback=a.feedback, lang=a.lang,
+                                progress=progress.step if progress else None)
         finally:
             if progress:
                 progress.close()
-        if a.out == "-":
-            out.write(to_json(doc))
-        write_outputs(doc, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
-        if getattr(a, "report", None):
-            from ..grading.report import write_report
-            write_report(doc, a.report, ex.title, files)
+        try:
+            _write_batch(a, out, ex, batch, single, files)
+        finally:
+            batch.spill.close()
     except GradeError as e:
         raise _usage(str(e)) from None
     except OSError as e:
         raise _usage(f"cannot write {e.filename}: {e.strerror}") from None
-    if a.out != "-":
-        out.write(summary_text(doc))
     return 0
+
+
+def _write_batch(a, out, ex, batch, single, files):
+    if a.out == "-":
+        stream_json(batch, out)
+    write_batch(batch, ex, single, None if a.out == "-" else a.out, a.csv, a.gradescope)
+    if getattr(a, "report", None):
+        from ..grading.report import write_report
+        write_report(batch.doc(), a.report, ex.title, files)
+    if a.out != "-":
+        for line in summary_lines(batch.students(), batch.names, batch.summary):
+            out.write(line)
 
 
 class _progress_bar:

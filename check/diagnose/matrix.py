@@ -152,6 +152,8 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
         c, t = _value(claim, env), target(env)
         k = _ratio(c, t)
         if k is not None and _same_at(work, truth, claim, lambda env: k * target(env)):
+            if k == 0:
+                return {"kind": "constant_factor", "message": _zero(truth, case), "_fix": case.truth}
             q = _rational(k)
             return {"kind": "constant_factor", "message": _("off by a constant factor of {factor}").format(
                 factor=_text.doprint(q) if q is not None else mpmath.nstr(k, 6)),
@@ -223,16 +225,25 @@ def _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why):
     return other()
 
 
+def _zero(truth, case):
+    """`S̄ = 0` where S reaches the output: say so, by which paths, and what S̄ is."""
+    paths = [_("the path through {name}").format(name=t.upstream) for t in truth.derivation.by_name[case.name].terms]
+    name = _text.name(case.name + BAR)
+    return _("{name} is 0 here, but {var} reaches the output ({paths}): {name} = {right}").format(
+        name=name, var=_text.name(case.name), paths=_(" and ").join(paths), right=_text.doprint(case.truth))
+
+
 def _true_class(work, truth, want, claim, target):
-    """Wrong only where onehot(y) is 1, at every probe (each with its own labels): the −1 of
-    softmax's p − onehot(y) forgotten (the claim too large there), or one −1 too many (the
-    true class's own margin counted in a hinge's row sum)."""
+    """Wrong only where onehot(y) is 1, at every probe (each with its own labels), by the same
+    amount d: the −1 of softmax's p − onehot(y) forgotten (the claim too large there), or one −1
+    too many (the true class's own margin counted in a hinge's row sum). Its repair subtracts
+    d·onehot(y) from the claim, d a constant or a constant over a size letter (a mean's 1/N)."""
     hints = []
     for name, classes in truth.graph.labels.items():
         mask = onehot(LabelRef(Leaf(name, truth.graph.shape_of(name)), classes))
         if mask.shape != want:
             continue
-        signs = set()
+        offs = []
         for env in _probes(truth, 4):
             work.spend(PROBE_UNITS)
             c, t, m = _value(claim, env), target(env), _value(mask, env)
@@ -244,19 +255,38 @@ def _true_class(work, truth, want, claim, target):
                 if off and not mi:
                     break
                 if off:
-                    signs.add(ci > ti)
+                    offs.append((ci - ti, dict(env["__sizes__"])))
             else:
                 continue
-            signs = None
+            offs = None
             break
-        if signs == {True}:
-            hints.append({"kind": "missing_term", "message": f"wrong only at the true class (where onehot({name}) "
-                                                             f"is 1), too large there: is the −𝟙[k = {name}] term (− onehot({name})) missing?"})
-        elif signs == {False}:
-            hints.append({"kind": "extra_term", "message": f"wrong only at the true class (where onehot({name}) "
-                                                           f"is 1), too small there: is the true class counted with the "
-                                                           f"others (one −𝟙[k = {name}] too many)?"})
+        if not offs or len({d > 0 for d, _sizes in offs}) != 1:
+            continue
+        words = {"label": name, "mask": f"onehot({name})"}
+        if offs[0][0] > 0:
+            message = _("at the true class (where {mask} is 1) the claim is too large: the term −{mask} "
+                        "(−𝟙[k = {label}]) is missing").format(**words)
+            kind = "missing_term"
+        else:
+            message = _("at the true class (where {mask} is 1) the claim is too small: the true class is "
+                        "counted with the others (one −{mask} too many)").format(**words)
+            kind = "extra_term"
+        d = _offset(offs)
+        hints.append({"kind": kind, "message": message, "_fix": None if d is None else claim - d * mask})
     return hints[0] if hints else None
+
+
+def _offset(offs):
+    """The one amount d of (difference, sizes) pairs: a small rational, or one over a size letter
+    (1/N), the same at every point; else None."""
+    first, sizes = offs[0]
+    for letter in [None] + sorted(sizes):
+        scale = (lambda z: 1) if letter is None else (lambda z, letter=letter: z[letter])
+        c = first * scale(sizes)
+        q = _rational(c)
+        if q is not None and all(abs(x * scale(z) - c) <= mpmath.mpf("1e-12") * max(1, abs(c)) for x, z in offs):
+            return q if letter is None else q / sympy.Symbol(letter, positive=True, integer=True)
+    return None
 
 
 def _names_in(text, g):

@@ -11,6 +11,7 @@ from . import edits, rewrites
 from .values import ERRORS, MIN_SECONDS, _Spent, _Values, _same
 
 PLAIN = Text(ascii=True)
+SHOWN = Text(ascii=False)
 LATEX = Latex()
 
 
@@ -18,17 +19,20 @@ def other(message=None):
     return {"kind": "other", "message": message or _("differs from the true value")}
 
 
-def diagnose(claim, case, envs, seconds=MIN_SECONDS):
-    """{'kind', 'message', 'fix'?} for an incorrect claim, within a budget of about `seconds`
-    (never less than MIN_SECONDS) counted in work units. `envs`: the seed-independent probe
-    points first, then the counterexample and the other evidence points."""
+def diagnose(claim, case, envs, seconds=MIN_SECONDS, target=None):
+    """{'kind', 'message', 'fix'?} for an incorrect claim about `target` (`z_bar`), within a
+    budget of about `seconds` (never less than MIN_SECONDS) counted in work units. `envs`: the
+    seed-independent probe points first, then the counterexample and the other evidence points."""
     if not envs:
         return other()
     val = _Values(envs, max(seconds or 0, MIN_SECONDS))
     try:
-        return _diagnose(claim, case, val)
+        out = _diagnose(claim, case, val)
     except (_Spent, RecursionError):
         return other()
+    if claim.is_zero and out["kind"] != "other" and "fix" in out and str(target).endswith("_bar") and case.terms:
+        out["message"] = _zero(target, case, out["fix"]["text"])
+    return out
 
 
 def _diagnose(claim, case, val):
@@ -58,6 +62,16 @@ def _diagnose(claim, case, val):
     if fix is not None:
         out["fix"] = fix
     return out
+
+
+def _zero(target, case, fix):
+    """`z̄ = 0` where z reaches the output: say so, by which paths, and what z̄ is (the repair,
+    already read back once, written as the lecture writes it)."""
+    right = SHOWN.doprint(case.read(fix)) if case.read is not None else fix
+    name = SHOWN.name(target)
+    return _("{name} is 0 here, but {var} reaches the output ({paths}): {name} = {right}").format(
+        name=name, var=SHOWN.name(target[:-len("_bar")]), paths=_(" and ").join(label for label, _t in case.terms),
+        right=right)
 
 
 def repair(expr, case, val, T):

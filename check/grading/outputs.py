@@ -16,9 +16,14 @@ def to_json(doc):
 
 def to_csv(doc):
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    _csv(doc["students"], buf)
+    return buf.getvalue()
+
+
+def _csv(students, f):
+    w = csv.writer(f, lineterminator="\n")
     w.writerow(["student", "part", "score", "max_score", "verdict", "diagnosis"])
-    for s in doc["students"]:
+    for s in students:
         for p in s["parts"]:
             if p["verdict"] == "error":
                 diag = "error"
@@ -26,7 +31,6 @@ def to_csv(doc):
                 diag = ";".join(sorted({it["diagnosis"]["kind"] for it in p["items"]
                                         if it["verdict"] == "incorrect" and it.get("diagnosis")}))
             w.writerow([s["student"], p["part"], f"{p['score']:g}", f"{p['max_score']:g}", p["verdict"], diag])
-    return buf.getvalue()
 
 
 def gradescope(student, exercise):
@@ -61,9 +65,48 @@ def write_outputs(doc, exercise, single, out=None, csv_path=None, gradescope_pat
                 _write(os.path.join(gradescope_path, s["student"], "results.json"), to_json(gradescope(s, exercise)))
 
 
-def _write(path, text):
+def write_batch(batch, exercise, single, out=None, csv_path=None, gradescope_path=None):
+    """write_outputs for a Batch (grading.grade_batch), the same bytes, one student in memory at
+    a time: results.json is written around the students' own texts."""
+    if out:
+        with _open(out) as f:
+            stream_json(batch, f)
+    if csv_path:
+        with _open(csv_path) as f:
+            _csv(batch.students(), f)
+    if gradescope_path:
+        if single:
+            (s,) = batch.students()
+            _write(gradescope_path, to_json(gradescope(s, exercise)))
+        else:
+            for s in batch.students():
+                _write(os.path.join(gradescope_path, s["student"], "results.json"), to_json(gradescope(s, exercise)))
+
+
+_STUDENTS = '"students": []'
+
+
+def stream_json(batch, f):
+    """to_json of the batch's document: its skeleton with an empty list of students, the list
+    filled in with each student's text shifted to its depth (strings hold no raw newline)."""
+    skeleton = to_json({"exercise": batch.exercise, "seed": batch.seed, "students": [], "summary": batch.summary})
+    head, tail = skeleton.split(_STUDENTS, 1)
+    if not batch.names:
+        f.write(skeleton)
+        return
+    f.write(head + '"students": [')
+    for k, name in enumerate(batch.names):
+        f.write(("," if k else "") + "\n    " + batch.spill.text(name).replace("\n", "\n    "))
+    f.write("\n  ]" + tail)
+
+
+def _open(path):
     d = os.path.dirname(path)
     if d:
         os.makedirs(d, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    return open(path, "w", encoding="utf-8", newline="\n")
+
+
+def _write(path, text):
+    with _open(path) as f:
         f.write(text)

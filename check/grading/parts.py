@@ -61,7 +61,7 @@ from ..read.classify import name_key
 from ..read.rows import clean, rows
 from ..read.documents import hints_seen
 from ..verdict import SHOWN, Verdict
-from ..i18n import _
+from ..i18n import _, current
 from . import rubric
 from .dispatch import split_parts
 
@@ -100,9 +100,55 @@ def _as_continuation(row):
 OPERATOR = re.compile(r"\bd\s*/\s*d|∂|\\partial|\\d?frac\s*\{\s*d\s*\}")
 
 
+_LOCK = threading.Lock()
+ROWS = 8192            # verdicts on single adjoint rows remembered per grading process
+_ROWS = OrderedDict()
+
+
+class _Remembering:
+    """A backend whose verdicts on single adjoint rows are remembered in this process: students
+    who differ by a line or two share the verdicts on all their other lines. A verdict is a
+    function of the spec, the seed, the row (its text and place), what the row was read as, and
+    the language of its messages."""
+
+    def __init__(self, b, key):
+        self._b, self._key = b, key
+
+    def __getattr__(self, attr):
+        return getattr(self._b, attr)
+
+    def adjoint(self, name, parsed, row, whole):
+        return _remembered((self._key, current(), name, row, parsed, whole),
+                           lambda: self._b.adjoint(name, parsed, row, whole))
+
+    def global_values(self, chains, wanted):
+        """The final gradients from a student's own lines depend only on the last reading of each
+        adjoint's chain (an empty chain still counts as written)."""
+        last = tuple(sorted((n, (rs[-1][1],) if rs else ()) for n, rs in chains.items()))
+        hit = _remembered((self._key, "global", last, tuple(sorted(wanted))),
+                          lambda: self._b.global_values(chains, wanted))
+        return {k: dict(v) for k, v in hit.items()}
+
+
+def _remembered(key, judge):
+    try:
+        with _LOCK:
+            hit = _ROWS.get(key)
+    except TypeError:             # a reading that cannot be a key: judged every time
+        return judge()
+    if hit is None:
+        hit = judge()
+        with _LOCK:
+            _ROWS[key] = hit
+            if len(_ROWS) > ROWS:
+                _ROWS.popitem(last=False)
+    return hit
+
+
 def _adjoints(exercise, part, rs, seed, name):
     graph = exercise.graph
-    rep = judge_adjoints(backend(graph, seed, DEADLINE, "plain"), rs, name)
+    b = _Remembering(backend(graph, seed, DEADLINE, "plain"), (fingerprint(graph), seed))
+    rep = judge_adjoints(b, rs, name)
     items, marks = rubric.apply(part, rep.items, graph, seed)
     order = [a.name for a in graph.backprop().order]
     credit = {n: 0.0 for n in order}
@@ -183,14 +229,14 @@ JUDGES = {"adjoints": _adjoints, "claim": _claim, "steps": _steps}
 ANSWERS = 2048          # answers remembered per grading process
 
 
-_ANSWERS, _LOCK = OrderedDict(), threading.Lock()
+_ANSWERS = OrderedDict()
 
 
 def _judged(exercise, part, rs, seed, name):
     """JUDGES[part.kind], remembered per answer (its rows) in this process: a class hands in the
-    same answer many times, and judging it is a function of the spec, the part, the rows and the
-    seed (an answer that is an error is judged again: its message names the student's file)."""
-    key = (fingerprint(exercise.graph), part.id, part.kind, part.wrt, part.points, tuple(rs), seed)
+    same answer many times, and judging it is a function of the spec, the part, the rows, the
+    seed and the language (an answer that is an error is judged again: its message names the student's file)."""
+    key = (fingerprint(exercise.graph), part, tuple(rs), seed, current())
     with _LOCK:
         hit = _ANSWERS.get(key)
     if hit is None:

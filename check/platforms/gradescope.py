@@ -9,7 +9,6 @@ temporary tree). The grader always writes results.json: a broken, empty or hosti
 scores 0 with the reason, and if barprop itself fails, `run_autograder` writes a 0 that says so.
 """
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -47,15 +46,6 @@ PY="${{BARPROP_PYTHON:-}}"
 if [ -z "$PY" ]; then
     if [ -x "$ROOT/{venv}/bin/python" ]; then PY="$ROOT/{venv}/bin/python"; else PY=python3; fi
 fi
-mkdir -p "$ROOT/results"
-rm -f "$ROOT/results/results.json"
-"$PY" -I -m check.platforms.gradescope --exercise {exercise} --seed {seed}
-if [ ! -s "$ROOT/results/results.json" ]; then
-    cat > "$ROOT/results/results.json" <<'JSON'
-{fallback}
-JSON
-fi
-exit 0
 """
 
 FALLBACK = {"score": 0.0, "output": "barprop could not grade this submission: the autograder itself failed, "
@@ -70,7 +60,7 @@ def write_zip(exercise, out, seed=0):
         check = shlex.quote(ref) if kind == "id" else '"$HERE/exercise/"' + shlex.quote(ref)
         wheel = bundle.write_wheel(tmp)
         setup = SETUP.format(version=bundle.version(), venv=VENV, wheel=os.path.basename(wheel), exercise=check)
-        run = RUN.format(venv=VENV, exercise=arg, seed=int(seed), fallback=json.dumps(FALLBACK))
+        run = bundle.grader_script(RUN.format(venv=VENV), "gradescope", "$ROOT/results", arg, seed, FALLBACK)
         files = [("setup.sh", setup.encode(), 0o755), ("run_autograder", run.encode(), 0o755)]
         for top, _, names in sorted(os.walk(tmp)):
             for n in sorted(names):
@@ -98,19 +88,9 @@ def results(student, exercise, notes=()):
 def run(exercise, seed=0, root=None):
     """Grade $root/submission/ into $root/results/results.json; returns the document."""
     root = root or os.environ.get(ROOT_VAR) or DEFAULT_ROOT
-    try:
-        from .student import grade_folder
-        from ..grading import load_exercise
-        ex = load_exercise(exercise)
-        student, notes = grade_folder(ex, os.path.join(root, "submission"), seed)
-        doc = results(student, ex, notes)
-    except Exception as e:                 # never a failed autograder: a 0 that says why
-        print(f"barprop: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        doc = dict(FALLBACK)
-    out = os.path.join(root, "results")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    from .student import platform_document
+    doc = platform_document(exercise, lambda: os.path.join(root, "submission"), seed, results, FALLBACK)
+    bundle.write_results(os.path.join(root, "results"), doc)
     print(doc["output"])
     return doc
 

@@ -34,18 +34,9 @@ RUN = """#!/usr/bin/env bash
 # PrairieLearn runs this in the grader image: barprop grades $PL_ROOT/grade/student/ as one
 # student and writes $PL_ROOT/grade/results/results.json. If barprop itself cannot run, it writes
 # a result that says so (score 0), so the student never sees a silent failure.
-ROOT="${{PL_ROOT:-/}}"
+ROOT="${PL_ROOT:-/}"
 export PL_ROOT="$ROOT"
-PY="${{BARPROP_PYTHON:-python3}}"
-mkdir -p "$ROOT/grade/results"
-rm -f "$ROOT/grade/results/results.json"
-"$PY" -I -m check.platforms.prairielearn --exercise {exercise} --seed {seed}
-if [ ! -s "$ROOT/grade/results/results.json" ]; then
-    cat > "$ROOT/grade/results/results.json" <<'JSON'
-{fallback}
-JSON
-fi
-exit 0
+PY="${BARPROP_PYTHON:-python3}"
 """
 
 DOCKERFILE = """# The grader image for this question: Python with barprop {version} installed from the wheel
@@ -78,8 +69,8 @@ def write_question(exercise, out, image=None, seed=0):
                                        "timeout": TIMEOUT}}
     _write(os.path.join(out, "info.json"), json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     _write(os.path.join(out, "question.html"), question_html(ex))
-    _write(os.path.join(out, ENTRY), RUN.format(exercise=arg, seed=int(seed), fallback=json.dumps(FALLBACK)),
-           0o755)
+    _write(os.path.join(out, ENTRY), bundle.grader_script(RUN, "prairielearn", "$ROOT/grade/results", arg, seed,
+                                                          FALLBACK), 0o755)
     _write(os.path.join(out, "Dockerfile"), DOCKERFILE.format(version=bundle.version(), wheel=wheel))
     return out
 
@@ -171,20 +162,11 @@ def run(exercise, seed=0, root=None):
     root = root or os.environ.get(ROOT_VAR) or DEFAULT_ROOT
     tmp = tempfile.mkdtemp(prefix="barprop-pl-")
     try:
-        from .student import grade_folder
-        from ..grading import load_exercise
-        ex = load_exercise(exercise)
-        student, notes = grade_folder(ex, _student_folder(root, tmp), seed)
-        doc = results(student, ex, notes)
-    except Exception as e:                 # never a silent failure: a 0 that says why
-        print(f"barprop: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        doc = dict(FALLBACK)
+        from .student import platform_document
+        doc = platform_document(exercise, lambda: _student_folder(root, tmp), seed, results, FALLBACK)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    out = os.path.join(root, "grade", "results")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    bundle.write_results(os.path.join(root, "grade", "results"), doc)
     print(doc["message"])
     return doc
 

@@ -139,17 +139,6 @@ def _split_run(run, known):
     return ways[0][0] if ways[0] and len(ways[0]) == 1 else None
 
 
-def _known(scope):
-    """The scope's `known(name)`, else its `lookup(name)`, else nothing is known."""
-    known = getattr(scope, "known", None)
-    if callable(known):
-        return known
-    lookup = getattr(scope, "lookup", None)
-    if callable(lookup):
-        return lambda n: lookup(n) is not None
-    return lambda n: False
-
-
 # Token(...) goes through a keyword-compatibility shim in lark 1.x; its constructor proper is cheaper
 _token = getattr(Token, "_future_new", None) or (lambda *a: Token(*a[:5], end_pos=a[-1]))
 

@@ -1,6 +1,5 @@
 r"""The LaTeX grammar (Lark LALR over `latex_lexer`'s tokens) and its callbacks into SymPy through the
 `Scope` protocol: `parse_latex_expression`. The grammar is built in one place, `_lark()`."""
-import threading
 from lark import Token
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import Lexer
@@ -10,9 +9,9 @@ from derive.functions import IndGe, IndGt
 from derive.labels import OneHot
 from derive.matrix import Elem, Fill
 from derive.lalr_cache import lalr
-from derive.parse import Keyword, MAX_TERMS, Build as PlainBuild, Scope, error, is_iverson, iverson, power
+from derive.parse import Keyword, Build as PlainBuild, ParseState, Scope, error, is_iverson, iverson, power
 from .latex_names import ELEMENTWISE, _ZERO, _caps, _fail
-from .latex_lexer import _Lexer, _known
+from .latex_lexer import _Lexer
 
 GRAMMAR = r"""
 ?start: sum
@@ -114,7 +113,7 @@ class _Build(PlainBuild):
         return self.state.scope.call(c[0].update("FUNC", "sum"), [c[1]])
 
     def sum_index(self, c):
-        return _hook(self.state.scope, "sum_index", c[0], "a sum over an index")(c[0], c[1])
+        return self.state.scope.sum_index(c[0], c[1])
 
     def call_axis(self, c):
         self.operand(c[0])
@@ -261,7 +260,7 @@ class _Tokens(Lexer):
         return iter(data)
 
 
-_state = threading.local()
+_state = ParseState()
 _parser = None
 _table = None
 
@@ -355,11 +354,11 @@ def parse_latex_expression(text, scope, line=1, col=1):
     """One LaTeX expression into SymPy through `scope`; errors point into the input. At most
     `scope.max_terms` operands, as in the plain reader; with a derivative operator, the plain
     reader's running count (`Build.operand`) keeps MAX_TERMS in front of or under it."""
-    previous = getattr(_state, "scope", None), getattr(_state, "operands", None)
+    previous = _state.scope, _state.operands
     _state.scope = scope
     try:
         _caps(text)
-        lexer = _Lexer(text, _known(scope), getattr(scope, "max_terms", MAX_TERMS))
+        lexer = _Lexer(text, scope.known, scope.max_terms)
         tokens = lexer.run()
         if not tokens:
             raise ParseError("empty expression", 1, 1)

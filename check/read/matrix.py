@@ -134,9 +134,10 @@ class MatrixClaimScope(MatrixOps):
         except ShapeError as e:
             raise error(f"'{str(tok)}': {e.message}", tok) from None
 
-    def label_test(self, a, equal, b):
+    def label_test(self, a, op, b):
         """`[k = y]` (an index letter and a label): entry k of onehot(y); `[j = y_i]` entry (i, j)
         of a batch's onehot(y); with ≠, one minus it."""
+        equal = op in ("=", "==")
         for idx, lab in ((a, b), (b, a)):
             found = self.label_index(str(lab))
             if found and re.fullmatch(r"[a-z]", str(idx)) and not self.lookup(str(idx)):

@@ -5,7 +5,6 @@ request itself is validated in the server first, so a worker never sees a bad sh
 Nothing here opens a file named by a request: a spec is the request's own text or a bundled
 exercise's id (looked up in `exercises.list_ids()`, never taken as a path).
 """
-import inspect
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -159,30 +158,26 @@ def _math_only(text, part=None):
     return "\n".join(line if k else "" for line, k in zip(lines, keep))
 
 
-def _with_lang(fn, kw, lang):
-    """`lang=` for the engines that take it (messages in Korean); English otherwise."""
-    if "lang" in inspect.signature(fn).parameters:
-        kw["lang"] = lang
-    return kw
-
-
 def check(req):
-    """The `barprop check --json` document for a request (a ParseError for unreadable input)."""
+    """The `barprop check --json` document for a request (a ParseError for unreadable input),
+    its messages in the request's `lang`."""
     from .. import api
-    t = task(req)
-    text = _math_only(req.text, req.part)
-    kw = {"seed": req.seed, "deadline": DEADLINE, "fmt": req.fmt}
-    if t.mode == "grad":
-        result = api.check_claim(t.spec, t.wrt, text, **_with_lang(api.check_claim, kw, req.lang))
-    elif t.mode == "adjoints":
-        result = api.check_adjoints(t.spec, text, **_with_lang(api.check_adjoints, kw, req.lang))
-    else:
-        spec = t.spec
-        if spec is not None and not hasattr(spec, "inputs"):
-            from ..backends import as_graph
-            spec = as_graph(spec)
-        result = api.check_steps(text, spec, **_with_lang(api.check_steps, kw, req.lang))
-    return result.to_dict()
+    from ..i18n import language
+    with language(req.lang):
+        t = task(req)
+        text = _math_only(req.text, req.part)
+        kw = {"seed": req.seed, "deadline": DEADLINE, "fmt": req.fmt}
+        if t.mode == "grad":
+            result = api.check_claim(t.spec, t.wrt, text, **kw)
+        elif t.mode == "adjoints":
+            result = api.check_adjoints(t.spec, text, **kw)
+        else:
+            spec = t.spec
+            if spec is not None and not hasattr(spec, "inputs"):
+                from ..backends import as_graph
+                spec = as_graph(spec)
+            result = api.check_steps(text, spec, **kw)
+        return result.to_dict()
 
 
 def run(action, req):

@@ -1,0 +1,84 @@
+"""Feedback in the student's terms: a zero adjoint says where the variable reaches the output
+and what its adjoint is; a mistake at the true class (softmax's −1, a hinge's own margin) says
+so and comes with a repair of the student's own formula that is checked correct."""
+import pytest
+
+from check import check_adjoints, check_claim
+from derive.parse import Scope, parse_expression
+from derive.errors import ParseError
+from test_labels import BATCH, MASKED, SOFTMAX, SVM
+
+# CSC321's regularized logistic regression at the lecture's point
+REGLOG = """\
+wrt: w, b
+z = w*x + b
+y = sigma(z)
+L = 1/2*(y - t)^2
+R = 1/2*w^2
+L_reg = L + lambda*R
+at: w=0.7, x=-1.3, b=0.2, t=1, lambda=0.1
+"""
+
+
+def test_zero_adjoint_names_the_path_it_misses_and_the_right_adjoint():
+    item = check_adjoints(REGLOG, "z_bar = 0").to_dict()["items"][0]
+    d = item["diagnosis"]
+    assert item["verdict"] == "incorrect"
+    assert d["message"] == "z\u0304 is 0 here, but z reaches the output (the path through y): z\u0304 = y\u0304·σ′(z)"
+    assert "constant factor" not in d["message"]
+    assert d["fix"]["text"] == "y_bar*sigma'(z)"
+
+
+def test_zero_gradient_names_every_path():
+    d = check_claim(REGLOG, "w", "0").to_dict()["diagnosis"]
+    assert d["message"].startswith("w̄ is 0 here, but w reaches the output (the path through z and the path through R)")
+    assert check_claim(REGLOG, "w", d["fix"]["text"]).verdict == "correct"
+
+
+def test_zero_adjoint_in_korean():
+    d = check_adjoints(REGLOG, "z_bar = 0", lang="ko").to_dict()["items"][0]["diagnosis"]
+    assert d["message"].startswith("z̄가 0으로 되어 있지만 z는 출력에 영향을 줍니다")
+
+
+@pytest.mark.parametrize("spec, claim, kind, fix", [
+    (SOFTMAX, "p", "missing_term", "p - onehot(y)"),                        # the −1 forgotten
+    (BATCH, "P/N", "missing_term", "(P - onehot(y))/N"),                     # ... in a mean over N
+    (BATCH, "(P - 2*onehot(y))/N", "extra_term", "(P - onehot(y))/N"),        # one −1 too many
+])
+def test_true_class_mistake_is_repaired_in_the_students_terms(spec, claim, kind, fix):
+    wrt = "s" if spec is SOFTMAX else "S"
+    d = check_claim(spec, wrt, claim).to_dict()["diagnosis"]
+    assert d["kind"] == kind and "true class" in d["message"]
+    assert d["fix"]["text"] == fix
+    assert check_claim(spec, wrt, fix).verdict == "correct"
+
+
+def test_hinge_counting_the_true_class_gets_a_repair_that_is_correct():
+    counted = f"(({MASKED} - onehot(y) * sum([S - pick(S, y) + 1 > 0], axis=1))/N)"
+    d = check_claim(SVM, "S", counted).to_dict()["diagnosis"]
+    assert d["kind"] == "extra_term"
+    assert "onehot(y)" in d["fix"]["text"] and "M_bar" not in d["fix"]["text"]    # the student's formula
+    assert check_claim(SVM, "S", d["fix"]["text"]).verdict == "correct"
+
+
+def test_true_class_message_in_korean():
+    d = check_claim(SOFTMAX, "s", "p", lang="ko").to_dict()["diagnosis"]
+    assert d["message"].startswith("정답 클래스(onehot(y)가 1인 곳)")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("sum_k x", "a sum over an index is not allowed here"),
+    ("[k = y]", "[k = y] compares an index with a class label"),
+    ("[k == y]", "[k == y] compares an index with a class label"),
+    ("a @ b", "a matrix product (@) is not allowed here"),
+])
+def test_a_scope_without_the_names_refuses_with_a_position(text, message):
+    with pytest.raises(ParseError) as e:
+        parse_expression(text, Scope(), 3, 5)
+    assert e.value.message.startswith(message) and e.value.line == 3 and e.value.col >= 5
+
+
+def test_zero_matrix_adjoint_names_its_path_not_a_factor_of_zero():
+    d = check_claim(SOFTMAX, "s", "0*p").to_dict()["diagnosis"]
+    assert d["message"].startswith("s\u0304 is 0 here, but s reaches the output (the path through p)")
+    assert check_claim(SOFTMAX, "s", d["fix"]["text"]).verdict == "correct"
