@@ -544,3 +544,11 @@ def test_cases_whose_conditions_are_not_a_partition_are_refused_at_the_condition
         with pytest.raises(ParseError) as e:
             check_claim(spec, "w", claim)
         assert (e.value.col, what in e.value.message, "\n" in e.value.message) == (col, True, False), claim
+
+
+def test_a_whole_line_percent_comment_in_latex_work_is_not_a_row():
+    """`% …` on its own line in a LaTeX fragment is a comment, as LaTeX reads it."""
+    work = ("% 시그모이드 게이트\n\\bar{z} = \\bar{y}\\,\\sigma'(z)\n  % indented\n"
+            "\\bar{w} = \\bar{z} x + \\bar{R} w\n\\bar{b} = \\bar{z}\n")
+    rep = check_adjoints((SPECS / "reglog.bp").read_text(encoding="utf-8"), work)
+    assert [(i.line, i.verdict) for i in rep.items] == [(2, "correct"), (4, "correct"), (5, "correct")]
