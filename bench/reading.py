@@ -37,6 +37,9 @@ def _scope(spec, cache={}):
         graph = None if spec == "free" else parse_spec(
             INLINE[spec] if spec in INLINE else (SPECS / f"{spec}.bp").read_text(encoding="utf-8"))
         cache[spec] = graph
+    if getattr(cache[spec], "is_matrix", False):
+        from check.read.matrix import MatrixClaimScope
+        return MatrixClaimScope(cache[spec])
     return ClaimScope(cache[spec], free=spec == "free")
 
 

@@ -92,8 +92,8 @@ def answers(rs):
 
 def _whole(first, file):
     """A submission none of whose lines can be read is an error (exit 2), not a verdict."""
-    e, line = first
-    return ParseError(e.message, e.line or line, e.col or 1, file)
+    e, line, cell = first if len(first) == 3 else (*first, None)
+    return ParseError(e.message, e.line or line, e.col or 1, file, cell)
 
 
 def _parse_error_item(label, e, line):
@@ -195,7 +195,7 @@ def judge_adjoints(b, rs, file=None, parts=()):
         except ParseError as e:
             label = f"{current[1]}_bar" if current and current[0] != "name" else f"line {row.line}"
             items.append(_in_cell(_parse_error_item(label, e, row.line), row))
-            unreadable.append((e, row.line))
+            unreadable.append((e, row.line, row.cell))
             if current and current[0] != "name":
                 chains.setdefault(current[1], []).append((items[-1], None))
     if not items and not forward:
@@ -225,7 +225,7 @@ def lhs_of(b, row):
             raise
         if t.name == "dout" and not b.scope.lookup("out"):
             return "adjoint", b.graph.output
-        hit = numpy_adjoint(spelled(t.name), b.scope.lookup)
+        hit = numpy_adjoint(spelled(t.name), getattr(b.scope, "loose", b.scope.lookup))
         if hit is None:
             raise
         return "adjoint", b.resolve(hit, row.line)
@@ -278,22 +278,20 @@ def _point_values(graph):
 
 
 def _program_line(b, row):
-    """In program code, a line about a variable the graph does not have (`dz = ...`, `t = 0`), or
-    a forward line that does not read (`loss = np.square(y_pred - y).sum()`), is the program's
-    own business, not an answer."""
-    if not row.lhs or row.target.kind == "expression":
-        return not row.lhs and row.lhs is not None
+    """In program code (a `.py` file, a code cell, a python block) only a line that assigns an
+    adjoint is an answer: `dW1 = ...`, `grad_h = ...`, `dout = ...`, `z_bar = ...` (numpy's names
+    map to adjoints, classify.numpy_adjoint), or a derivative `dL/dw = ...`. Imports, prints, the forward pass (`h =
+    np.maximum(0, x.dot(w1))`), tuple unpacking, augmented and subscripted assignments, and
+    variables the graph does not have are the program's own business."""
+    if not row.lhs:
+        return row.lhs is not None
+    if row.target.kind == "expression":
+        return True
     try:
-        kind, name = lhs_of(b, row)
+        kind, _ = lhs_of(b, row)
     except ParseError:
         return True
-    if kind != "name":
-        return False
-    try:
-        b.parse(row)
-    except ParseError:
-        return True
-    return False
+    return kind not in ("adjoint", "derivative")
 
 
 def _in_cell(v, row):
@@ -341,7 +339,7 @@ def judge_steps(graph, rs, seed=0, deadline=1.0, fmt=None, file=None, prove=Fals
         except ParseError as e:
             parsed.append((row, None, None, e))
     if all(err is not None for *_, err in parsed):
-        raise _whole((parsed[0][3], parsed[0][0].line), file)
+        raise _whole((parsed[0][3], parsed[0][0].line, parsed[0][0].cell), file)
     exprs = [e.xreplace(given) for _, _, e, err in parsed if err is None]
     points = _points(graph, seed, exprs)
     items, prev, head = [], None, None

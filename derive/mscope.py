@@ -145,11 +145,13 @@ def parse_dims(text, tok_line, col):
 class MatrixSpecScope(MatrixOps, SpecScope):
     """Spec names with shapes: declared ones, forward names' computed ones, scalars otherwise."""
 
-    def __init__(self, assigned, shapes, dims, classes=None):
-        super().__init__(assigned)
+    def __init__(self, assigned, shapes, dims, classes=None, euler=True):
+        super().__init__(assigned, euler)
         self.shapes, self.dims, self.classes = dict(shapes), dims, dict(classes or {})
 
     def name(self, tok):
+        if self.euler and str(tok) == "e":
+            return sympy.E
         if str(tok) in self.dims:
             return Dim(sympy.Symbol(str(tok), positive=True, integer=True))
         n = self.resolve(tok)

@@ -88,10 +88,11 @@ def _parse_spec(text):
             assigned[name] = no
     shapes, dims, classes = _declarations(lines)
     matrix = any(sh != SCALAR for sh in shapes.values()) or bool(classes)
+    euler = not ("e" in assigned or "e" in shapes or "e" in classes or _named_in_headers(lines, "e"))
     if matrix:          # the matrix modules load with the first matrix spec
         from .mgraph import MatrixGraph, MNode
         from .mscope import MatrixSpecScope
-    scope = MatrixSpecScope(assigned, shapes, dims, classes) if matrix else SpecScope(assigned)
+    scope = MatrixSpecScope(assigned, shapes, dims, classes, euler) if matrix else SpecScope(assigned, euler)
     nodes, headers, order = [], [], []
     for no, line in enumerate(lines, 1):
         if not line.strip():
@@ -157,6 +158,17 @@ def _parse_spec(text):
     at_line = next((no for no, line in reversed(headers) if HEADER.match(line).group(1) == "at"), 1)
     _check_shapes(graph, at, at, at_line)
     return graph
+
+
+def _named_in_headers(lines, name):
+    """Does a `wrt:` line list `name`, or an `at:` line give it a value?"""
+    for line in lines:
+        m = HEADER.match(line)
+        if m and m.group(1) in ("wrt", "at"):
+            for piece, _ in _split_top(m.group(2)):
+                if spelled(piece.split("=", 1)[0].strip()) == name:
+                    return True
+    return False
 
 
 def _check_shapes(graph, values, point, line):

@@ -1,5 +1,7 @@
 """The scopes of a spec's own text: names (assigned once defined, else leaf inputs) and the
 numbers of `at:`. Both spec.py and mscope.py (matrix specs) build on them."""
+import sympy
+
 from .functions import BAR, sym
 from .names import canonical, spelled
 from .parse import Scope, error
@@ -9,11 +11,12 @@ FUNCTIONS = sorted(n for n in SPELLINGS if n.isascii())
 
 
 class SpecScope(Scope):
-    """Names in a spec: assigned names once defined, everything else is a leaf input."""
+    """Names in a spec: assigned names once defined, everything else is a leaf input; `e` is
+    Euler's number unless the spec names a variable `e` (`euler` False)."""
 
-    def __init__(self, assigned):
+    def __init__(self, assigned, euler=True):
         self.assigned, self.defined, self.leaves, self.used = assigned, set(), [], []
-        self.current = None
+        self.current, self.euler = None, euler
         self.keys = {canonical(n): n for n in assigned}
 
     def resolve(self, tok):
@@ -35,6 +38,8 @@ class SpecScope(Scope):
         return n
 
     def name(self, tok):
+        if self.euler and str(tok) == "e":
+            return sympy.E
         return sym(self.resolve(tok))
 
     def call(self, tok, args):

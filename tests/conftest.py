@@ -72,7 +72,9 @@ def run_audited(folder, warm, jobs, needles, cwd):
 
 
 def in_thread(fn, timeout=60):
-    """Run fn off the main thread (as a web server or notebook would); its value and seconds."""
+    """Run fn off the main thread (as a web server or notebook would); its value and seconds.
+    `timeout` is for an idle machine and scaled like `budget` (a safety net, not a speed test)."""
+    timeout = budget(timeout)
     box = {}
 
     def run():

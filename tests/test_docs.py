@@ -185,8 +185,8 @@ def test_readme_first_block_is_what_ci_runs():
 def test_mkdocs_nav_names_existing_pages_and_the_getting_started_ones():
     nav = re.findall(r":\s*([\w/.-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
     assert all((ROOT / "docs" / page).exists() for page in nav)
-    assert {"index.md", "students.md", "teachers.md", "cli.md", "spec.md", "notation.md", "rules.md",
-            "exercises.md", "json.md", "web.md"} <= set(nav)
+    assert {"index.md", "students.md", "teachers.md", "cli.md", "spec.md", "notation.md", "reading.md",
+            "rules.md", "exercises.md", "json.md", "web.md"} <= set(nav)
 
 
 def test_mkdocs_builds_the_site_strictly(tmp_path):

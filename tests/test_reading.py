@@ -13,7 +13,9 @@ from check import ParseError, check_adjoints, check_claim, check_steps, grade
 from check.cli import main
 from check.evidence import evaluate
 from check.grading.dispatch import split_parts
+from check.evidence.matrix import _arr_rel, _value, matrix_truth
 from check.read.classify import numpy_adjoint
+from check.read.matrix import MatrixClaimScope, read_claim
 from check.read.rows import clean, rows
 from check.read.scope import ClaimScope, read_expression
 from derive import parse_spec
@@ -69,11 +71,11 @@ def _target(row, scope):
     t = row.target
     if t.kind == "expression":
         return ("expression",)
-    if scope.free:
+    if getattr(scope, "free", False):
         return (t.kind, spelled(t.name)) + ((spelled(t.num),) if t.num else ())
     name = scope.lookup(spelled(t.name))
     if name is None and t.kind == "name":
-        hit = numpy_adjoint(spelled(t.name), scope.lookup)
+        hit = numpy_adjoint(spelled(t.name), getattr(scope, "loose", scope.lookup))
         if hit is not None:
             return ("adjoint", hit)
     if name is None:
@@ -85,6 +87,8 @@ def _target(row, scope):
 
 def read(text, spec, fmt=None):
     """What barprop reads in `text`: [(target, expression in the leaves and adjoints)]."""
+    if getattr(_graph(spec), "is_matrix", False):
+        return _read_matrix(text, _graph(spec), fmt)
     scope = ClaimScope(_graph(spec), free=spec == "free")
     out = []
     for row in rows(clean(text), fmt):
@@ -95,6 +99,27 @@ def read(text, spec, fmt=None):
             out.append((("lhs",), scope.expand(lhs, row.line, row.col)))
         out.append((target, scope.expand(expr, row.line, row.col)))
     return out
+
+
+def _read_matrix(text, graph, fmt):
+    """A matrix spec's rows: [(target, matrix expression)]; shapes that do not fit are a refusal."""
+    scope = MatrixClaimScope(graph)
+    out = []
+    for row in rows(clean(text), fmt):
+        e, _, why = read_claim(row.rhs, graph, row.line, row.col, row.fmt)
+        if e is None:
+            raise ParseError(why or "the shapes do not fit", row.line, row.col)
+        out.append((_target(row, scope), e))
+    return out
+
+
+def _same_matrix(graph, a, b):
+    """Equal at the checker's 16 random points (random sizes, too)."""
+    for env in matrix_truth(graph, 0).points:
+        x, y = _value(a, env), _value(b, env)
+        if x is None or y is None or x.shape != y.shape or _arr_rel(x, y) > mpmath.mpf(10) ** -20:
+            return False
+    return True
 
 
 def _same_value(a, b, rng):
@@ -144,14 +169,20 @@ def judge(spec, written, meant):
     if [t for t, _ in got] != [t for t, _ in want]:
         return f"misread: targets {[t for t, _ in got]}, wanted {[t for t, _ in want]}"
     rng = random.Random(7)
+    graph = _graph(spec)
     for (_, a), (_, b) in zip(got, want):
-        if not _same_value(a, b, rng):
+        if getattr(graph, "is_matrix", False):
+            if not _same_matrix(graph, a, b):
+                return f"misread: {a} where {b} was meant"
+        elif not _same_value(a, b, rng):
             return f"misread: {a} where {b} was meant"
     return "ok"
 
 
-def test_the_corpus_holds_at_least_400_lines_in_several_notations():
-    assert len(ENTRIES) >= 400
+def test_the_corpus_holds_at_least_500_lines_in_several_notations():
+    assert len(ENTRIES) >= 500
+    assert sum(1 for *_, w, _ in ENTRIES if "cases}" in w) >= 15
+    assert sum(1 for spec, *_ in ((e[1],) for e in ENTRIES) if getattr(_graph(spec), "is_matrix", False)) >= 40
     assert sum(1 for *_, m in ENTRIES if m == "PROSE") >= 15
     assert sum(1 for *_, m in ENTRIES if m.startswith("ERROR@")) >= 15
 
@@ -308,8 +339,30 @@ def test_a_notebook_item_says_its_cell_and_line():
 
 def test_e_is_eulers_number_unless_the_spec_names_it():
     assert check_claim("z = w*x\nL = exp(z)", "w", "e^(w*x)*x").verdict == "correct"
-    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + e)*x").verdict == "correct"
-    assert check_claim("z = w*x + e\nL = z^2", "e", "2*(w*x + e)").verdict == "correct"
+    for spec in ("z = w*x + e\nwrt: w, e\nL = z^2", "e: scalar\nz = w*x + e\nL = z^2",
+                 "z = w*x + e\nL = z^2\nat: w=1, x=2, e=3"):
+        assert check_claim(spec, "w", "2*(w*x + e)*x").verdict == "correct"
+        assert check_claim(spec, "e", "2*(w*x + e)").verdict == "correct"
+
+
+def test_an_undefined_e_in_a_spec_is_eulers_number_and_gets_no_adjoint():
+    g = parse_spec("z = w*x + e\nL = z^2\n")
+    assert "e" not in g.names and g.inputs == ("w", "x")
+    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + 2.718281828459045)*x").verdict != "correct"
+    assert check_claim("z = w*x + e\nL = z^2", "w", "2*(w*x + exp(1))*x").verdict == "correct"
+    assert check_claim("z = w*x\nL = e^z", "w", "exp(z)*x").verdict == "correct"
+
+
+def test_derive_says_once_that_a_declared_e_is_a_variable(tmp_path, capsys):
+    spec = tmp_path / "e.bp"
+    spec.write_text("e: scalar\nz = w*x + e\nL = z^2\n", encoding="utf-8")
+    assert main(["derive", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("e is a variable here, not Euler's number") == 1 and "∂L/∂e" in out
+    spec.write_text("z = w*x + e\nL = z^2\n", encoding="utf-8")
+    assert main(["derive", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert "Euler" not in err and "∂L/∂e" not in out
 
 
 def test_numpy_names_are_the_adjoints_they_stand_for():
@@ -345,10 +398,15 @@ def test_a_claim_that_starts_with_a_minus_is_read_on_the_command_line(capsys):
 def test_no_input_makes_a_traceback():
     texts = ["$", "$$", "\\begin{aligned}", "```", "~~", "\\sout{", "{\"cells\": 3}", "{\"cells\": [1, 2]}",
              "①", "수정:", "- ", "(1)", "\\(", "\\[", "= =", "dy/dz/dw", "np.", ".dot(", "(h > 0", "z̄̄x",
-             "\U0001d7d9(", "\\frac{d}{d}", "\\frac{d\\sigma(}{dx}", "\\tanh^2", "\\cos^{2}"]
+             "\U0001d7d9(", "\\frac{d}{d}", "\\frac{d\\sigma(}{dx}", "\\tanh^2", "\\cos^{2}",
+             "\\begin{cases}", "\\begin{cases} & \\end{cases}", "\\begin{cases} x & \\\\ & \\end{cases}",
+             "\\begin{cases} (x & z > 0 \\\\ 0 & \\text{otherwise} \\end{cases}", "\\end{cases}",
+             "\\mathbf{1}^T^T", "1^T 1^T", "\\mathbf{1}_{", "\\mathbf{1}\\mathbf{1}^T", "x.sum(", ").sum(axis=0)",
+             "(.mean()", "e^{"]
     for t in texts:
         for fn in (lambda s: check_adjoints(REGLOG, s), lambda s: check_steps(s),
-                   lambda s: check_claim(REGLOG, "w", s)):
+                   lambda s: check_claim(REGLOG, "w", s), lambda s: check_adjoints(RELU_BATCH, s, file="a.py"),
+                   lambda s: check_claim(RELU_BATCH, "b", s)):
             try:
                 fn(t)
             except ParseError as e:
@@ -370,3 +428,127 @@ def test_an_indicator_on_matrices_is_an_elementwise_mask():
         assert [v.verdict for v in rep.items] == ["correct", "correct"], line
     rep = check_adjoints(spec, "h_bar = h\nz_bar = h_bar * (z < 0)\n")
     assert rep.items[1].verdict == "incorrect"
+
+
+AFFINE = (SPECS / "affine.bp").read_text(encoding="utf-8")
+AFFINE_RELU = (SPECS / "affine_relu.bp").read_text(encoding="utf-8")
+
+
+def test_in_python_code_only_lines_that_assign_an_adjoint_are_answers():
+    """CS231n assignment 2's layer code: the forward pass, the cache unpacking, prints and
+    returns are the program's; `dX`, `dW`, `db`, `da` are the adjoints X̄, W̄, b̄, ā."""
+    code = ("import numpy as np\n\ndef affine_relu_backward(dout, cache):\n    X, W, b = cache\n"
+            "    N = X.shape[0]\n    a = X.dot(W) + b\n    out = np.maximum(0, a)\n    print(out.shape)\n"
+            "    da = G * (a > 0)\n    dX = da.dot(W.T)\n    dW = X.T.dot(da)\n"
+            "    db = np.sum(da, axis=0, keepdims=True)\n    return dX, dW, db\n")
+    rep = check_adjoints(AFFINE_RELU, code, file="layers.py")
+    assert [(v.target, v.line, v.verdict) for v in rep.items] == [
+        ("a_bar", 9, "correct"), ("X_bar", 10, "correct"), ("W_bar", 11, "correct"), ("b_bar", 12, "correct")]
+    assert rep.forward == ()
+    wrong = check_adjoints(AFFINE_RELU, code.replace("X.T.dot(da)", "da.dot(X.T)"), file="layers.py")
+    assert [v.verdict for v in wrong.items] == ["correct", "correct", "incorrect", "correct"]
+
+
+def test_numpy_lowercase_data_and_weights_and_dout_name_the_specs_matrices():
+    code = "out = x.dot(w) + b\ndx = dout.dot(w.T)\ndw = x.T.dot(dout)\ndb = dout.sum(axis=0)\n"
+    rep = check_adjoints(AFFINE, code, file="affine.py")
+    assert [(v.target, v.verdict) for v in rep.items] == [("X_bar", "correct"), ("W_bar", "correct"),
+                                                          ("b_bar", "correct")]
+
+
+def test_a_forward_line_in_a_code_cell_is_not_an_answer_but_the_same_line_in_text_is_checked():
+    spec = (SPECS / "two_layer.bp").read_text(encoding="utf-8")
+    wrong_forward = "h = np.maximum(0, x.dot(w1))\ngrad_h = 2.0 * (y_pred - y)\n"
+    nb = {"cells": [{"cell_type": "code", "source": wrong_forward}], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    rep = check_adjoints(spec, json.dumps(nb), file="hw.ipynb")
+    assert rep.forward == () and [(v.target, v.cell, v.line) for v in rep.items] == [("h_bar", 1, 2)]
+    assert len(check_adjoints(spec, wrong_forward).forward) == 1
+
+
+def test_a_notebook_none_of_whose_lines_read_names_the_cell_and_its_line(capsys, tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": "# 풀이\n"},
+                    {"cell_type": "code", "source": "import numpy as np\nw_bar = z_bar*x + (R_bar*w\n"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "hw.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(ParseError) as e:
+        check_adjoints(REGLOG, path.read_text(encoding="utf-8"), file="hw.ipynb")
+    assert str(e.value).startswith("hw.ipynb: cell 2, line 2: ") and "\n" not in str(e.value)
+    spec = tmp_path / "reglog.bp"
+    spec.write_text(REGLOG, encoding="utf-8")
+    assert main(["check", "adjoints", str(spec), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: cell 2, line 2: ") and err.count("\n") == 1
+    assert main(["check", "adjoints", str(spec), str(path), "--json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"]["cell"] == 2 and doc["error"]["line"] == 2
+    graded = grade(_adjoint_exercise(tmp_path, "reglog"), path)["students"][0]["parts"][0]
+    assert graded["verdict"] == "error" and graded["error"].startswith("hw.ipynb: cell 2, line 2: ")
+
+
+RELU_BATCH = "X: matrix(N, D)\nW: matrix(D, H)\nb: matrix(1, H)\nwrt: W, b\nz = X @ W + b\nh = relu(z)\nL = 1/2*sum(h^2)\n"
+
+
+def test_a_ones_row_before_a_matrix_is_its_column_sum_and_after_it_a_row_sum():
+    for line in (r"\bar{b} = \mathbf{1}^T \bar{z}", r"\bar{b} = \mathbf{1}^\top \bar{z}", "b_bar = 1^T z_bar",
+                 "b_bar = 1ᵀ z_bar", r"\bar{b} = \mathbf{1}_N^T \bar{z}", r"\bar{b} = (\bar{z}^T \mathbf{1})^T"):
+        rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + line)
+        assert [v.verdict for v in rep.items] == ["correct", "correct"], line
+    rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + r"\bar{b} = 2\,\mathbf{1}^T \bar{z}")
+    assert rep.items[1].verdict == "incorrect" and rep.items[1].diagnosis["kind"] != "parse_error"
+
+
+def test_a_ones_column_alone_is_the_ones_of_the_gradients_shape():
+    spec = "x: vector(D)\nL = sum(x)\n"
+    assert check_claim(spec, "x", r"\mathbf{1}").verdict == "correct"
+    assert check_claim(spec, "x", r"2\mathbf{1}").verdict == "incorrect"
+    assert check_claim("x: vector(D)\nw: vector(D)\nL = sum(w * x)\n", "w", r"\mathbf{1}^T x").verdict == "incorrect"
+
+
+def test_a_ones_vector_with_no_length_to_take_is_refused_at_its_column():
+    for line, col in ((r"\bar{b} = \mathbf{1} \bar{z}", 11), (r"\bar{b} = \bar{z} \mathbf{1}^T", 19),
+                      (r"\bar{b} = \mathbf{1}^T", 11)):
+        rep = check_adjoints(RELU_BATCH, "z_bar = h*(z > 0)\n" + line)
+        d = rep.items[1].diagnosis
+        assert d["kind"] == "parse_error" and "ones" in d["message"] and "\n" not in d["message"], line
+    with pytest.raises(ParseError) as e:
+        check_claim(RELU_BATCH, "b", r"\mathbf{1}^T")
+    assert "ones" in e.value.message and e.value.col == 1
+
+
+def test_cases_are_a_sum_of_iverson_brackets():
+    spec = _spec_text("relu")
+    for claim in (r"\begin{cases} x & wx + b > 0 \\ 0 & \text{otherwise} \end{cases}",
+                  r"\begin{cases} x & \text{if } w x + b > 0 \\ 0 & w x + b \le 0 \end{cases}",
+                  r"\begin{cases} 0 & wx + b \leq 0 \\ x & wx + b > 0 \end{cases}"):
+        assert check_claim(spec, "w", r"(h - t) " + claim).verdict == "correct", claim
+    wrong = r"(h - t) \begin{cases} 0 & wx + b > 0 \\ x & \text{otherwise} \end{cases}"
+    assert check_claim(spec, "w", wrong).verdict == "incorrect"
+
+
+def test_cases_in_a_matrix_claim_mask_entry_by_entry_over_several_lines():
+    text = ("$$\n\\bar{z} = \\begin{cases}\n  \\bar{h} & \\text{if } z > 0 \\\\\n  0 & \\text{otherwise}\n"
+            "\\end{cases}\n$$\n\n$$\\bar{W} = X^T \\bar{z}$$\n")
+    rep = check_adjoints(RELU_BATCH, "h_bar = h\n\n" + text)
+    assert [(v.target, v.line, v.verdict) for v in rep.items] == [
+        ("h_bar", 1, "correct"), ("z_bar", 4, "correct"), ("W_bar", 10, "correct")]
+
+
+def test_cases_whose_conditions_are_not_a_partition_are_refused_at_the_condition():
+    spec = _spec_text("relu")
+    for claim, col, what in ((r"\begin{cases} x & z > 0 \\ 0 & z < 0 \end{cases}", 32, "complements"),
+                             (r"\begin{cases} x & z > 0 \\ 0 & z \ge 0 \end{cases}", 32, "complements"),
+                             (r"\begin{cases} x & z > 0, b > 0 \\ 0 & \text{otherwise} \end{cases}", 19, "one comparison"),
+                             (r"\begin{cases} x & z > 0 \end{cases}", 15, "two branches")):
+        with pytest.raises(ParseError) as e:
+            check_claim(spec, "w", claim)
+        assert (e.value.col, what in e.value.message, "\n" in e.value.message) == (col, True, False), claim
+
+
+def test_a_whole_line_percent_comment_in_latex_work_is_not_a_row():
+    """`% …` on its own line in a LaTeX fragment is a comment, as LaTeX reads it."""
+    work = ("% 시그모이드 게이트\n\\bar{z} = \\bar{y}\\,\\sigma'(z)\n  % indented\n"
+            "\\bar{w} = \\bar{z} x + \\bar{R} w\n\\bar{b} = \\bar{z}\n")
+    rep = check_adjoints((SPECS / "reglog.bp").read_text(encoding="utf-8"), work)
+    assert [(i.line, i.verdict) for i in rep.items] == [(2, "correct"), (4, "correct"), (5, "correct")]

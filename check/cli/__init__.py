@@ -19,7 +19,7 @@ from .version import Version
 MAX_FILE = 20_000_000
 
 
-from ..i18n import language
+from ..i18n import _, language
 from .usage import UsageError
 
 
@@ -139,6 +139,8 @@ def point_of(graph, at):
 
 def cmd_derive(a, out):
     graph = load_spec(a.spec)
+    if "e" in graph.names:      # the spec assigns or declares e: say once that it is not Euler's number
+        getattr(a, "err", sys.stderr).write(_("note: e is a variable here, not Euler's number") + "\n")
     d = graph.backprop(wrt_names(graph, a.wrt) if a.wrt is not None else None)
     point = point_of(graph, a.at)
     lr = learning_rate(a.lr) if a.lr is not None else None
@@ -437,6 +439,7 @@ def main(argv=None, out=None, err=None):
     try:
         _numbers(a)
         with language(a.lang if getattr(a, "lang", None) and a.run is not cmd_grade else None):
+            a.err = err
             return a.run(a, out)            # the language is the command's, not the process's
     except ParseError as e:
         return _fail(e.to_dict(), str(e), as_json, out, err)

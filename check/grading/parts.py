@@ -296,7 +296,7 @@ def grade_part(exercise, part, rs, seed, name, minimal=False, hints=0):
     try:
         items, score, notes, extra = _judged(exercise, part, rs, seed, name)
     except ParseError as e:
-        msg = f"{name}:{e.line}:{e.col}: {e.message}"
+        msg = str(ParseError(e.message, e.line, e.col, name, e.cell))
         out.update(verdict="error", error=msg, feedback=f"{part.id}: 0/{part.points:g}\n{msg}")
         return out, review, kinds, False
     except RecursionError:
@@ -353,7 +353,7 @@ def grade_student(exercise, name, path, seed=0, feedback="full"):
         text = clean(text)
         texts = split_parts(text, _rows(text, name), ex, name, name)
     except ParseError as e:
-        res["error"] = f"{name}:{e.line}:{e.col}: {e.message}"
+        res["error"] = str(ParseError(e.message, e.line, e.col, name, e.cell))
         res["parts"] = [_failed_part(p, res["error"]) for p in ex.parts]
         return res, kinds
     total, readable, first_error = 0.0, False, None

@@ -196,7 +196,7 @@ def _markdown(lines, fmt):
             out.append((a + 2, Block(kind, content, a + 2, 1, code=info in ("python", "py", "python3", "numpy"),
                                      span=(a + 1, 0, last + 1, len(lines[last])))))
     # the text outside code blocks: delimited math, and runs of lines without any
-    prose = "\n".join("" if code[i] else _CODE_SPAN.sub(lambda m: " " * len(m.group()), l)
+    prose = "\n".join("" if code[i] or _tex_comment(l, fmt) else _CODE_SPAN.sub(lambda m: " " * len(m.group()), l)
                       for i, l in enumerate(lines))
     found, touched = _math_blocks(prose, 0, len(prose), fmt or "latex")
     out.extend((b.line, b) for b in found)
@@ -212,6 +212,11 @@ def _markdown(lines, fmt):
         run = []
     out.sort(key=lambda p: (p[0], p[1].col))
     return [b for _, b in out]
+
+
+def _tex_comment(line, fmt):
+    """A whole-line `% …` is a LaTeX comment, never a row (unless the text is declared plain)."""
+    return fmt != "plain" and line.lstrip().startswith("%")
 
 
 def _runs(run, spans, fmt):

@@ -7,13 +7,15 @@ from derive.errors import ParseError
 from derive.names import GREEK
 from derive.parse import MAX_TERMS, MAX_TOKENS
 from derive.rules import SPELLINGS
+from .latex_cases import CASES, NEGATED, CasesError, cases
 from .latex_names import _DPREFIX, _dside, _sum_condition, CHARS, CMP_CMDS, DECOR, DELIMS, DIGITS, DROPPED, FONTS, FRACS, FUNC_CMDS, GREEK_CMDS, MUL_CMDS, TEXTS, _AXIS, _CALL, _CMD, _EBRACE, _FILL, _IDENT, _IND, _LETTERS, _NORMSQ, _NORMSUB, _NORM_CMDS, _NUM, _NUMSTART, _OPENER, _PARTIAL, _PRIME, _SIZE, _SIZED, _TRANSPOSE, _VARGREEK, _derivative_frac, _group, _match_brace, _read_base, _read_name, _skip, _skip_sp
 
+_ONES_SIZE = re.compile(r"\s*_\s*(?:[A-Za-z0-9]|\{\s*[A-Za-z0-9]+\s*\})")   # \mathbf{1}_N: its length
 _OPEN = frozenset({"_LPAR", "_LSQB", "_LCB", "_LBRACE", "ABSL", "NORML"})
 _CLOSE = frozenset({"_RPAR", "_RSQB", "_RCB", "_RBRACE", "ABSR", "NORMSQ", "NORMR"})
-_OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
+_OPERANDS = frozenset({"NUMBER", "NAME", "ARGNAME", "EULER", "ONES", "FUNC", "SQRT", "LOCAL", "DERIV", "DERIVG",
                        "SUM", "SUMALL", "IND"})
-_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
+_FACTOR = _OPEN | {"NUMBER", "NAME", "ARGNAME", "EULER", "ONES", "FUNC", "SQRT", "FRAC", "LOCAL", "DERIV", "SUMALL",
                    "DERIVG", "SUM", "IND"}
 
 
@@ -37,7 +39,7 @@ def _unit(out, i):
     if i >= n:
         return None
     t = out[i].type
-    if t in ("NUMBER", "NAME", "ARGNAME", "EULER"):
+    if t in ("NUMBER", "NAME", "ARGNAME", "EULER", "ONES"):
         j = i + 1
     elif t in _OPEN:
         j = _closing(out, i)
@@ -250,6 +252,8 @@ class _Lexer:
         name, end = m.group(1), m.end()
         if name in ("{", "}"):
             self.emit("_LCB" if name == "{" else "_RCB", name, pos, end)
+        elif name == "begin" and CASES.match(text, pos):
+            return self.cases(pos)
         elif name == "\\":
             raise self.fail(r"a line break '\\' inside an expression", pos)
         elif name in ("left", "right", "middle") or _SIZE.fullmatch(name):
@@ -563,6 +567,42 @@ class _Lexer:
             return m.end()
         return g[2]
 
+    def cases(self, pos):
+        r"""`\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`: (a)∘[x > 0] + (b)∘[x ≤ 0]."""
+        try:
+            branches, end = cases(self.text, pos)
+        except CasesError as e:
+            raise self.fail(e.message, e.pos) from None
+        self.emit("_LPAR", "(", pos)
+        for k, b in enumerate(branches):
+            if k:
+                self.emit("_PLUS", "+", b.value[0])
+            self.emit("_LPAR", "(", b.value[0])
+            self.range(*b.value)
+            self.emit("_RPAR", ")", b.value[1])
+            self.emit("MUL", "\\circ", b.value[1])
+            cond = b.cond or branches[1 - k].cond
+            self.emit("_LSQB", "[", cond[0])
+            first = len(self.out)
+            self.range(*cond)
+            if b.cond is None:          # otherwise: the other branch's comparison, negated
+                for i in range(first, len(self.out)):
+                    t = self.out[i]
+                    if t.type == "CMP":
+                        self.out[i] = t.update(value=NEGATED[str(t)])
+            self.emit("_RSQB", "]", cond[1])
+        self.emit("_RPAR", ")", end)
+        return end
+
+    def range(self, a, b):
+        """Tokens of text[a:b] (a piece of a cases environment)."""
+        pos = _skip(self.text, a)
+        while pos < b:
+            pos = self.step(pos)
+            if pos > b:
+                raise self.fail("this piece of cases runs past its '&' or '\\\\'", a)
+            pos = _skip(self.text, pos)
+
     def indicator(self, pos):
         m = _IND.match(self.text, pos)
         fill = _FILL.match(self.text, m.end())
@@ -574,6 +614,12 @@ class _Lexer:
             self.emit("NAME", fill.group(2), fill.start(2), fill.end(2))
             self.emit("_RPAR", ")", fill.end())
             return fill.end()
+        size = _ONES_SIZE.match(self.text, m.end())
+        end = size.end() if size else m.end()
+        after = _skip(self.text, end)
+        if _TRANSPOSE.match(self.text, end) or not (_OPENER.match(self.text, after) or self.text.startswith("_", after)):
+            self.emit("ONES", "1", pos, end)     # no condition follows: the vector of ones, 1ᵀ A
+            return end
         self.emit("IND", "1", pos, m.end())
         p = _skip(self.text, m.end())
         return p + 1 if self.text.startswith("_", p) else m.end()

@@ -50,6 +50,7 @@ opapp: DERIV product                     -> deriv
 ?bare_atom: NUMBER                       -> number
     | NAME                               -> name
     | EULER                              -> euler
+    | ONES                               -> ones
     | _LBRACE sum _RBRACE
     | FRAC _LBRACE sum _RBRACE _LBRACE sum _RBRACE -> frac
     | SQRT _LBRACE sum _RBRACE           -> sqrt
@@ -68,7 +69,7 @@ opapp: DERIV product                     -> deriv
     | bare_atom CARET _LBRACE sum _RBRACE -> pow
 args: sum (_COMMA sum)*
 
-%declare NUMBER NAME EULER FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR NORML NORMR NORMSQ AXIS ARGNAME SUMALL CARET TRANSPOSE
+%declare NUMBER NAME EULER ONES FUNC SQRT FRAC LOCAL DERIV DERIVG SUM IND ABSL ABSR NORML NORMR NORMSQ AXIS ARGNAME SUMALL CARET TRANSPOSE
 %declare MUL DIV MINUS CMP EQ _PLUS _PRIME _COMMA _LPAR _RPAR _LSQB _RSQB _LCB _RCB _LBRACE _RBRACE
 """
 
@@ -94,6 +95,12 @@ class _Build(PlainBuild):
     def euler(self, c):
         self.operand(c[0])
         return sympy.E
+
+    def ones(self, c):
+        r"""`\mathbf{1}` without a condition: the vector of ones (a matrix scope's `ones`), else 1."""
+        self.operand(c[0])
+        f = getattr(self.state.scope, "ones", None)
+        return f(c[0]) if f is not None else sympy.Integer(1)
 
     def local(self, c):
         self.operand(c[0])

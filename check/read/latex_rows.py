@@ -17,11 +17,12 @@ _MARKS = re.compile(r"""
   | (?P<cmt>%[^\n]*)
 """, re.X)
 _CLOSER = {"$$": "$$", "$": "$", r"\[": r"\]", r"\(": r"\)"}
+_CASES = re.compile(r"\\(begin|end)\s*\{\s*d?cases\*?\s*\}")
 _ANNOTATION = re.compile(
     r"&\s*&|\\q?quad(?![A-Za-z])\s*(?=\(\s*[\w.]{1,6}\s*\)[\s.,;]*$|\(?\s*\\(?:text|textbf|textit|textrm|mbox)"
     r"(?![A-Za-z]))|\\(?:leftarrow|Leftarrow|rightarrow|Rightarrow|longleftarrow|Longleftarrow|"
     r"longrightarrow|Longrightarrow|star|checkmark|implies|impliedby|iff|because|therefore|hfill)"
-    r"(?![A-Za-z])")
+    r"(?![A-Za-z])|[∵∴]")
 _TRAILER = re.compile(r"(?:\\(?:text|textbf|textit|textrm|mbox)\s*\{[^{}]*\}|[,.;]|\\[,;:! ]"
                       r"|\\q?quad(?![A-Za-z]))$")
 _RELATION = re.compile(r":=|(?<![<>!=:])=(?!=)|\\(?:coloneqq|triangleq)(?![A-Za-z])"
@@ -43,7 +44,8 @@ def _blank(chars, start, end):
 def _markup(text):
     """The text with delimiters, environments, comments, tags and prose blanked, and row breaks."""
     chars = [" " if c in "\r\ufeff" else c for c in text]
-    marks = list(_MARKS.finditer(text))
+    inside_cases = _in_cases(text)
+    marks = [m for m in _MARKS.finditer(text) if not (m.lastgroup == "brk" and inside_cases[m.start()])]
     delimited = any(m.lastgroup == "math" for m in marks)
     breaks, inside, prose = [], None, 0
     for m in marks:
@@ -66,15 +68,32 @@ def _markup(text):
     return "".join(chars), breaks
 
 
+def _in_cases(text):
+    """For each character: is it inside a `cases` environment (whose `\\\\` and `&` are its own)?"""
+    out, depth, pos = [False] * (len(text) + 1), 0, 0
+    if "cases" not in text:
+        return out
+    for m in _CASES.finditer(text):
+        if depth > 0:
+            out[pos:m.start()] = [True] * (m.start() - pos)
+        depth = max(0, depth + (1 if m.group(1) == "begin" else -1))
+        pos = m.start()
+    if depth > 0:
+        out[pos:len(text)] = [True] * (len(text) - pos)
+    return out
+
+
 def _balance(line):
-    return sum(line.count(c) for c in "{([") - sum(line.count(c) for c in "})]")
+    cases = len(_CASES.findall(line)) and sum(1 if m.group(1) == "begin" else -1 for m in _CASES.finditer(line))
+    return sum(line.count(c) for c in "{([") - sum(line.count(c) for c in "})]") + cases
 
 
 def _depths(row):
-    """The bracket depth before each character of a row."""
+    """The bracket depth before each character of a row (a `cases` environment is a bracket)."""
     depth, out = 0, []
-    for ch in row:
-        out.append(depth)
+    inside = _in_cases(row)
+    for i, ch in enumerate(row):
+        out.append(depth + inside[i])
         if ch in "{([":
             depth += 1
         elif ch in "})]":
@@ -131,6 +150,9 @@ def _cut(row):
         if depth[m.start()] == 0:
             row = row[:m.start()]
             break
+    if "cases" in row:
+        inside = _in_cases(row)
+        return _untrail("".join(" " if ch == "&" and not inside[i] else ch for i, ch in enumerate(row)))
     return _untrail(row.replace("&", " "))
 
 

@@ -7,7 +7,7 @@ import sympy
 from derive.errors import ParseError
 from derive.parse import Keyword, error
 from derive.functions import BAR
-from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, lift, preorder, rebuild, show_shape, transpose)
+from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, fill, lift, preorder, rebuild, reduce, show_shape, transpose)
 from derive.labels import LabelRef, onehot, pick
 from derive.mscope import Dim, MatrixOps
 from derive.names import canonical, spelled
@@ -35,6 +35,15 @@ class MatrixClaimScope(MatrixOps):
     def lookup(self, n):
         hit = self.keys.get(n) or self.keys.get(canonical(n))
         if hit is None and len(n) > 1:
+            hit = by_case(n, self.graph.names)
+        return hit
+
+    def loose(self, n):
+        """`lookup`, and a lone lowercase letter for the one name it is up to case: numpy's `x`,
+        `w`, `dx` for the spec's X, W, X̄ (the assignments write data and weights in lowercase).
+        Not in `lookup`: a lowercase letter there is free to be an index (`Σ_m S_im` beside M)."""
+        hit = self.lookup(n)
+        if hit is None and len(n) == 1 and n.islower():
             hit = by_case(n, self.graph.names)
         return hit
 
@@ -67,8 +76,12 @@ class MatrixClaimScope(MatrixOps):
                     hit, adjoint = self.lookup(u), True
                     break
         if hit is None:
-            hit = numpy_adjoint(n, self.lookup)
+            hit = numpy_adjoint(n, self.loose)
+            if hit is None and n == "dout":          # the upstream gradient: the output's adjoint
+                hit = self.graph.output
             adjoint = hit is not None
+        if hit is None and self.split_index(n) is None and self.loose(n):
+            hit = self.loose(n)
         if hit is None:
             return self.entry(n, tok)
         return self.leaf(hit, adjoint)
@@ -158,9 +171,28 @@ class MatrixClaimScope(MatrixOps):
             return self.product(self.name(tok), args[0], None)
         return super().call(tok, args)
 
+    def ones(self, tok):
+        r"""`\mathbf{1}`: a column of ones whose length is its neighbour's."""
+        return Ones(False, sympy.Integer(1), tok)
+
+    def transpose(self, a, tok):
+        r"""`1ᵀ`, `\mathbf{1}^T`: a row of ones (the number 1 has no other transpose)."""
+        if isinstance(a, Ones):
+            return Ones(not a.row, a.scale, a.tok)
+        if isinstance(a, sympy.Integer) and a == 1:
+            return Ones(True, a, tok)
+        return super().transpose(a, tok)
+
+    def matmul(self, a, b, tok):
+        if isinstance(a, Ones) or isinstance(b, Ones):
+            return ones_product(a, b, tok)
+        return super().matmul(a, b, tok)
+
     def product(self, a, b, tok):
         r"""Side by side or `\cdot`: elementwise for equal shapes, else a matrix product;
         a scalar scales."""
+        if isinstance(a, Ones) or isinstance(b, Ones):
+            return ones_product(a, b, tok)
         a_m, b_m = isinstance(a, MExpr) and not a.is_scalar, isinstance(b, MExpr) and not b.is_scalar
         if a_m and b_m and (a.shape != b.shape or tok is None and a.shape[1] == b.shape[0]):
             return self.matmul(a, b, tok)
@@ -178,6 +210,76 @@ class MatrixClaimScope(MatrixOps):
             return self.indices.total(letter, body)
         except IndexMismatch as e:
             raise IndexMismatch(e.message, tok.line, tok.column) from None
+
+
+class Ones:
+    r"""`\mathbf{1}` (a column, `row` False) or `\mathbf{1}^T`, `1^T` (a row) of ones, times
+    `scale`, whose length is what it multiplies: 1ᵀA sums A's columns (1ᵀx a vector's entries),
+    A1 its rows. A column of ones anywhere else is the number 1 spread to the shape it meets
+    (`_sympy_`); a row of ones must stand before what it sums."""
+
+    def __init__(self, row, scale, tok):
+        self.row, self.scale, self.tok = row, scale, tok
+
+    def _sympy_(self):
+        if self.row:
+            raise error("1ᵀ (a row of ones) sums what stands right of it: write 1ᵀ A", self.tok)
+        return self.scale
+
+    def _value(self):
+        return self._sympy_()
+
+    def __neg__(self):
+        return Ones(self.row, -self.scale, self.tok)
+
+    def __mul__(self, o):
+        return ones_product(self, o, self.tok)
+
+    def __rmul__(self, o):
+        return ones_product(o, self, self.tok)
+
+    def __add__(self, o):
+        return self._value() + o
+
+    def __radd__(self, o):
+        return o + self._value()
+
+    def __sub__(self, o):
+        return self._value() - o
+
+    def __rsub__(self, o):
+        return o - self._value()
+
+    def __truediv__(self, o):
+        return Ones(self.row, self.scale / o, self.tok) if _scalar(o) else self._value() / o
+
+    def __rtruediv__(self, o):
+        return o / self._value()
+
+    def __pow__(self, o):
+        return self._value() ** o
+
+
+def _scalar(x):
+    return isinstance(x, sympy.Expr) or isinstance(x, MExpr) and x.is_scalar
+
+
+def ones_product(a, b, tok):
+    """A product with a vector of ones: 1ᵀA is sum(A, axis=0), A1 is sum(A, axis=1), a scalar
+    scales the ones; a column of ones before a matrix (or a row after one) has no length to take."""
+    if isinstance(a, Ones) and isinstance(b, Ones):
+        raise error("1 1ᵀ: a matrix of ones has no size here; write ones(N, H)", tok or a.tok)
+    if isinstance(a, Ones):
+        if _scalar(b):
+            return Ones(a.row, a.scale * b, a.tok)
+        if a.row:
+            return a.scale * reduce("sum", lift(b), 0)
+        raise error(r"a column of ones before a matrix: write 1ᵀ A for its column sums", a.tok)
+    if _scalar(a):
+        return Ones(b.row, a * b.scale, b.tok)
+    if not b.row:
+        return reduce("sum", lift(a), 1) * b.scale
+    raise error(r"a row of ones after a matrix: write A 1 for its row sums", b.tok)
 
 
 def _vector_entries(e, letter):
@@ -205,7 +307,14 @@ def read_claim(text, graph, line=1, col=1, fmt=None, flip=(), lhs=None):
     right-hand side becomes an IndexClaim with the shape of its left-hand side's name."""
     scope = MatrixClaimScope(graph, flip, lhs, (line, col))
     try:
-        e = lift(read_expression(text, scope, line, col, fmt))
+        e = read_expression(text, scope, line, col, fmt)
+        if isinstance(e, Ones) and not e.row and lhs and not lhs.letters:
+            e = fill(lift(e.scale), graph.shape_of(lhs.name))    # `x̄ = \mathbf{1}`: ones of x's shape
+        if isinstance(e, Ones) and e.row:            # `\bar{b} = \mathbf{1}^T`: nothing to sum
+            tok = e.tok
+            where = (line, col + tok.column - 1) if tok.line == 1 else (line + tok.line - 1, tok.column)
+            raise ParseError("1ᵀ (a row of ones) sums what stands right of it: write 1ᵀ A", *where)
+        e = lift(e._value() if isinstance(e, Ones) else e)
         if indexed(e) or lhs and lhs.letters and e.is_scalar:
             e = scope.indices.claim(e)
         return e, scope.seen, None

@@ -48,7 +48,7 @@ def rows(text, fmt=None, name=None):
                 continue            # math without `=` beside prose is prose, and so are sentences
             out.append(_placed(r, b, k if not (b.text_run or b.code) else (k, len(out))))
             if len(out) > MAX_ROWS:
-                raise ParseError(f"more than {MAX_ROWS} rows", out[-1].line, 1)
+                raise ParseError(f"more than {MAX_ROWS} rows", out[-1].line, 1, cell=out[-1].cell)
     return out
 
 

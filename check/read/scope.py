@@ -259,7 +259,8 @@ def by_case(n, names):
 def plain_spellings(text, scope):
     """Plain text with numpy's and Leibniz's spellings rewritten for the grammar, column for
     column: `np.exp` -> `exp`, `np.maximum` -> `max`, `a.dot(b)` -> `a@(b)`, `, keepdims=True`
-    dropped, a bracket holding a comparison `(h > 0)` -> the mask `[h > 0]`, and `dy/dz` (a
+    dropped, `a.sum(axis=0)` -> `sum(a,axis=0)`, a bracket holding a comparison `(h > 0)` -> the
+    mask `[h > 0]`, and `dy/dz` (a
     local derivative, when the scope knows y and z and not dy) -> the name `y϶z`."""
     if "np." in text or "numpy." in text:
         text = _NP.sub(lambda m: " " * len(m.group()), text)
@@ -268,6 +269,8 @@ def plain_spellings(text, scope):
         text = _DOT.sub(lambda m: "@" + " " * (len(m.group()) - 2) + "(", text)
     if "keepdims" in text:
         text = _KEEPDIMS.sub(lambda m: " " * len(m.group()), text)
+    if ".sum" in text or ".mean" in text:
+        text = _methods(text)
     if "²" in text or "³" in text or "^" in text:
         text = _powers_moved(text)
     if "(" in text and _CMP.search(text):
@@ -275,6 +278,47 @@ def plain_spellings(text, scope):
     if "/" in text and hasattr(scope, "local"):
         text = _LEIBNIZ.sub(lambda m: _leibniz(m, scope), text)
     return text
+
+
+_METHOD = re.compile(r"\.(sum|mean)[ \t]*\(")
+
+
+def _methods(text):
+    """`a.sum(axis=0)`, `(y - t).mean()`, `h.T.sum(1)` -> `sum(a,axis=0)`, `mean((y - t))`, ...: numpy's
+    reductions as methods become calls, same length (the operand a name, a dotted name or a bracket)."""
+    for m in list(_METHOD.finditer(text))[::-1]:
+        start = _operand_start(text, m.start())
+        close = _closing_paren(text, m.end() - 1)
+        if start is None or close is None:
+            continue
+        args = text[m.end():close]
+        call = f"{m.group(1)}({text[start:m.start()]}" + ("," + args if args.strip() else "") + ")"
+        text = text[:start] + call.ljust(close + 1 - start) + text[close + 1:]
+    return text
+
+
+def _operand_start(text, end):
+    """Where the operand that ends at `end` starts: a bracket, or a name with `.T`s; None if neither."""
+    if end > 0 and text[end - 1] == ")":
+        depth = 0
+        for i in range(end - 1, -1, -1):
+            depth += (text[i] == ")") - (text[i] == "(")
+            if depth == 0:
+                return i
+        return None
+    i = end
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_."):
+        i -= 1
+    return i if i < end and not text[i].isdigit() and text[i] != "." else None
+
+
+def _closing_paren(text, i):
+    depth = 0
+    for j in range(i, len(text)):
+        depth += (text[j] == "(") - (text[j] == ")")
+        if depth == 0:
+            return j
+    return None
 
 
 _FUNC_POWER = re.compile(r"(?<![\w.])(sigma|sigmoid|σ|tanh|exp|log|ln|sin|cos|relu|softplus|sqrt|abs)"
