@@ -82,3 +82,12 @@ def test_zero_matrix_adjoint_names_its_path_not_a_factor_of_zero():
     d = check_claim(SOFTMAX, "s", "0*p").to_dict()["diagnosis"]
     assert d["message"].startswith("s\u0304 is 0 here, but s reaches the output (the path through p)")
     assert check_claim(SOFTMAX, "s", d["fix"]["text"]).verdict == "correct"
+
+
+def test_a_repair_never_uses_the_adjoint_it_defines():
+    """`w̄ = max(0,0)²` is missing both terms; its repair is written in the other adjoints, never in w̄."""
+    from check import check_adjoints
+    from conftest import spec_path
+    rep = check_adjoints(spec_path("reglog").read_text(encoding="utf-8"), "w_bar = (max(0,0))^{2}")
+    fix = rep.items[0].diagnosis["fix"]["text"]
+    assert "w_bar" not in fix and "z_bar" in fix and "R_bar" in fix

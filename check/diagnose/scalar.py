@@ -27,7 +27,7 @@ def diagnose(claim, case, envs, seconds=MIN_SECONDS, target=None):
         return other()
     val = _Values(envs, max(seconds or 0, MIN_SECONDS))
     try:
-        out = _diagnose(claim, case, val)
+        out = _diagnose(claim, case, val, target)
     except (_Spent, RecursionError):
         return other()
     if claim.is_zero and out["kind"] != "other" and "fix" in out and str(target).endswith("_bar") and case.terms:
@@ -35,7 +35,7 @@ def diagnose(claim, case, envs, seconds=MIN_SECONDS, target=None):
     return out
 
 
-def _diagnose(claim, case, val):
+def _diagnose(claim, case, val, target=None):
     T = val.truth(case.truth)
     try:
         C0 = val.known(claim, 0)           # the edits need the claim's value at point 0 only
@@ -43,7 +43,7 @@ def _diagnose(claim, case, val):
         C0 = None
     if C0 is None or T is None:
         return other(_("undefined where the true value is defined"))
-    names = rewrites._names(case, val.envs)
+    names = [n for n in rewrites._names(case, val.envs) if str(n) != str(target)]   # never z̄ in z̄'s own repair
     search = edits.Search(claim, case, val, C0, T, names, lambda: rewrites._fold(case.truth, val, names, case),
                           dict(case.defs))
     found = search.run()
