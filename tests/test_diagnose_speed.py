@@ -104,9 +104,9 @@ def _diagnosed(monkeypatch, text, wrt="w"):
     """check_claim's diagnosis of `text`, with the truth, the work units it used and its points."""
     seen, real = {}, scalar_mod._diagnose
 
-    def spy(claim, case, val):
+    def spy(claim, case, val, *target):
         try:
-            return real(claim, case, val)
+            return real(claim, case, val, *target)
         finally:
             seen.update(truth=case.truth, used=val.used, points=len(val.envs))
     monkeypatch.setattr(scalar_mod, "_diagnose", spy)
