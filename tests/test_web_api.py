@@ -181,7 +181,7 @@ def test_graph_marks_the_edges_of_the_wrong_adjoint(client):
 def test_hint_levels_go_from_a_nudge_to_the_fixed_line(client):
     text = (SAMPLES / "wrong_sigma.txt").read_text(encoding="utf-8")
     hints = []
-    for level in (1, 2, 4):
+    for level in (1, 2, 3):
         status, doc = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text=text,
                            level=level)
         assert status == 200 and doc["level"] == level
@@ -189,6 +189,17 @@ def test_hint_levels_go_from_a_nudge_to_the_fixed_line(client):
     assert hints[0]["target"] == "z_bar" and "line 7" not in hints[0]["text"]
     assert "line 7" in hints[1]["text"]
     assert "sigma'" in hints[2]["text"] or "σ′" in hints[2]["text"]
+
+
+def test_the_exercise_sets_how_far_hints_go(client):
+    """csc321-reg-logistic's adjoints part allows 3 levels: level 4 (the fixed line) is not given there;
+    the same text with the bare spec, outside an exercise, gets it."""
+    text = (SAMPLES / "wrong_sigma.txt").read_text(encoding="utf-8")
+    status, capped = post(client, "/api/hint", exercise="csc321-reg-logistic", part="adjoints", text=text, level=4)
+    assert status == 200 and capped["level"] == 3
+    spec = (ROOT / "exercises" / "specs" / "reglog.bp").read_text(encoding="utf-8")
+    status, full = post(client, "/api/hint", mode="adjoints", spec=spec, text=text, level=4)
+    assert status == 200 and full["level"] == 4 and full["text"] != capped["text"]
 
 
 def test_hint_level_must_be_one_to_four(client):

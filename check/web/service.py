@@ -308,7 +308,13 @@ def hint(req):
     t = task(req, need_mode=False)
     if t.spec is None:
         raise RequestError("a hint needs 'spec' or 'exercise'", "spec")
-    return _hint(t.spec, _math_only(req.text, req.part), level=req.level, lang=req.lang, fmt=req.fmt,
+    level = req.level
+    if req.exercise is not None and req.part is not None:
+        most = _exercises.load(req.exercise).part(req.part).rubric.hints
+        if most == 0:
+            raise RequestError(f"part '{req.part}' of exercise '{req.exercise}' gives no hints", "level")
+        level = min(level, most)            # the exercise's TOML says how far a student may see
+    return _hint(t.spec, _math_only(req.text, req.part), level=level, lang=req.lang, fmt=req.fmt,
                  part=req.part)
 
 
