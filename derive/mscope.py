@@ -83,6 +83,8 @@ class MatrixOps(Scope):
         except ShapeError as e:
             raise _shape_error(e, tok) from None
 
+    reduces = True
+
     def reduction(self, name, tok, args, kwargs):
         if len(args) != 1:
             raise error(f"{name} takes one matrix argument", tok)

@@ -99,6 +99,7 @@ class Scope:
     known names, no index sums, no class labels, Iverson brackets over scalars (or entry by
     entry over matrices)."""
     max_terms = MAX_TERMS      # operands in one expression; claim scopes allow more
+    reduces = False            # sum/mean/norm2 reduce a matrix's entries (matrix scopes)
 
     def name(self, tok):
         return sympy.Symbol(str(tok), real=True)
@@ -121,6 +122,22 @@ class Scope:
         if isinstance(a, MExpr) or isinstance(b, MExpr):
             return elem(head(slot(0), slot(1)), a, b)
         return head(a, b)
+
+    def lookup(self, n):
+        """The symbol the name `n` stands for; None where names are not looked up."""
+        return None
+
+    def local(self, a, b):
+        r"""`\frac{da}{db}` inside a formula: refused where there is no graph to take it from."""
+        raise error("a local derivative d a/d b is not allowed here", a)
+
+    def takes_local(self):
+        """Does this scope read `da/db` (Leibniz) as a local derivative?"""
+        return type(self).local is not Scope.local
+
+    def ones(self, tok):
+        r"""`\mathbf{1}` alone: the number 1 where there are no shapes."""
+        return sympy.Integer(1)
 
     def matmul(self, a, b, tok):
         """`a @ b`: refused where there are no shapes."""

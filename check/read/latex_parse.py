@@ -76,15 +76,7 @@ args: sum (_COMMA sum)*
 
 def _plain_product(scope):
     """Is the scope's product of two factors (side by side or `\\cdot`) plain multiplication?"""
-    f = getattr(scope, "product", None)
-    return f is None or getattr(f, "__func__", None) is Scope.product
-
-
-def _hook(scope, method, tok, what):
-    f = getattr(scope, method, None)
-    if f is None:
-        raise error(f"{what} is not allowed here", tok)
-    return f
+    return type(scope).product is Scope.product
 
 
 class _Build(PlainBuild):
@@ -99,16 +91,15 @@ class _Build(PlainBuild):
     def ones(self, c):
         r"""`\mathbf{1}` without a condition: the vector of ones (a matrix scope's `ones`), else 1."""
         self.operand(c[0])
-        f = getattr(self.state.scope, "ones", None)
-        return f(c[0]) if f is not None else sympy.Integer(1)
+        return self.state.scope.ones(c[0])
 
     def local(self, c):
         self.operand(c[0])
         self.operand(c[1])
-        return _hook(self.state.scope, "local", c[0], "a local derivative d a/d b")(c[0], c[1])
+        return self.state.scope.local(c[0], c[1])
 
     def sum_all(self, c):
-        if not hasattr(self.state.scope, "reduction"):
+        if not self.state.scope.reduces:
             raise error(r"\sum needs an index: \sum_k", c[0])
         return self.state.scope.call(c[0].update("FUNC", "sum"), [c[1]])
 
@@ -135,7 +126,7 @@ class _Build(PlainBuild):
     def norm2(self, c):
         self.operand(c[0])
         scope = self.state.scope
-        if hasattr(scope, "reduction"):        # matrix scopes: the reduction norm2(...)
+        if scope.reduces:                      # matrix scopes: the reduction norm2(...)
             return scope.call(c[0].update("FUNC", "norm2"), [c[1]])
         return power(c[1], sympy.Integer(2), c[0])   # a scalar's squared norm is its square
 
@@ -177,7 +168,7 @@ class _Build(PlainBuild):
     def mul(self, c):
         a, tok, b = c
         if tok == "@":
-            return _hook(self.state.scope, "matmul", tok, "matrix product")(a, b, tok)
+            return self.state.scope.matmul(a, b, tok)
         if tok in ELEMENTWISE:
             return a * b
         return self._product(a, b, tok)
@@ -210,10 +201,9 @@ class _Build(PlainBuild):
         return self._fold(out, run)
 
     def _product(self, a, b, tok):
-        f = getattr(self.state.scope, "product", None)
-        if f is None or isinstance(a, Fill):
+        if isinstance(a, Fill):
             return a * b        # ones(N, H) r: r spread over an N×H matrix, as the printer means
-        return f(a, b, tok)
+        return self.state.scope.product(a, b, tok)
 
     def div(self, c):
         if c[2] is _ZERO:
@@ -226,7 +216,7 @@ class _Build(PlainBuild):
         return c[1] / c[2]
 
     def transpose(self, c):
-        return _hook(self.state.scope, "transpose", c[1], "a transpose")(c[0], c[1])
+        return self.state.scope.transpose(c[0], c[1])
 
     def iverson(self, c):
         a, op, b = c

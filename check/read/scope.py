@@ -275,7 +275,7 @@ def plain_spellings(text, scope):
         text = _powers_moved(text)
     if "(" in text and _CMP.search(text):
         text = _masks(text)
-    if "/" in text and hasattr(scope, "local"):
+    if "/" in text and scope.takes_local():
         text = _LEIBNIZ.sub(lambda m: _leibniz(m, scope), text)
     return text
 
@@ -355,8 +355,8 @@ def _masks(text):
 
 def _leibniz(m, scope):
     a, b = m.group(1), m.group(2)
-    lookup = getattr(scope, "lookup", None)
-    if lookup is None or not lookup(spelled(a)) or not lookup(spelled(b)) or lookup(spelled("d" + a)):
+    lookup = scope.lookup
+    if not lookup(spelled(a)) or not lookup(spelled(b)) or lookup(spelled("d" + a)):
         return m.group()
     return (a + LEIBNIZ_MARK + b).ljust(len(m.group()))
 
