@@ -187,3 +187,33 @@ def test_the_float_precheck_of_close_never_decides_a_close_pair():
                     assert diagnose_mod._close(x, y) == exact, (scale, rel, sign)
                     if exact:
                         assert not diagnose_mod._far(float(x), float(y))
+
+
+CHAIN4 = ("h0 = x\nh1 = sigma(w1*h0 + b1)\nh2 = sigma(w2*h1 + b2)\nh3 = sigma(w3*h2 + b3)\n"
+          "h4 = sigma(w4*h3 + b4)\nL = 1/2*(h4 - t)^2\n")
+
+
+def test_a_swapped_variable_is_looked_for_by_value_before_any_formula_is_rebuilt(monkeypatch):
+    """b1 and w1 exchanged in the depth-4 chain's dL/dw1: each one-spot replacement is first valued
+    along its path at one point; only a match is rebuilt as a formula (that rebuild was the cost)."""
+    import check.diagnose.edits as edits
+    inside, rebuilt, real_search, real_replace = [False], [0], edits.Search.wrong_variable, edits.replace_at
+
+    def search(self):
+        inside[0] = True
+        try:
+            return real_search(self)
+        finally:
+            inside[0] = False
+
+    def replace(*args):
+        rebuilt[0] += inside[0]
+        return real_replace(*args)
+    monkeypatch.setattr(edits.Search, "wrong_variable", search)
+    monkeypatch.setattr(edits, "replace_at", replace)
+    claim = ("w2*w3*w4*x*(sigma(w4*sigma(w3*sigma(w2*sigma(b1*x + w1) + b2) + b3) + b4) - t)"
+             "*sigma'(w2*sigma(b1*x + w1) + b2)*sigma'(w3*sigma(w2*sigma(b1*x + w1) + b2) + b3)"
+             "*sigma'(w4*sigma(w3*sigma(w2*sigma(b1*x + w1) + b2) + b3) + b4)*sigma'(b1*x + w1)")
+    d = check_claim(CHAIN4, "w1", claim).diagnosis
+    assert d["kind"] == "wrong_variable" and "b1" in d["message"] and "w1" in d["message"]
+    assert rebuilt[0] <= 2

@@ -28,6 +28,7 @@ from derive.rules import PRIME_OF, partial
 
 from ..i18n import _
 from . import search
+from .rewrites import _at_spot, _chain
 from .values import ERRORS, MAX_SWAPS, TINY, _close, _float, _preorder, _same, show
 
 ACTIVATIONS = (Sigma, sympy.tanh, Relu, sympy.exp, sympy.log, sympy.sin, sympy.cos)
@@ -448,10 +449,17 @@ class Search:
         spots = [(path, s) for path, s in _spots(self.claim, lambda e: e.is_Symbol) if s in values]
         if len(spots) * len(names) <= MAX_SWAPS:
             for path, a in spots:
+                chain = _chain(self.claim, path)
                 for b in names:
                     if a == b or b not in values:
                         continue
                     self.val.spend(self.rebuild(path))
+                    try:                    # the value at point 0 first, recomputing only the path
+                        quick = _at_spot(self.val, chain, path, values[b], 0)
+                    except ERRORS:
+                        continue
+                    if quick is None or not _close(quick, self.T[0]):
+                        continue
                     e = replace_at(self.claim, path, b)
                     v = self.at_first(e)
                     if v is not None and _close(v, self.T[0]) and self.confirmed(e):
