@@ -113,11 +113,12 @@ class Task:
     mode: str
     spec: object                 # spec text, a Graph, or None (steps without a spec)
     wrt: Optional[str]
+    hints: int = 4               # hint levels the exercise's part lets a student see
 
 
 def task(req, need_mode=True):
     """The mode, spec and variable of a request; an exercise's part decides the mode and wrt."""
-    mode, spec, wrt = req.mode, req.spec, req.wrt
+    mode, spec, wrt, hints = req.mode, req.spec, req.wrt, 4
     if req.exercise is not None:
         ex = _exercises.load(req.exercise)
         spec = ex.graph
@@ -128,14 +129,14 @@ def task(req, need_mode=True):
                                    f"{', '.join(q.id for q in ex.parts)}", "part")
             if mode is not None and mode != KIND_MODE[p.kind]:
                 raise RequestError(f"part '{p.id}' is checked in mode '{KIND_MODE[p.kind]}', not '{mode}'", "mode")
-            mode, wrt = KIND_MODE[p.kind], wrt or p.wrt
+            mode, wrt, hints = KIND_MODE[p.kind], wrt or p.wrt, p.rubric.hints
     if mode is None and need_mode:
         raise RequestError("missing 'mode' (grad, adjoints or steps), or an exercise 'part'", "mode")
     if mode == "grad" and not wrt:
         raise RequestError("mode 'grad' needs 'wrt' (the variable of the gradient)", "wrt")
     if mode in ("grad", "adjoints") and spec is None:
         raise RequestError(f"mode '{mode}' needs 'spec' or 'exercise'", "spec")
-    return Task(mode, spec, wrt)
+    return Task(mode, spec, wrt, hints)
 
 
 def _math_only(text, part=None):
@@ -308,13 +309,9 @@ def hint(req):
     t = task(req, need_mode=False)
     if t.spec is None:
         raise RequestError("a hint needs 'spec' or 'exercise'", "spec")
-    level = req.level
-    if req.exercise is not None and req.part is not None:
-        most = _exercises.load(req.exercise).part(req.part).rubric.hints
-        if most == 0:
-            raise RequestError(f"part '{req.part}' of exercise '{req.exercise}' gives no hints", "level")
-        level = min(level, most)            # the exercise's TOML says how far a student may see
-    return _hint(t.spec, _math_only(req.text, req.part), level=level, lang=req.lang, fmt=req.fmt,
+    if t.hints == 0:
+        raise RequestError(f"part '{req.part}' of exercise '{req.exercise}' gives no hints", "level")
+    return _hint(t.spec, _math_only(req.text, req.part), level=min(req.level, t.hints), lang=req.lang, fmt=req.fmt,
                  part=req.part)
 
 
