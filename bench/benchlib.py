@@ -128,3 +128,12 @@ def method_footer(doc):
     and the machine's load when it ended."""
     return ["", "Method: " + " ".join(doc.split("\n\n")[1].split()),
             f"Machine load at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}."]
+
+
+def write_corpus(path, rows, made_by):
+    """A labelled mutant corpus as TSV (backend, spec, wrt, claim, kind), headed by the script that made it."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# backend\tspec\twrt\tclaim\tkind (labelled by construction; {made_by})\n")
+        for r in rows:
+            f.write("\t".join(r) + "\n")
+    print(len(rows), "mutants ->", path)

@@ -109,12 +109,8 @@ def matrix_corpus():
 
 
 def main():
-    rows = scalar_corpus() + matrix_corpus()
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write("# backend\tspec\twrt\tclaim\tkind (labelled by construction; bench/feedback_corpus.py)\n")
-        for r in rows:
-            f.write("\t".join(r) + "\n")
-    print(len(rows), "mutants ->", OUT)
+    from benchlib import write_corpus
+    write_corpus(OUT, scalar_corpus() + matrix_corpus(), "bench/feedback_corpus.py")
 
 
 if __name__ == "__main__":

@@ -285,12 +285,8 @@ def corpus():
 
 
 def main():
-    rows = corpus()
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write("# backend\tspec\twrt\tclaim\tkind (labelled by construction; bench/matrix_corpus.py)\n")
-        for r in rows:
-            f.write("\t".join(r) + "\n")
-    print(len(rows), "mutants ->", OUT)
+    from benchlib import write_corpus
+    write_corpus(OUT, corpus(), "bench/matrix_corpus.py")
 
 
 if __name__ == "__main__":
