@@ -261,8 +261,9 @@ class MatrixSpace:
     def products(self):
         """∘ for @ or back, by rereading the text with one operator swapped; then a claim whose
         shapes do not fit at all is a wrong shape."""
-        for m in re.finditer(r"[*@]", "" if self.index_form else self.text):
-            e = self._reread(swap=(m.start(), "@" if m.group() == "*" else "*"))
+        for m in re.finditer(PRODUCT_SIGNS, "" if self.index_form else self.text):
+            text = self.text[:m.start()] + SWAPPED_SIGN[m.group()] + self.text[m.end():]
+            e = _reread(self.work, text, self.truth, self.fmt, self.line, self.col)
             if e is not None and e.shape == self.want and self.confirmed(e):
                 return {"kind": "elementwise_vs_matmul",
                         "message": _("elementwise product and matrix product are confused"), "_fix": e}
@@ -294,6 +295,12 @@ class MatrixSpace:
             if f.shape == want and _same_at(work, truth, claim, f):
                 return {"kind": "missing_factor", "message": _("a factor is missing")}
         return None
+
+
+# the product signs a student writes, each with the other product in the same spelling (a LaTeX
+# or Unicode matrix product is written by juxtaposition)
+SWAPPED_SIGN = {"*": "@", "@": "*", "∘": " @ ", "⊙": " @ ", "\\odot": " ", "\\circ": " "}
+PRODUCT_SIGNS = "|".join(re.escape(k) for k in SWAPPED_SIGN)
 
 
 def _summed_parts(claim, axis):
