@@ -41,9 +41,13 @@ def _diagnose(claim, case, val, target=None):
         C0 = val.known(claim, 0)           # the edits need the claim's value at point 0 only
     except ERRORS:
         C0 = None
-    if C0 is None or T is None:
+    if T is None:
         return other(_("undefined where the true value is defined"))
     names = [n for n in rewrites._names(case, val.envs) if str(n) != str(target)]   # never z̄ in z̄'s own repair
+    if C0 is None:         # no edit can be valued, but the truth in forward names is still a repair
+        out = other(_("undefined where the true value is defined"))
+        fix = repair(rewrites._fold(case.truth, val, names, case), case, val, T) or repair(case.truth, case, val, T)
+        return dict(out, fix=fix) if fix is not None else out
     search = edits.Search(claim, case, val, C0, T, names, lambda: rewrites._fold(case.truth, val, names, case),
                           dict(case.defs))
     found = search.run()
