@@ -415,8 +415,10 @@ class Search:
         return _("missing term {term} in {where}").format(term=show(term), where=show(p.node))
 
     def extra_term(self):
+        """A term of the claim that must be 0 (a constant `+ 1` too); then a term of the truth or
+        the claim too many, by position."""
         for p, u, w in self._each():
-            if p.parent == "add" and not p.node.is_Number and abs(w) <= mpmath.mpf("1e-9") * abs(u):
+            if p.parent == "add" and abs(w) <= mpmath.mpf("1e-9") * abs(u):
                 fix = self.edit(p, sympy.Integer(0))
                 if fix is not None:
                     return Finding("extra_term", _("extra term {term}").format(term=show(p.node)), fix)
