@@ -320,6 +320,17 @@ class Search:
                     if fix is not None:
                         return Finding("derivative_of_wrong_function", _wrong_function_message(p.node, right, self.defs),
                                        fix)
+        # a part written for the derivative of an activation the truth has (1 − h for tanh′(a))
+        for p, u, w in self._each():
+            if p.node.is_Number or p.node.is_Symbol and p.node not in self.defs:
+                continue          # an input or an adjoint stands for itself
+            for right in self._derivatives():
+                v = _value0(self.val, right)
+                if right != p.node and v is not None and _close(v, w):
+                    fix = self.edit(p, right)
+                    if fix is not None:
+                        return Finding("derivative_of_wrong_function", _wrong_function_message(p.node, right, self.defs),
+                                       fix)
         # inside a function or a power: σ(z)² for σ′(z)², edited and evaluated whole
         for path, node in _spots(self.claim, lambda e: bool(self._alternatives(e))):
             if _linear(self.claim, path):
@@ -331,6 +342,11 @@ class Search:
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("derivative_of_wrong_function", _wrong_function_message(node, right, self.defs), e)
         return None
+
+    def _derivatives(self):
+        """The activation derivatives the truth has, as written and folded (σ′(z) for σ′(w·x + b))."""
+        found = {d for e in (self.case.truth, self.folded) for d in _preorder(e) if isinstance(d, DERIVATIVES)}
+        return sorted(found, key=sympy.default_sort_key)
 
     def missing_factor(self):
         for p, u, w in self._each():
