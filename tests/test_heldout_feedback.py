@@ -46,3 +46,8 @@ def test_a_claim_undefined_at_the_probe_point_still_gets_a_true_repair():
     g = _spec("attn_scalar")
     d = check_claim(g, "a1", "(g - 1)*b1/sqrt(a2)").diagnosis
     assert check_claim(g, "a1", d["fix"]["text"]).verdict == "correct"
+
+
+def test_one_occurrence_of_a_name_left_untransposed_is_a_transpose_with_a_fix():
+    d = _named("ridge_lasso", "w", "X @ (X @ w - t) + alpha*sign(w) + 2*beta*w", "transpose")
+    assert d["fix"]["text"].count("X.T") == 1

@@ -23,6 +23,7 @@ from .matrix_edits import MatrixEdits
 from .scalar import other
 from .values import MIN_SECONDS, UNITS_PER_SECOND, WALL_FACTOR, _Spent
 from ..read.index import IndexClaim, Lhs, ranks
+from ..read.classify import is_latex
 from ..read.matrix import read_matrix
 
 _text = Text(ascii=False)
@@ -221,6 +222,11 @@ class MatrixSpace:
                         names=_(" and ").join(_text.name(n) for n in flip))}
                 return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(
                     names=_(" and ").join(flip)), "_fix": e}
+        if not self.index_form:
+            for text, name in _one_transposed(self.text, sorted(set(leaves))):
+                e = _reread(self.work, text, truth, self.fmt, self.line, self.col, lhs=case.lhs)
+                if e is not None and e.shape == want and self.confirmed(e):
+                    return {"kind": "transpose", "message": _("transpose {names} (ᵀ)").format(names=name), "_fix": e}
         if not self.index_form and self.fits and want[0] == want[1] and self.confirmed(transpose(claim)):
             # a square answer (W_h of an RNN) transposed whole
             return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
@@ -386,6 +392,23 @@ def _offset(offs):
 def _names_in(text, g):
     names = list(g.names) + [n + BAR for n in g.names]
     return [n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", text)]
+
+
+TRANSPOSED = re.compile(r"\.T\b|ᵀ|\^\s*\\top\b|\^\s*\{\\top\}|\^\s*T\b|\^\s*\{T\}")
+
+
+def _one_transposed(text, names):
+    """(text, name): the claim's text with one occurrence of a name transposed or its transpose
+    dropped (x.T @ (h̄ ∘ σ′(x @ W)) where both x were flipped by a name's flip); at most 40."""
+    out = []
+    latex = is_latex(text)
+    for name in names:
+        for m in re.finditer(r"(?<![\\A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_'{])", text):
+            rest = text[m.end():]
+            t = TRANSPOSED.match(rest)
+            mark = "" if t else ("^\\top " if latex else "ᵀ")
+            out.append((text[:m.end()] + mark + (rest[t.end():] if t else rest), name))
+    return out[:40]
 
 
 def _subsets(names):
