@@ -322,11 +322,12 @@ class Search:
                                        fix)
         # a part written for the derivative of an activation the truth has (1 − h for tanh′(a))
         for p, u, w in self._each():
-            if p.node.is_Number or p.node.is_Symbol and p.node not in self.defs:
+            names = p.node.free_symbols
+            if not names or p.node.is_Symbol and p.node not in self.defs:
                 continue          # an input or an adjoint stands for itself
             for right in self._derivatives():
                 v = _value0(self.val, right)
-                if right != p.node and v is not None and _close(v, w):
+                if v is not None and _close(v, w) and names <= self._outputs(right):
                     fix = self.edit(p, right)
                     if fix is not None:
                         return Finding("derivative_of_wrong_function", _wrong_function_message(p.node, right, self.defs),
@@ -342,6 +343,14 @@ class Search:
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("derivative_of_wrong_function", _wrong_function_message(node, right, self.defs), e)
         return None
+
+    def _outputs(self, prime):
+        """The forward names whose value is the activation of `prime` (h = tanh(a) for tanh′(a)):
+        the only names a part written for `prime` may use (1 − h); with another name (1 − a²,
+        tanh′(b)) the mistake is the name."""
+        head = PRIME_OF[type(prime)](*prime.args)
+        v = _value0(self.val, head)
+        return {n for n in self.defs if v is not None and _close(_value0(self.val, n) or 0, v)}
 
     def _derivatives(self):
         """The activation derivatives the truth has, as written and folded (σ′(z) for σ′(w·x + b))."""
