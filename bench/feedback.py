@@ -138,6 +138,10 @@ def _kinds(row, seeds):
                          for s in range(seeds)}))
 
 
+def _kinds_of(row, seeds=10):
+    return _kinds(row, seeds)
+
+
 def _pool(procs):
     return multiprocessing.get_context("fork").Pool(procs)
 

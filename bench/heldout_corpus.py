@@ -17,7 +17,10 @@ and for matrices a transpose added or dropped, `*` for `@` or back, a `sum(·, a
 
 Labels where two names are true follow docs/rules.md's order (first match wins): a mutant equal to
 −1 times the truth is `sign`, one equal to a number times the truth is `constant_factor`, whatever
-edit made it (these are found by judging `k*(mutant)` for a few k). A mutant is kept only when it
+edit made it (these are found by judging `k*(mutant)` for the k its counterexample shows), and a
+matrix mutant of another shape than the gradient's is `wrong_shape` unless its edit was a transpose
+or a dropped batch sum (those come first, or are what the shape says). A mutant whose shapes do not
+fit at all keeps the name of its edit (a ∘ for @, a transpose): it has no shape to be wrong. A mutant is kept only when it
 is judged `incorrect` at seed 0, and a spelling only when it reads as the same function as the
 ASCII one (the same counterexample and the same largest relative error over the evidence)."""
 import multiprocessing
@@ -220,7 +223,7 @@ def mutants(e, wrt, names, shape_of, matrix, partners):
             for keep, drop in ((node[2], node[3]), (node[3], node[2])):
                 if _num(drop):
                     out.append(("constant_factor", put(e, path, keep)))
-                else:
+                elif not (drop[0] == "bin" and drop[1] in "*/"):           # one factor forgotten, not a chain
                     out.append(("missing_factor", put(e, path, keep)))
             if matrix and not _num(node[2]) and not shape_of(node[2]) == (1, 1):
                 out.append(("elementwise_vs_matmul", put(e, path, ("bin", "@", node[2], node[3]))))
@@ -302,7 +305,7 @@ def item_rows(item):
     rows, taken, seen = [], {}, {text}
     for kind, tree in mutants(read(text), wrt, names, shape_of, backend == "matrix", partners):
         claim = show(tree)
-        if claim in seen or taken.get(kind, 0) >= CAP.get(kind, 6):
+        if claim in seen or taken.get(kind, 0) >= CAP.get(kind, 6) or _num(tree):
             continue
         seen.add(claim)
         try:
@@ -312,6 +315,10 @@ def item_rows(item):
         if v.verdict != "incorrect":
             continue
         kind = _by_order(check_claim, g, wrt, claim, kind, v.counterexample)
+        shape = shape_of(tree)
+        if backend == "matrix" and shape is not None and shape != shape_of(("name", wrt)) \
+                and kind not in ("transpose", "missing_batch_sum"):
+            kind = "wrong_shape"           # before every kind but sign, constant factor, σ′ and transpose
         taken[kind] = taken.get(kind, 0) + 1
         printed = _spelled(check_claim, ParseError, g, wrt, tree, claim, v, spell, len(rows) + len(seen))
         rows.append((backend, spec, wrt, printed or claim, kind))
