@@ -51,3 +51,9 @@ def test_a_claim_undefined_at_the_probe_point_still_gets_a_true_repair():
 def test_one_occurrence_of_a_name_left_untransposed_is_a_transpose_with_a_fix():
     d = _named("ridge_lasso", "w", "X @ (X @ w - t) + alpha*sign(w) + 2*beta*w", "transpose")
     assert d["fix"]["text"].count("X.T") == 1
+
+
+def test_relu_prime_of_the_bias_alone_is_incorrect_at_every_seed():
+    g = _spec("relu_net")
+    verdicts = {check_claim(g, "b1", "(y - t)*w2*relu'(b1)", seed=s).verdict for s in range(10)}
+    assert verdicts == {"incorrect"}
