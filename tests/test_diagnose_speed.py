@@ -45,7 +45,7 @@ def test_a_deep_chain_gets_every_simple_kind_quickly():
 
 def test_a_claim_matching_no_rewrite_stops_at_the_budget():
     spec = chain(20)
-    claim = printed(spec, "w1", lambda e, g: e + 1)
+    claim = printed(spec, "w1", lambda e, g: 2 * e + 1)      # two mistakes (e + 1 alone is an extra term)
     check_claim(spec, "w1", "w1", deadline=0)
     with within(0.5 * diagnose_mod.WALL_FACTOR + 2.0):
         v = check_claim(spec, "w1", claim, deadline=0)

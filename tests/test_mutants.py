@@ -88,8 +88,9 @@ CLAIM_MUTANTS = [
     ("neuron", "x1", "x1*sigma'(z)", "wrong_variable"),
     ("simple", "x", "q", "wrong_variable"),
     ("gates", "x", "2*x", "wrong_variable"),
+    ("tanh", "w", "(h-t)*(1-h)^2*x", "derivative_of_wrong_function"),    # tanh′ misremembered as (1 − h)²
     # nothing simple
-    ("tanh", "w", "(h-t)*(1-h)^2*x", "other"),
+    ("tanh", "w", "(h-t)*(1-h)^2*x^2", "other"),
 ]
 
 

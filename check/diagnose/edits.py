@@ -323,8 +323,8 @@ class Search:
         # a part written for the derivative of an activation the truth has (1 − h for tanh′(a))
         for p, u, w in self._each():
             names = p.node.free_symbols
-            if not names or p.node.is_Symbol and p.node not in self.defs:
-                continue          # an input or an adjoint stands for itself
+            if not names or p.node.is_Symbol and p.node not in self.defs or isinstance(p.node, DERIVATIVES):
+                continue          # an input or an adjoint stands for itself; σ′(y) for σ′(z) is a wrong name
             for right in self._derivatives():
                 v = _value0(self.val, right)
                 if v is not None and _close(v, w) and names <= self._outputs(right):
