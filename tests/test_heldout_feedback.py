@@ -57,3 +57,8 @@ def test_relu_prime_of_the_bias_alone_is_incorrect_at_every_seed():
     g = _spec("relu_net")
     verdicts = {check_claim(g, "b1", "(y - t)*w2*relu'(b1)", seed=s).verdict for s in range(10)}
     assert verdicts == {"incorrect"}
+
+
+def test_an_activation_derivative_at_the_wrong_argument_is_a_wrong_variable():
+    d = _named("relu_col", "x", "W1.T @ (W2.T @ (y - t) * relu'(b1))", "wrong_variable")
+    assert "b1" in d["message"]

@@ -240,10 +240,16 @@ class MatrixEdits:
             node = self._node(s)
             if isinstance(node, Leaf) and (node.name.endswith(BAR) or node.name in inputs):
                 continue          # only a forward name (h = σ(z)) or an expression stands for a derivative
+            prime = isinstance(node, Elem) and isinstance(node.template, DERIVATIVES)
             for right in self._derivatives():
                 if right.shape != node.shape or right == node:
                     continue
                 fix = self._try(lambda: s.put(right))
+                if fix is not None and prime and type(right.template) is type(node.template) \
+                        and len(node.args) == len(right.args) == 1:
+                    # σ′(A) for σ′(Z): the derivative is right, its argument is a wrong name
+                    return {"kind": "wrong_variable", "message": _("uses {written} where {right} belongs").format(
+                        written=_show(node.args[0]), right=_show(right.args[0])), "_fix": fix}
                 if fix is not None:
                     return {"kind": "derivative_of_wrong_function", "message": _("the factor {written} should be {right}").format(
                         written=_show(node), right=_show(right)), "_fix": fix}
