@@ -21,6 +21,7 @@ import derive.evaluate as _plain
 from derive.rules import PRIME_OF, TABLE
 from derive.printing import Text
 from derive.rules import DomainError, primitive
+from derive.walk import postorder as _postorder, preorder as _preorder  # noqa: F401  (edits, rewrites)
 
 from ..evidence import evaluate
 
@@ -309,32 +310,6 @@ class _Unplanned(Exception):
 
 class _Stop(Exception):
     pass
-
-
-def _postorder(expr):
-    """Each node of `expr`'s DAG once, arguments before the node."""
-    out, seen, stack = [], set(), [(expr, False)]
-    while stack:
-        e, done = stack.pop()
-        if done:
-            out.append(e)
-        elif e not in seen:
-            seen.add(e)
-            stack.append((e, True))
-            stack.extend((a, False) for a in reversed(e.args))
-    return out
-
-
-def _preorder(expr):
-    """Each node of `expr`'s DAG once, in the order of its first occurrence in the tree."""
-    out, seen, stack = [], set(), [expr]
-    while stack:
-        e = stack.pop()
-        if e not in seen:
-            seen.add(e)
-            out.append(e)
-            stack.extend(reversed(e.args))
-    return out
 
 
 def _far(fx, fy):
