@@ -10,6 +10,7 @@ from derive.evaluate import DIGITS
 from derive.rules import DomainError
 
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
+from .evidence.floats import error_bounds
 from .i18n import _
 from .readback import as_read
 from .verdict import Verdict
@@ -67,15 +68,23 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
         worst, bad, usable, undefined = mpmath.mpf(0), None, 0, False
-        rows = []
+        rows, bounds, later = [], None, []
         for i, env in enumerate(case.envs):
             t = case.values[i] if case.values is not None else _value(case.truth, env)
             if t is None:
                 rows.append(None)
                 continue
+            if bad is not None and bounds is None and case.values is not None:
+                bounds = error_bounds(claim, case.envs, case.values) or ()
+            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
+            if bounds and bounds[i][0] > REL_TOL:
+                # certainly wrong here, past the point shown: its value only counts if it may be the largest
+                rows.append((t, _UNSEEN, None, fd_ok))
+                later.append(i)
+                usable += 1
+                continue
             c = _value(claim, env)
             err = mpmath.inf if c is None else rel_error(c, t)
-            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
             if err > REL_TOL and bad is None:
                 t, c, err = _refined(case.truth, claim, env, t, c, err)
             rows.append((t, c, err, fd_ok))
@@ -85,6 +94,7 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
                 undefined = True
             if err > REL_TOL and fd_ok and bad is None and c is not None and mpmath.isfinite(c):
                 bad = i
+        worst = _largest(claim, case, rows, bounds, later, worst)
         fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
         agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
@@ -112,6 +122,25 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start, as_read=as_read(target, claim))
+
+
+_UNSEEN = object()      # a claim's value not computed: defined (float64 vouched for it), never shown
+
+
+def _largest(claim, case, rows, bounds, later, worst):
+    """The largest relative error, with the points float64 found certainly wrong: each computed
+    at 30 digits only if its upper bound reaches the largest lower bound."""
+    if not later:
+        return worst
+    top = max(worst, max(bounds[i][0] for i in later))
+    for i in later:
+        if bounds[i][1] >= top:
+            t, _c, _err, fd_ok = rows[i]
+            c = _value(claim, case.envs[i])
+            err = mpmath.inf if c is None else rel_error(c, t)
+            rows[i] = (t, c, err, fd_ok)
+            worst = max(worst, err)
+    return worst
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
