@@ -55,6 +55,10 @@ RL_WRONG = [
 ]
 
 
+# untimed wrong claims: the diagnosis is loaded on the first, numpy (float64 evidence) on the second
+WARM_WRONG = ("x", "2*x")
+
+
 def _rl_text(form, k):
     """Repeat k (0 = as written) of a claim, as a different text: (k+1)·(claim)/(k+1)."""
     _, text, fmt = form
@@ -84,7 +88,10 @@ def _rl_rates(emit, spec, lists, list_cap):
     check_claim(spec, "w", "z_bar*x + R_bar*w", seed=0)
     t1 = time.perf_counter()
     check_claim(spec, "b", r"\bar{z}", seed=0)
-    emit({"first": t1 - t0, "first_latex": time.perf_counter() - t1})
+    t2 = time.perf_counter()
+    for wrong in WARM_WRONG:
+        check_claim(spec, "w", wrong, seed=0)
+    emit({"first": t1 - t0, "first_latex": t2 - t1, "first_wrong": time.perf_counter() - t2})
     for label, claims, deadline in lists:
         times, agree, forms, share, start = [], 0, {}, {}, time.perf_counter()
         for wrt, text, expected, form in claims:
@@ -174,7 +181,9 @@ def section_claims_per_second(ctx):
             f"deadline): {verdict} ({'—' if mixed is None else f'{mixed:.0f}'} claims/s). Untimed first calls "
             f"in the process: a plain claim (parses the spec, builds the truth at 16 points) "
             f"{'—' if first is None else ms(first['first']) + ' ms'}, then a LaTeX claim (builds the LaTeX "
-            f"reader) {'—' if first is None else ms(first['first_latex']) + ' ms'}.", ""]
+            f"reader) {'—' if first is None else ms(first['first_latex']) + ' ms'}, then {len(WARM_WRONG)} wrong "
+            f"claims (load the diagnosis, then numpy for the float64 evidence) "
+            f"{'—' if first is None else ms(first['first_wrong']) + ' ms'} together.", ""]
     forms_by_key = {(e, j): f for e, pool in (("correct", RL_CORRECT), ("incorrect", RL_WRONG))
                     for j, f in enumerate(pool)}
     for r in done:
@@ -229,7 +238,7 @@ def section_claims_per_second(ctx):
             f"correct and wrong. Wrong claims cost more on the numeric side (diagnosis); with a deadline > 0 "
             f"correct claims whose difference is not literally 0 also get the symbolic check, in a forked "
             f"child (`check.evidence`). All lists run in one forked child pinned to one CPU (affinity, inherited "
-            f"by the symbolic check's child), after two untimed first calls (plain, LaTeX); claims/s = claims timed / Σ "
+            f"by the symbolic check's child), after untimed first calls (plain, LaTeX, two wrong ones); claims/s = claims timed / Σ "
             f"per-claim wall time; p50/p99 nearest-rank, of the faster run; each list capped at {RL_LIST_CAP:g} s. "
             f"The whole child runs {RL_RUNS} times (fresh fork each time, same claims) because other work on "
             f"the machine shifts single runs by up to 2×. Naive: per "
