@@ -45,11 +45,25 @@ def _refined(truth, claim, env, t, c, err):
     """A disagreement at 30 digits may be cancellation (1 − tanh²(z) at a large z, in the truth or
     in the claim): re-evaluate both with more digits before believing it."""
     with mpmath.workdps(REFINE_DIGITS):
-        t2, c2 = _value(truth, env), _value(claim, env)
+        t2, c2 = _refined_truth(truth, env), _value(claim, env)
         if t2 is None or c2 is None:
             return t, c, err
         err2 = rel_error(c2, t2)
     return +t2, +c2, +err2
+
+
+_TRUTHS = {}        # (truth, id(env)) -> (env, its value at REFINE_DIGITS)
+
+
+def _refined_truth(truth, env):
+    """The truth at REFINE_DIGITS at a point: the same for every wrong claim refined there (most
+    at the first point), so it is computed once."""
+    hit = _TRUTHS.get((truth, id(env)))
+    if hit is None or hit[0] is not env:
+        if len(_TRUTHS) >= 4096:
+            _TRUTHS.clear()
+        hit = _TRUTHS[truth, id(env)] = (env, _value(truth, env))
+    return hit[1]
 
 
 def agrees(usable, points, worst):
