@@ -93,7 +93,7 @@ def _rl_rates(emit, spec, lists, list_cap):
         check_claim(spec, "w", wrong, seed=0)
     emit({"first": t1 - t0, "first_latex": t2 - t1, "first_wrong": time.perf_counter() - t2})
     for label, claims, deadline in lists:
-        times, agree, forms, share, start = [], 0, {}, {}, time.perf_counter()
+        times, agree, forms, share, start, cpu = [], 0, {}, {}, time.perf_counter(), time.process_time()
         for wrt, text, expected, form in claims:
             if time.perf_counter() - start > list_cap:
                 break
@@ -109,6 +109,7 @@ def _rl_rates(emit, spec, lists, list_cap):
             n, total = share.get(form, (0, 0.0))
             share[form] = (n + 1, total + dt)
         emit({"label": label, "times": times, "n": len(claims), "agree": agree, "deadline": deadline,
+              "cpu": time.process_time() - cpu,
               "wall": time.perf_counter() - start, "forms": forms, "share": share})
 
 
@@ -168,10 +169,12 @@ def section_claims_per_second(ctx):
         if r["label"] == "mixed ½ / ½":
             mixed = rate
         others = ", ".join(f"{rate_of(o):.0f}" for o in by_label[r["label"]])
-        rows.append([r["label"], f"{len(t)}/{r['n']}", f"{r['deadline']:g}", f"{rate:.0f}", others,
+        cpu = f"{len(t) / r['cpu']:.0f}" if t and r.get("cpu") else "—"
+        rows.append([r["label"], f"{len(t)}/{r['n']}", f"{r['deadline']:g}", f"{rate:.0f}", others, cpu,
                      "**PASS**" if rate >= RL_GOAL else "**MISS**", ms(percentile(t, 50)) if t else "—",
                      ms(percentile(t, 99)) if t else "—", ms(max(t)) if t else "—", f"{r['agree']}/{len(t)}"])
-    out += table(["claims", "timed", "deadline s", "claims/s (best run)", "claims/s per run", f"≥ {RL_GOAL:g}/s",
+    out += table(["claims", "timed", "deadline s", "claims/s (best run)", "claims/s per run",
+                  "claims/s of CPU time (best run)", f"≥ {RL_GOAL:g}/s",
                   "p50 ms", "p99 ms", "max ms", "verdict as labelled"], rows)
     for k, run in enumerate(runs, 1):
         if run.status != "ok":
@@ -239,7 +242,9 @@ def section_claims_per_second(ctx):
             f"correct claims whose difference is not literally 0 also get the symbolic check, in a forked "
             f"child (`check.evidence`). All lists run in one forked child pinned to one CPU (affinity, inherited "
             f"by the symbolic check's child), after untimed first calls (plain, LaTeX, two wrong ones); claims/s = claims timed / Σ "
-            f"per-claim wall time; p50/p99 nearest-rank, of the faster run; each list capped at {RL_LIST_CAP:g} s. "
+            f"per-claim wall time (the goal is judged on it), and beside it claims timed / the list's CPU "
+            f"time (time.process_time: what the claims cost when other work shares the CPU); p50/p99 "
+            f"nearest-rank, of the faster run; each list capped at {RL_LIST_CAP:g} s. "
             f"The whole child runs {RL_RUNS} times (fresh fork each time, same claims) because other work on "
             f"the machine shifts single runs by up to 2×. Naive: per "
             f"distinct form, the claim read with our readers, forward names and adjoints expanded to the "
