@@ -135,3 +135,16 @@ def test_the_walks_visit_each_node_once_in_first_occurrence_order():
     assert pre[0] == e
     first = list(dict.fromkeys(sympy.preorder_traversal(e)))
     assert pre == first
+
+
+def test_the_diagnosis_compares_by_floats_only_where_mpmath_would_agree():
+    """`_close` answers from floats when they settle it (far apart, or equal to float's digits),
+    and always as the 30-digit comparison does, at every distance around its tolerance."""
+    from check.diagnose.values import TINY, TOL, _close
+    rng = random.Random(3)
+    with mpmath.workdps(30):
+        for _ in range(3000):
+            x = mpmath.mpf(rng.uniform(-1, 1)) * mpmath.mpf(10) ** rng.randint(-40, 40)
+            y = x * (1 + mpmath.mpf(rng.choice((-1, 1))) * mpmath.mpf(10) ** rng.uniform(-20, 0))
+            scale = max(abs(x), abs(y))
+            assert _close(x, y) == (scale <= TINY or abs(x - y) / scale <= TOL)

@@ -27,6 +27,7 @@ from ..evidence import evaluate
 
 TOL = mpmath.mpf("1e-12")
 TINY = mpmath.mpf("1e-30")
+_HALF_TOL = float(TOL) / 2
 WRONG_FUNCTION = {prime: (head, TABLE[head].uni) for prime, head in PRIME_OF.items()}
 PRIME_NAME = {prime: TABLE[prime].uni for prime in PRIME_OF}
 MAX_SWAPS = 3000          # (occurrence, name) pairs tried for a wrong variable in one place
@@ -320,8 +321,16 @@ def _far(fx, fy):
     return 1e-29 < s < 1e300 and abs(fx - fy) > 1e-9 * s
 
 
+def _near(fx, fy):
+    """Floats within one unit in the last place of two values say those values are certainly
+    `_close`: the scale is well inside the float range and far above TINY, and the difference,
+    with both roundings, is within half of TOL. False means "ask mpmath", never "far"."""
+    s = max(abs(fx), abs(fy))
+    return 1e-29 < s < 1e300 and abs(fx - fy) + 1e-15 * s <= _HALF_TOL * s
+
+
 def _float(x):
-    """x as a float for `_far`, or None."""
+    """x as a float for `_far` and `_near`, or None."""
     try:
         return float(x)
     except (TypeError, ValueError, OverflowError):
@@ -330,8 +339,11 @@ def _float(x):
 
 def _close(x, y):
     fx, fy = _float(x), _float(y)
-    if fx is not None and fy is not None and _far(fx, fy):    # most fail by far: no mpmath needed
-        return False
+    if fx is not None and fy is not None:       # most fail by far, or agree to float's digits
+        if _far(fx, fy):
+            return False
+        if _near(fx, fy):
+            return True
     scale = max(abs(x), abs(y))
     return scale <= TINY or abs(x - y) / scale <= TOL
 
