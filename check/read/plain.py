@@ -7,6 +7,7 @@ import re
 from derive.names import GREEK_NAMES
 from derive.rules import SPELLINGS
 
+from .inplace import remember, step
 from .row import Row
 
 # Characters typed on phones and with input methods, each replaced by one ASCII character
@@ -149,12 +150,16 @@ def _lead_words(lhs):
 
 def plain_rows(text, code=False):
     """Rows of a plain block: `#` comments, prose and bullets dropped; `lhs = rhs`, `= rhs` or a
-    bare expression per line. In code (a notebook's code cell, a python block) only lines with `=`."""
-    out = []
+    bare expression per line. In code (a notebook's code cell, a python block) only lines with `=`,
+    and numpy's in-place changes go into the row that assigned the name (inplace.py)."""
+    out, assigned = [], {}
     for no, raw in enumerate(text.split("\n"), 1):
         body = raw.split("#", 1)[0]
         if not body.strip() or body.strip().startswith(("```", "~~~")):
             continue
+        if code and step(no, body, out, assigned):
+            continue
+        first = len(out)
         if top_level_eq(body) is None and not body.lstrip().startswith("=") and is_prose(body):
             continue
         body = strip_trail(strip_lead(body.replace("`", " ")))
@@ -172,6 +177,8 @@ def plain_rows(text, code=False):
         lead = _lead_words(body[:i])
         for piece, start in _pieces(body):
             out.extend(_chain(no, piece, start, lead if start == 0 else 0))
+        if code:
+            remember(out, first, assigned)
     return out
 
 
