@@ -6,7 +6,7 @@ import re
 
 from derive.rules import SPELLINGS
 
-from .latex_cases import NEGATED, CasesError, cases
+from .latex_cases import CasesError, cases, number_text
 from .latex_names import (_AXIS, _CALL, _DPREFIX, _FILL, _IDENT, _IND, _NORM_CMDS, _OPENER, _PARTIAL, _SIZED,
                           _TRANSPOSE, DELIMS, TEXTS, _derivative_frac, _dside, _group, _match_brace, _read_base,
                           _read_name, _skip, _skip_sp, _sum_condition)
@@ -161,7 +161,8 @@ class Constructs:
         return g[2]
 
     def cases(self, pos):
-        r"""`\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`: (a)∘[x > 0] + (b)∘[x ≤ 0]."""
+        r"""`\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`: (a)∘([x > 0]) + (b)∘([0 >= x]);
+        a condition that is a range or a union of ranges is a sum of products of brackets."""
         try:
             branches, end = cases(self.text, pos)
         except CasesError as e:
@@ -174,18 +175,30 @@ class Constructs:
             self.range(*b.value)
             self.emit("_RPAR", ")", b.value[1])
             self.emit("MUL", "\\circ", b.value[1])
-            cond = b.cond or branches[1 - k].cond
-            self.emit("_LSQB", "[", cond[0])
-            first = len(self.out)
-            self.range(*cond)
-            if b.cond is None:          # otherwise: the other branch's comparison, negated
-                for i in range(first, len(self.out)):
-                    t = self.out[i]
-                    if t.type == "CMP":
-                        self.out[i] = t.update(value=NEGATED[str(t)])
-            self.emit("_RSQB", "]", cond[1])
+            self.emit("_LPAR", "(", b.value[1])
+            for i, run in enumerate(b.tests):
+                if i:
+                    self.emit("_PLUS", "+", run[0].at)
+                for j, test in enumerate(run):
+                    if j:
+                        self.emit("MUL", "\\circ", test.at)
+                    self.emit("_LSQB", "[", test.at)
+                    self.side(test.left, test.at)
+                    self.emit("CMP", test.op, test.at)
+                    self.side(test.right, test.at)
+                    self.emit("_RSQB", "]", test.at)
+            self.emit("_RPAR", ")", b.value[1])
         self.emit("_RPAR", ")", end)
         return end
+
+    def side(self, side, at):
+        """One side of a bracket of cases: a span of the text, or a number."""
+        if isinstance(side, tuple):
+            self.range(*side)
+            return
+        if side < 0:
+            self.emit("MINUS", "-", at)
+        self.emit("NUMBER", number_text(abs(side)), at)
 
     def range(self, a, b):
         """Tokens of text[a:b] (a piece of a cases environment)."""

@@ -95,10 +95,17 @@ def strip_lead(line, latex=False):
     return line
 
 
+_OTHERWISE_KO = re.compile(r"(?:그\s*외(?:의\s*경우)?|나머지(?:\s*경우)?|그렇지\s*않으면)\s*[.,]?\s*"
+                           r"(?=\\\\|\\end\s*\{\s*d?cases|$)")
+
+
 def strip_trail(line, latex=False):
     """`line` without prose after its math: from the first Korean/CJK letter (with the bracket
-    it opens in) and a closing remark in English words (`(fan-out)`, `(chain rule)`)."""
+    it opens in) and a closing remark in English words (`(fan-out)`, `(chain rule)`). In LaTeX a
+    Korean `otherwise` of a cases branch (`0 & 그 외 \\end{cases}`) is the branch's, not prose."""
     m = _FOREIGN.search(line)
+    while m and latex and re.search(r"&\s*$", line[:m.start()]) and _OTHERWISE_KO.match(line, m.start()):
+        m = _FOREIGN.search(line, _OTHERWISE_KO.match(line, m.start()).end())
     if m:
         cut, stack = m.start(), []
         for i, ch in enumerate(line[:cut]):
