@@ -28,6 +28,7 @@ _OPS = {"<=": "<=", ">=": ">=", "<": "<", ">": ">", "≤": "<=", "≥": ">=", r"
 NEGATED = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 _SWAPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "!=": "!="}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_ONE = r"a condition of cases is one comparison (x > 0, x \le 0), a range (0 \le x < 1) or \text{otherwise}"
 _ABS = re.compile(r"\s*(?:\\left\s*)?(?:\||\\lvert|\\vert)(.*?)(?:\\right\s*)?(?:\||\\rvert|\\vert)\s*", re.S)
 
 
@@ -122,15 +123,14 @@ def _branch(text, a, b):
         raise CasesError("a branch of cases is 'value & condition'", _lstrip(text, a))
     value, (c0, c1) = pieces[0], (pieces[1][0], pieces[-1][1])
     c0 = _LEAD.match(text, c0, c1).end()
-    if _plain(text[c0:c1].strip().rstrip(".,;")).lower() in _OTHERWISE:
+    if _plain(text[c0:c1]).rstrip(".,;").lower() in _OTHERWISE:
         return value, None
     c1 = c0 + len(_TRAIL.sub("", text[c0:c1]))
     found = tuple((_OPS.get(m.group()), m.start(), m.end()) for m in _CMP.finditer(text, c0, c1))
     sides = [c0] + [p for _, s, e in found for p in (s, e)] + [c1]
     if not 1 <= len(found) <= 2 or any(op is None for op, _, _ in found) \
             or any(not text[sides[i]:sides[i + 1]].strip() for i in range(0, len(sides), 2)):
-        raise CasesError(r"a condition of cases is one comparison (x > 0, x \le 0), a range (0 \le x < 1) "
-                         r"or \text{otherwise}", c0 if c0 < c1 else _lstrip(text, pieces[1][0]))
+        raise CasesError(_ONE, c0 if c0 < c1 else _lstrip(text, pieces[1][0]))
     return value, _Cond(c0, c1, found)
 
 
@@ -282,7 +282,7 @@ def _complements(text, read):
     given = [(k, c) for k, (_, c) in enumerate(read) if c is not None]
     for _, c in given:
         if len(c.cmps) != 1 or c.cmps[0][0] not in NEGATED:
-            raise CasesError(r"a condition of cases is one comparison (x > 0, x \le 0) or \text{otherwise}", c.c0)
+            raise CasesError(_ONE, c.c0)
     sides = {k: ((c.c0, c.cmps[0][1]), c.cmps[0][0], (c.cmps[0][2], c.c1)) for k, c in given}
     if len(given) == 2:
         (a1, o1, b1), (a2, o2, b2) = sides[0], sides[1]

@@ -95,8 +95,9 @@ def strip_lead(line, latex=False):
     return line
 
 
-_OTHERWISE_KO = re.compile(r"(?:그\s*외(?:의\s*경우)?|나머지(?:\s*경우)?|그렇지\s*않으면)\s*[.,]?\s*"
-                           r"(?=\\\\|\\end\s*\{\s*d?cases|$)")
+_KO_OTHERWISE = r"(?:그\s*외(?:의\s*경우)?|나머지(?:\s*경우)?|그렇지\s*않으면)"
+_OTHERWISE_KO = re.compile(_KO_OTHERWISE + r"\s*[.,]?\s*(?=\\\\|\\end\s*\{\s*d?cases|$)")
+_CASES_OTHERWISE = re.compile(r"&\s*(?:\\(?:text|textrm|mbox)\s*\{\s*)?" + _KO_OTHERWISE)
 
 
 def strip_trail(line, latex=False):
@@ -139,6 +140,8 @@ def is_prose(body):
     s = body.strip()
     if not s or _LATEX_PROSE.match(s):
         return True
+    if "&" in s:
+        s = _CASES_OTHERWISE.sub("&", s)          # `0 & 그 외`: a branch of cases, not prose
     if _FOREIGN.search(s) or s.endswith((":", "：")):
         return True
     for m in _PROSE_RUN.finditer(s):
