@@ -73,6 +73,16 @@ def test_an_in_place_change_that_is_not_read_refuses_the_answer_at_its_line():
     assert by["a_bar"].verdict == "correct" and by["b_bar"].verdict == "correct"
 
 
+def test_an_in_place_change_in_a_loop_or_an_if_refuses_the_answer():
+    for body in ("for i in range(3):\n    dW += 0 * W\n", "if True:\n    dW *= 1\n"):
+        rep = check_adjoints(AFFINE_RELU, "da = G * (a > 0)\ndW = X.T.dot(da)\n" + body, file="layers.py")
+        w = rep.items[1]
+        assert (w.target, w.diagnosis["kind"], w.line) == ("W_bar", "parse_error", 4), body
+        assert "indentation" in w.diagnosis["message"]
+    inside = "def backward(G):\n    da = G * (a > 0)\n    dW = X.T.dot(da)\n    dW += 0 * W\n    return dW\n"
+    assert [v.verdict for v in check_adjoints(AFFINE_RELU, inside, file="layers.py").items] == ["correct", "correct"]
+
+
 def test_an_in_place_change_with_no_assignment_above_refuses_and_other_names_are_the_programs():
     code = "loss = 0.0\nloss += 1\nda = G * (a > 0)\ndW += X.T.dot(da)\n"
     rep = check_adjoints(AFFINE_RELU, code, file="layers.py")

@@ -8,7 +8,8 @@ the row that assigned the name above them, so that the answer is the value the c
 The extra lines join the row's right-hand side as later lines of one expression, each piece at its
 own line and column (`derive.parse` keeps the columns of later lines), so an error in them points
 into the student's text. Any other in-place change (`dscores[range(N), y] -= 1`, `dx[mask] = 0`,
-`dW **= 2`), and one with no assignment of the name above it in the same code, refuses that name's
+`dW **= 2`), one indented otherwise than the assignment (in a loop or an `if` it may run any number
+of times), and one with no assignment of the name above it in the same code, refuses that name's
 answer at the change's line:col: the earlier value is never judged as if it were the answer. A name
 that is not an adjoint is the program's business, and its rows are skipped as before."""
 import re
@@ -82,6 +83,11 @@ def _apply(no, body, col0, name, piece, multiplies, out, assigned):
         assigned[name] = Assigned(len(out) - 1, out[-1])
         return
     if isinstance(out[a.index].rhs, Refused):
+        return
+    if col0 != a.row.lhs_col - 1:
+        why = (f"'{shown}' changes {name} in place at another indentation than '{name} = …' (in a loop or an if, "
+               f"it may run any number of times); write {name} = … as one expression")
+        out[a.index] = replace(out[a.index], rhs=Refused(a.row.rhs, why, no - a.row.line, col0 + 1))
         return
     chained = a.index + 1 < len(out) and out[a.index + 1].lhs is None
     if piece is None or chained:

@@ -364,7 +364,7 @@ def _masks(text):
     call's (`where(h > 0, a, b)`: the grammar reads a comparison as an argument)."""
     chars, stack = list(text), []
     for i, ch in enumerate(text):
-        if ch == "(" and i and (text[i - 1].isalnum() or text[i - 1] == "_"):
+        if ch == "(" and _called(text, i):
             stack.append([i, None])
         elif ch in "([{":
             stack.append([i, False])
@@ -375,6 +375,14 @@ def _masks(text):
         elif stack and (ch in "<>≥≤") and not (ch in "<>" and text[i + 1:i + 2] == ch) and stack[-1][1] is not None:
             stack[-1][1] = True
     return "".join(chars)
+
+
+def _called(text, i):
+    """Is the bracket at text[i] a call's, right after a name (`where(`, `w1(`; not `1(`)?"""
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+        j -= 1
+    return j < i and (text[j].isalpha() or text[j] == "_")
 
 
 def _leibniz(m, scope):
