@@ -18,7 +18,10 @@ from dataclasses import dataclass, field, replace
 from .row import Refused, Row
 
 _NAME = re.compile(r"[ \t]*([A-Za-z_]\w*)[ \t]*")
-_AUGMENTED = re.compile(r"(\*\*|//|>>|<<|[-+*/@%&|^])=(?!=)")
+_OPS = r"\*\*|//|>>|<<|[-+*/@%&|^]"
+_AUGMENTED = re.compile(r"(" + _OPS + r")=(?!=)")
+_SETS = re.compile(r"[ \t]*(?:" + _OPS + r")?=(?!=)")           # after `name[…]`: an assignment
+_READ = {"+": False, "-": False, "*": True, "/": True}      # the changes read, and whether they multiply
 _ZERO = re.compile(r"[ \t]*=[ \t]*0(?:\.0*)?[ \t]*$")
 _CMP = re.compile(r"<=|>=|<|>|≥|≤")
 _NEGATED = {"<=": "> ", ">=": "< ", "<": "≥", ">": "≤", "≥": "<", "≤": ">"}
@@ -44,7 +47,7 @@ def step(no, body, out, assigned):
     name, rest = m.group(1), m.end()
     if body.startswith("[", rest):
         close = _closing(body, rest)
-        if close is None or not re.match(r"[ \t]*(?:(?:\*\*|//|>>|<<|[-+*/@%&|^])?=)(?!=)", body[close + 1:]):
+        if close is None or not _SETS.match(body, close + 1):
             return False
         piece = _mask(body, rest, close) if _ZERO.match(body, close + 1) else None
         _apply(no, body, m.start(1), name, piece, True, out, assigned)
@@ -52,10 +55,10 @@ def step(no, body, out, assigned):
     a = _AUGMENTED.match(body, rest)
     if a is None:
         return False
-    piece = None
-    if a.group(1) in "+-*/" and body[a.end():].strip():
-        piece = " " * a.start() + a.group(1) + "(" + body[a.end():].rstrip() + ")"
-    _apply(no, body, m.start(1), name, piece, a.group(1) in "*/", out, assigned)
+    op, piece = a.group(1), None
+    if op in _READ and body[a.end():].strip():
+        piece = " " * a.start() + op + "(" + body[a.end():].rstrip() + ")"
+    _apply(no, body, m.start(1), name, piece, _READ.get(op, False), out, assigned)
     return True
 
 
