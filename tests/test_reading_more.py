@@ -154,3 +154,14 @@ def test_cases_conditions_that_overlap_or_leave_a_gap_are_refused_at_a_condition
     with pytest.raises(ParseError) as e:
         check_claim(RELU, "w", claim)
     assert (e.value.col, what in e.value.message, "\n" in e.value.message) == (col, True, False), e.value
+
+
+def test_a_cases_of_more_than_fifty_branches_is_refused_and_long_decimals_are_exact():
+    branches = r" \\ ".join(f"{k} & {k} \\le z < {k + 1}" for k in range(51))
+    with pytest.raises(ParseError) as e:
+        check_claim(RELU, "w", r"\begin{cases} " + branches + r" \\ 0 & \text{otherwise} \end{cases}")
+    assert "more than 50 branches" in e.value.message and e.value.col == 1
+    bound = "0." + "1" * 40
+    claim = rf"(h - t) \begin{{cases}} x & z > {bound} \\ 0 & -1 < z \le {bound} \\ 0 & \text{{otherwise}} \end{{cases}}"
+    read = check_claim(RELU, "w", claim).to_dict()["as_read"]["text"]
+    assert "[z > 1111111111111111111111111111111111111111/10000000000000000000000000000000000000000]" in read

@@ -28,6 +28,7 @@ _OPS = {"<=": "<=", ">=": ">=", "<": "<", ">": ">", "≤": "<=", "≥": ">=", r"
 NEGATED = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 _SWAPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "!=": "!="}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+MAX_BRANCHES = 50
 _ONE = r"a condition of cases is one comparison (x > 0, x \le 0), a range (0 \le x < 1) or \text{otherwise}"
 _ABS = re.compile(r"\s*(?:\\left\s*)?(?:\||\\lvert|\\vert)(.*?)(?:\\right\s*)?(?:\||\\rvert|\\vert)\s*", re.S)
 
@@ -76,6 +77,8 @@ def cases(text, pos):
     if inner:
         raise CasesError("cases inside cases: write the branches of one cases", inner.start())
     rows = [r for r in _split(text, m.end(), close.start(), _BREAK) if text[r[0]:r[1]].strip()]
+    if len(rows) > MAX_BRANCHES:
+        raise CasesError(f"more than {MAX_BRANCHES} branches in one cases", pos)
     if len(rows) < 2:
         raise CasesError("cases need at least two branches, 'value & condition' each (the last may say "
                          r"\text{otherwise})", pos if not rows else _lstrip(text, rows[0][0]))
@@ -265,7 +268,7 @@ def number_text(f):
     if f.denominator == 1:
         return str(f.numerator)
     digits = 0
-    while (f * 10 ** digits).denominator != 1 and digits < 30:
+    while (f * 10 ** digits).denominator != 1:        # a decimal's denominator is 2^a 5^b
         digits += 1
     s = f"{abs(f.numerator) * 10 ** digits // f.denominator:0{digits + 1}d}"
     return ("-" if f < 0 else "") + s[:-digits] + "." + s[-digits:]
