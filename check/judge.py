@@ -2,7 +2,7 @@
 finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
 `incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 
@@ -31,6 +31,7 @@ class Case:
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
+    near: object = None      # (claim, truth) -> points beside the claim's own kinks, as `simple` gives them
 
 
 def _value(expr, env):
@@ -89,6 +90,10 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
         agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
         verdict = rule(agree, confirmed, bad)
+        if verdict == "correct" and case.near is not None:
+            extra = case.near(claim, case.truth)
+            if extra:
+                return judge(target, claim, _beside(case, extra), deadline, line, prove)
         if verdict == "incorrect":
             status = "different"
         elif case.full is not None and agree and deadline > 0:
@@ -112,6 +117,14 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start, as_read=as_read(target, claim))
+
+
+def _beside(case, extra):
+    """`case` with the points beside the claim's kinks added to its evidence points."""
+    envs, leaves, fds, values = zip(*extra)
+    return replace(case, envs=case.envs + envs, leaves=case.leaves + leaves,
+                   fd=None if case.fd is None else case.fd + fds,
+                   values=None if case.values is None else case.values + values, near=None)
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit

@@ -13,6 +13,7 @@ from derive.evaluate import DIGITS
 from derive.functions import bar, sym
 from derive.rules import TABLE, DomainError
 
+from . import boundaries
 from .symbolic import normal_form, symbolic_status  # noqa: F401  (the evidence's public names)
 
 POINTS = 16
@@ -167,6 +168,19 @@ class Truth:
             if len(points) == n:
                 break
         return points
+
+    def beside(self, claim, truth_expr, name=None):
+        """((env, leaves, fd error or None, true value or None), ...): points on both sides of the
+        claim's own kinks (boundaries.py); `name`'s adjoint is the truth there (None: a forward value)."""
+        envs, leaves = [p.env for p in self.points], [p.leaves for p in self.points]
+        out = []
+        with mpmath.workdps(REFINE_DIGITS):
+            for sub, values in boundaries.foreign(claim, truth_expr, envs):
+                for p in boundaries.beside(sub, values, leaves, lambda at: self._point(at, (), 0)):
+                    key = ("beside", name, tuple(sorted(p.leaves.items())))
+                    out.append((p.env, p.leaves, None if name is None else self._fd_at(key, p, name),
+                                None if name is None else p.env[bar(name)]))
+        return tuple(out)
 
     def adjoint(self, i, name):
         return self.points[i].env[bar(name)]
