@@ -31,7 +31,7 @@ class Case:
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
-    near: object = None      # (claim, truth) -> points beside the claim's own kinks, as `simple` gives them
+    near: object = None      # claim -> points beside its kinks that are none of the graph's, as `simple` gives them
 
 
 def _value(expr, env):
@@ -91,7 +91,7 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
         verdict = rule(agree, confirmed, bad)
         if verdict == "correct" and case.near is not None:
-            extra = case.near(claim, case.truth)
+            extra = case.near(claim)
             if extra:
                 return judge(target, claim, _beside(case, extra), deadline, line, prove)
         if verdict == "incorrect":

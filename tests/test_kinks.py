@@ -5,7 +5,7 @@ import pytest
 from check import check_adjoints, check_claim
 from check.evidence import boundaries, truth_for
 from derive import parse_spec
-from derive.functions import sym
+from derive.functions import IndGt, ReluPrime, sym
 
 RELU = "z = w*x + b\nh = relu(z)\nL = h*y\n"
 SVM = open("exercises/specs/svm_naive.bp", encoding="utf-8").read()
@@ -37,15 +37,40 @@ def test_an_adjoint_line_with_a_moved_threshold_is_incorrect():
     assert [v.verdict for v in r.items][:2] == ["correct", "incorrect"]
 
 
-def test_kinks_that_scale_the_truths_are_not_looked_beside():
+def test_kinks_that_scale_the_graphs_are_not_looked_beside():
     truth = truth_for(parse_spec(RELU), 0)
     envs = [p.env for p in truth.points]
-    true = truth.derivation.leaf_adjoints["w"]
+    graph_kinks = boundaries.values(boundaries.scalar_kinks(truth.derivation.leaf_adjoints["w"]), envs)
     z = sym("w") * sym("x") + sym("b")
-    from derive.functions import IndGt, ReluPrime
-    assert boundaries.foreign(sym("x") * ReluPrime(-2 * z) * IndGt(0, z), true, envs) == []
-    moved = boundaries.foreign(IndGt(z, 0.125), true, envs)
-    assert len(moved) == 1
-    beside = truth.beside(IndGt(z, 0.125), true, "w")
+    scaled = boundaries.scalar_kinks(sym("x") * ReluPrime(-2 * z) * IndGt(0, z))
+    assert boundaries.foreign(scaled, graph_kinks, envs) == []
+    moved = IndGt(z, 0.125)
+    assert len(boundaries.foreign(boundaries.scalar_kinks(moved), graph_kinks, envs)) == 1
+    beside = truth.beside(moved, "w")
     assert len(beside) == 2 * len(boundaries.AWAY)
     assert {p[0][sym("z")] > 0.125 for p in beside} == {True, False}
+
+
+AFFINE_RELU = open("exercises/specs/affine_relu.bp", encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("claim", ["X.T @ (G * (a > 0.001))", "X.T @ (G * (a > -0.001))",
+                                   "X.T @ (G * (X @ W + b > 1/256))"])
+def test_a_moved_mask_on_matrices_is_incorrect(claim):
+    v = check_claim(AFFINE_RELU, "W", claim)
+    assert v.verdict == "incorrect"
+    assert v.diagnosis["fix"]["text"] == "X.T @ (G*relu'(a))"
+
+
+@pytest.mark.parametrize("claim", ["X.T @ (G * (a > 0))", "X.T @ (G * (X @ W + b > 0))", "X.T @ (G * (2*a >= 0))",
+                                   "X.T @ (G * (a**3 > 0))"])
+def test_the_same_mask_written_otherwise_stays_correct_on_matrices(claim):
+    assert check_claim(AFFINE_RELU, "W", claim).verdict == "correct"
+
+
+def test_a_widened_matrix_truth_is_a_copy():
+    from check.evidence.matrix import matrix_truth
+    truth = matrix_truth(parse_spec(AFFINE_RELU), 0)
+    before = len(truth.points)
+    check_claim(AFFINE_RELU, "W", "X.T @ (G * (a**3 > 0))")
+    assert len(truth.points) == before and not truth.widened

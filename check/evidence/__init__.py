@@ -98,6 +98,7 @@ class Truth:
             self.points = self._sample(n)
         self._fd = {}
         self._simple = None
+        self._kinks = None
 
     def simple(self):
         """Up to SIMPLE_POINTS points of small integers and halves, the same for every seed, in the
@@ -169,14 +170,22 @@ class Truth:
                 break
         return points
 
-    def beside(self, claim, truth_expr, name=None):
+    def beside(self, claim, name=None):
         """((env, leaves, fd error or None, true value or None), ...): points on both sides of the
-        claim's own kinks (boundaries.py); `name`'s adjoint is the truth there (None: a forward value)."""
+        claim's kinks that are none of the graph's (boundaries.py); `name`'s adjoint is the truth
+        there (None: a forward value)."""
+        mine = boundaries.scalar_kinks(claim)
+        if not mine:
+            return ()
         envs, leaves = [p.env for p in self.points], [p.leaves for p in self.points]
         out = []
         with mpmath.workdps(REFINE_DIGITS):
-            for sub, values in boundaries.foreign(claim, truth_expr, envs):
-                for p in boundaries.beside(sub, values, leaves, lambda at: self._point(at, (), 0)):
+            if self._kinks is None:
+                locals_ = [t.chain for a in self.derivation.order for t in a.terms]
+                every = boundaries.scalar_kinks(sympy.Add(*(n.expr for n in self.graph.nodes), *locals_, evaluate=False))
+                self._kinks = boundaries.values(every, envs)
+            for f, values in boundaries.foreign(mine, self._kinks, envs):
+                for p in boundaries.beside(f, values, leaves, lambda at: self._point(at, (), 0), lambda p: p.env):
                     key = ("beside", name, tuple(sorted(p.leaves.items())))
                     out.append((p.env, p.leaves, None if name is None else self._fd_at(key, p, name),
                                 None if name is None else p.env[bar(name)]))
