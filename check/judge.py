@@ -2,7 +2,7 @@
 finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
 `incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 
@@ -32,6 +32,7 @@ class Case:
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
+    near: object = None      # claim -> points beside its kinks that are none of the graph's, as `simple` gives them
 
 
 def _value(expr, env):
@@ -113,6 +114,10 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
         agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
         verdict = rule(agree, confirmed, bad)
+        if verdict == "correct" and case.near is not None:
+            extra = case.near(claim)
+            if extra:
+                return judge(target, claim, _beside(case, extra), deadline, line, prove)
         if verdict == "incorrect":
             status = "different"
         elif case.full is not None and agree and deadline > 0:
@@ -155,6 +160,14 @@ def _largest(claim, case, rows, bounds, later, worst):
             rows[i] = (t, c, err, fd_ok)
             worst = max(worst, err)
     return worst
+
+
+def _beside(case, extra):
+    """`case` with the points beside the claim's kinks added to its evidence points."""
+    envs, leaves, fds, values = zip(*extra)
+    return replace(case, envs=case.envs + envs, leaves=case.leaves + leaves,
+                   fd=None if case.fd is None else case.fd + fds,
+                   values=None if case.values is None else case.values + values, near=None)
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
