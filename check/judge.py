@@ -2,7 +2,7 @@
 finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
 `incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 
@@ -10,6 +10,7 @@ from derive.evaluate import DIGITS
 from derive.rules import DomainError
 
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
+from .evidence.floats import error_bounds
 from .i18n import _
 from .readback import as_read
 from .verdict import Verdict
@@ -31,6 +32,7 @@ class Case:
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
+    near: object = None      # claim -> points beside its kinks that are none of the graph's, as `simple` gives them
 
 
 def _value(expr, env):
@@ -44,11 +46,25 @@ def _refined(truth, claim, env, t, c, err):
     """A disagreement at 30 digits may be cancellation (1 − tanh²(z) at a large z, in the truth or
     in the claim): re-evaluate both with more digits before believing it."""
     with mpmath.workdps(REFINE_DIGITS):
-        t2, c2 = _value(truth, env), _value(claim, env)
+        t2, c2 = _refined_truth(truth, env), _value(claim, env)
         if t2 is None or c2 is None:
             return t, c, err
         err2 = rel_error(c2, t2)
     return +t2, +c2, +err2
+
+
+_TRUTHS = {}        # (truth, id(env)) -> (env, its value at REFINE_DIGITS)
+
+
+def _refined_truth(truth, env):
+    """The truth at REFINE_DIGITS at a point: the same for every wrong claim refined there (most
+    at the first point), so it is computed once."""
+    hit = _TRUTHS.get((truth, id(env)))
+    if hit is None or hit[0] is not env:
+        if len(_TRUTHS) >= 4096:
+            _TRUTHS.clear()
+        hit = _TRUTHS[truth, id(env)] = (env, _value(truth, env))
+    return hit[1]
 
 
 def agrees(usable, points, worst):
@@ -67,15 +83,23 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
         worst, bad, usable, undefined = mpmath.mpf(0), None, 0, False
-        rows = []
+        rows, bounds, later = [], None, []
         for i, env in enumerate(case.envs):
             t = case.values[i] if case.values is not None else _value(case.truth, env)
             if t is None:
                 rows.append(None)
                 continue
+            if bad is not None and bounds is None and case.values is not None:
+                bounds = error_bounds(claim, case.envs, case.values) or ()
+            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
+            if bounds and bounds[i][0] > REL_TOL:
+                # certainly wrong here, past the point shown: its value only counts if it may be the largest
+                rows.append((t, _UNSEEN, None, fd_ok))
+                later.append(i)
+                usable += 1
+                continue
             c = _value(claim, env)
             err = mpmath.inf if c is None else rel_error(c, t)
-            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
             if err > REL_TOL and bad is None:
                 t, c, err = _refined(case.truth, claim, env, t, c, err)
             rows.append((t, c, err, fd_ok))
@@ -85,13 +109,15 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
                 undefined = True
             if err > REL_TOL and fd_ok and bad is None and c is not None and mpmath.isfinite(c):
                 bad = i
+        worst = _largest(claim, case, rows, bounds, later, worst)
         fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
         agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
         verdict = rule(agree, confirmed, bad)
-        miss = _simple_miss(claim, case) if verdict == "correct" else None
-        if miss is not None:
-            verdict, worst = "incorrect", max(worst, miss[4])
+        if verdict == "correct" and case.near is not None:
+            extra = case.near(claim)
+            if extra:
+                return judge(target, claim, _beside(case, extra), deadline, line, prove)
         if verdict == "incorrect":
             status = "different"
         elif case.full is not None and agree and deadline > 0:
@@ -107,7 +133,7 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
         }
         counter = diagnosis = None
         if verdict == "incorrect":
-            env, leaves, t, c = miss[:4] if miss is not None else _counterexample(claim, case, rows, bad)
+            env, leaves, t, c = _counterexample(claim, case, rows, bad)
             counter = {"at": {k: float(v) for k, v in leaves.items()}, "expected": _number(t), "got": _number(c)}
             from .diagnose import diagnose       # loaded on the first wrong claim
             diagnosis = diagnose(claim, case, _diagnosis_envs(claim, case, rows, env), deadline, target)
@@ -115,6 +141,33 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start, as_read=as_read(target, claim))
+
+
+_UNSEEN = object()      # a claim's value not computed: defined (float64 vouched for it), never shown
+
+
+def _largest(claim, case, rows, bounds, later, worst):
+    """The largest relative error, with the points float64 found certainly wrong: each computed
+    at 30 digits only if its upper bound reaches the largest lower bound."""
+    if not later:
+        return worst
+    top = max(worst, max(bounds[i][0] for i in later))
+    for i in later:
+        if bounds[i][1] >= top:
+            t, _c, _err, fd_ok = rows[i]
+            c = _value(claim, case.envs[i])
+            err = mpmath.inf if c is None else rel_error(c, t)
+            rows[i] = (t, c, err, fd_ok)
+            worst = max(worst, err)
+    return worst
+
+
+def _beside(case, extra):
+    """`case` with the points beside the claim's kinks added to its evidence points."""
+    envs, leaves, fds, values = zip(*extra)
+    return replace(case, envs=case.envs + envs, leaves=case.leaves + leaves,
+                   fd=None if case.fd is None else case.fd + fds,
+                   values=None if case.values is None else case.values + values, near=None)
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit
@@ -138,26 +191,6 @@ def _counterexample(claim, case, rows, bad):
             return env, leaves, t, c
     t, c, _err, _fd = rows[bad]
     return case.envs[bad], case.leaves[bad], t, c
-
-
-def _simple_miss(claim, case):
-    """(env, leaves, expected, got, error) at the first simple point (small integers and halves,
-    the same for every seed) where the claim differs and finite differences confirm the truth, or
-    None. A claim that agrees at every random point of one seed (relu′(b) for relu′(w·x + b) when
-    no point tells the signs apart) is checked where every seed checks it, so that the verdict
-    does not depend on --seed."""
-    for env, leaves, fd, t in (case.simple() if case.simple is not None else ())[:SIMPLE_TRIES]:
-        if t is None or fd is not None and fd > FD_TOL:
-            continue
-        c = _value(claim, env)
-        if c is None or not mpmath.isfinite(c):
-            continue
-        err = rel_error(c, t)
-        if err > REL_TOL:
-            t, c, err = _refined(case.truth, claim, env, t, c, err)
-            if err > REL_TOL and c is not None and mpmath.isfinite(c):
-                return env, leaves, t, c, err
-    return None
 
 
 def _diagnosis_envs(claim, case, rows, counter):
