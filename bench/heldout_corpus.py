@@ -1,5 +1,5 @@
 """The held-out mutant corpus, labelled by construction and made apart from the tuned corpora:
-new small specs (tests/data/specs/: softplus, swish, a tanh RNN, log-cosh, pseudo-Huber, two-class
+new small specs (tests/data/heldout_specs/: softplus, swish, a tanh RNN, log-cosh, pseudo-Huber, two-class
 cross-entropy, L1+L2 regression, a ReLU net with biases, a batch MSE, attention scores, a product of
 three, exp·sin, log(1 + r²), the CSC321 net in scalars), correct answers as students write them
 (forward names, adjoints, written out), and one student mistake put into each, printed in one of
@@ -38,7 +38,7 @@ sys.path.insert(0, HERE)
 from matrix_corpus import PREC, parent_of, put, read, show, spots   # noqa: E402  (the tiny claim reader)
 
 OUT = os.path.join(ROOT, "tests", "data", "heldout_mutants.tsv")
-SPECS = os.path.join(ROOT, "tests", "data", "specs")
+SPECS = os.path.join(ROOT, "tests", "data", "heldout_specs")
 
 SCALAR = [
     ("softplus_reg", "w", "(y - t)*sigma(z)*x"), ("softplus_reg", "w", "z_bar*x"),

@@ -10,7 +10,7 @@ from derive import parse_spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "tests", "data", "heldout_mutants.tsv")
-SPECS = os.path.join(ROOT, "tests", "data", "specs")
+SPECS = os.path.join(ROOT, "tests", "data", "heldout_specs")
 
 
 def corpus():

@@ -5,7 +5,7 @@ import os
 from check import check_claim
 from derive import parse_spec
 
-SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "specs")
+SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "heldout_specs")
 
 
 def _spec(name):
