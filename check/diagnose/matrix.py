@@ -99,14 +99,14 @@ def diagnose_matrix(truth, case, text, claim, fmt, line, col, why=None, seconds=
     try:
         out = _diagnose_matrix(work, truth, case, text, claim, fmt, line, col, why)
     except (_Spent, RecursionError):
-        return other()
+        out, work = other(), _Work(seconds)      # the search's budget is spent; the truth is still a repair
     edited = out.pop("_fix", None)
-    if out["kind"] == "wrong_shape":
-        return out
     try:
         fix = _repair(work, truth, case, edited) or _repair(work, truth, case, case.truth)
     except (_Spent, RecursionError):
         fix = None
+    if out["kind"] == "wrong_shape":         # no edit of the claim: the truth is the hint
+        return dict(out, fix=fix) if fix is not None else out
     if fix is None:
         return out if out["kind"] == "other" else other()
     out["fix"] = fix
