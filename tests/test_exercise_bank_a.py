@@ -244,7 +244,7 @@ EXPECTED = {
         "wrong_max_not_derivative.txt": (3.541667, {"adjoints": {"wrong_variable", "extra_factor"},
                                                     "grad_s2": {"extra_factor"}}),
         "wrong_one_margin.txt": (5.375, {"adjoints": {"missing_term"}}),
-        "wrong_true_class_margin.txt": (5.166667, {"adjoints": {"extra_term"}, "grad_s1": {"other"}}),
+        "wrong_true_class_margin.txt": (5.166667, {"adjoints": {"extra_term"}, "grad_s1": {"extra_term"}}),
         "wrong_true_class_sign.txt": (4.375, {"adjoints": {"sign"}, "grad_s1": {"sign"}}),
     },
     "cs231n-svm-vectorized": {
