@@ -327,7 +327,8 @@ class Search:
                 continue          # an input or an adjoint stands for itself; σ′(y) for σ′(z) is a wrong name
             for right in self._derivatives():
                 v = _value0(self.val, right)
-                if v is not None and _close(v, w) and names <= self._outputs(right):
+                outputs = self._outputs(right)
+                if v is not None and _close(v, w) and names <= outputs and not self._one_factor_short(u, w, outputs):
                     fix = self.edit(p, right)
                     if fix is not None:
                         return Finding("derivative_of_wrong_function", _wrong_function_message(p.node, right, self.defs),
@@ -351,6 +352,15 @@ class Search:
         head = PRIME_OF[type(prime)](*prime.args)
         v = _value0(self.val, head)
         return {n for n in self.defs if v is not None and _close(_value0(self.val, n) or 0, v)}
+
+    def _one_factor_short(self, u, w, outputs):
+        """Is the part the derivative with one output left out (1 − f for σ′(z) = f·(1 − f))? That
+        is a missing factor, said later."""
+        for n in outputs:
+            f = _value0(self.val, n)
+            if f is not None and _close(w, u * f):
+                return True
+        return False
 
     def _derivatives(self):
         """The activation derivatives the truth has, as written and folded (σ′(z) for σ′(w·x + b))."""
