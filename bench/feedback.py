@@ -9,7 +9,7 @@ mistakes the search was not tuned on) is reported on lines of its own.
 
 `python bench/feedback.py` prints the section; `--seeds N --every K` checks N seeds on every K-th
 mutant of all three corpora (default 10 seeds on every 5th; `--every 1` is every mutant), in a pool
-of `--procs` worker processes (default 2)."""
+of 2 worker processes; `--accuracy` prints only the kind accuracy of the three corpora."""
 import argparse
 import multiprocessing
 import sys
