@@ -43,7 +43,6 @@ def test_zero_adjoint_in_korean():
 @pytest.mark.parametrize("spec, claim, kind, fix", [
     (SOFTMAX, "p", "missing_term", "p - onehot(y)"),                        # the −1 forgotten
     (BATCH, "P/N", "missing_term", "(P - onehot(y))/N"),                     # ... in a mean over N
-    (BATCH, "(P - 2*onehot(y))/N", "extra_term", "(P - onehot(y))/N"),        # one −1 too many
 ])
 def test_true_class_mistake_is_repaired_in_the_students_terms(spec, claim, kind, fix):
     wrt = "s" if spec is SOFTMAX else "S"
@@ -51,6 +50,14 @@ def test_true_class_mistake_is_repaired_in_the_students_terms(spec, claim, kind,
     assert d["kind"] == kind and "true class" in d["message"]
     assert d["fix"]["text"] == fix
     assert check_claim(spec, wrt, fix).verdict == "correct"
+
+
+def test_a_doubled_true_class_term_is_a_constant_on_that_term():
+    """A part scaled comes first: −2·onehot(y) for −onehot(y) is a constant factor of that term
+    (also true, but less specific: one −1 too many at the true class)."""
+    d = check_claim(BATCH, "S", "(P - 2*onehot(y))/N").to_dict()["diagnosis"]
+    assert d["kind"] == "constant_factor" and "onehot(y)" in d["message"]
+    assert d["fix"]["text"] == "(P - onehot(y))/N"
 
 
 def test_hinge_counting_the_true_class_gets_a_repair_that_is_correct():

@@ -253,9 +253,18 @@ class Search:
             return None
         return search.first(self)
 
+    def whole_steps(self):
+        """A scalar claim has no whole-claim constants beyond its root's sign and scale."""
+        return {}
+
+    def constant_steps(self):
+        """The kinds whose repair puts a constant in (search.EditSpace, the first pass)."""
+        return {"sign": self.sign, "constant_factor": self.constant, "extra_factor": self.factor_one,
+                "missing_term": self.constant_term, "extra_term": self.term_zero}
+
     def steps(self):
-        """The kinds a scalar claim's edits can find (search.EditSpace)."""
-        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
+        """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
+        return {"derivative_of_wrong_function": self.wrong_function,
                 "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
                 "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
 
@@ -348,12 +357,17 @@ class Search:
                     return Finding("missing_factor", _missing_factor_message(p, f), fix)
         return None
 
-    def extra_factor(self):
+    def factor_one(self):
+        """A factor of the claim that should not be there: W = 1."""
         for p, u, w in self._each():
             if p.parent == "mul" and not p.node.is_Number and _close(w, 1):
                 fix = self.edit(p, sympy.Integer(1))
                 if fix is not None:
                     return Finding("extra_factor", _("extra factor {factor}").format(factor=show(p.node)), fix)
+        return None
+
+    def extra_factor(self):
+        for p, u, w in self._each():
             node = p.node
             if node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number:
                 b = self.val.known(node.base, 0)
@@ -382,9 +396,8 @@ class Search:
                     self._terms.add(q.path, self.kappa[q.path] * self.W0(q)[0])
         return bool(self._terms.find(-self.kappa[p.path] * (w - u)))
 
-    def missing_term(self):
-        """A constant term first (the 1 in 1 − tanh², softmax's −1), anywhere; then a term of the
-        truth or the claim, by position."""
+    def constant_term(self):
+        """A constant term left out (the 1 in 1 − tanh², softmax's −1), anywhere."""
         for p, u, w in self._each():
             gap = w - u
             if abs(gap) <= TINY or self._cancels(p, u, w):
@@ -395,6 +408,10 @@ class Search:
                 if fix is not None:
                     return Finding("missing_term", _("missing constant term {term} in {where}").format(
                         term=show(q), where=show(p.node)), fix)
+        return None
+
+    def missing_term(self):
+        """A term of the truth or the claim left out, by position."""
         for p, u, w in self._each():
             gap = w - u
             if abs(gap) <= TINY or self._cancels(p, u, w):
@@ -414,12 +431,16 @@ class Search:
             return _("missing term {term}").format(term=show(term))
         return _("missing term {term} in {where}").format(term=show(term), where=show(p.node))
 
-    def extra_term(self):
+    def term_zero(self):
+        """A term of the claim that should not be there: W = 0."""
         for p, u, w in self._each():
             if p.parent == "add" and not p.node.is_Number and abs(w) <= mpmath.mpf("1e-9") * abs(u):
                 fix = self.edit(p, sympy.Integer(0))
                 if fix is not None:
                     return Finding("extra_term", _("extra term {term}").format(term=show(p.node)), fix)
+        return None
+
+    def extra_term(self):
         for p, u, w in self._each():
             if p.parent != "root":
                 continue

@@ -139,12 +139,16 @@ class MatrixEdits:
             return None
         return e if self.ok(e) else None
 
+    def constant_steps(self):
+        """The kinds whose repair puts a constant in (search.EditSpace, the first pass)."""
+        return {"sign": self.sign, "constant_factor": self.constant, "extra_factor": self.factor_one,
+                "extra_term": self.extra_term}
+
     def steps(self):
-        """The kinds a matrix claim's edits can find (search.EditSpace)."""
-        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
-                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
-                # a part of the claim taken away is a simpler repair than one put in: tried first
-                "missing_term": [self.extra_term, self.missing_term], "wrong_variable": self.wrong_variable}
+        """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
+        return {"derivative_of_wrong_function": self.wrong_function, "missing_factor": self.missing_factor,
+                "extra_factor": self.extra_factor, "missing_term": self.missing_term,
+                "wrong_variable": self.wrong_variable}
 
     def confirmed(self, repair):
         return self.ok(repair)
@@ -337,16 +341,22 @@ class MatrixEdits:
         for s in self.spots:
             if s.role != "factor":
                 continue
-            node = self._node(s)
             t = s.node.template if isinstance(s.node, _TemplatePart) else None
             if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:        # G written twice: G²
                 fix = self._try(lambda: s.put(t.base ** (t.exp - 1)))
                 if fix is not None:
                     return {"kind": "extra_factor", "message": _("extra factor {factor}").format(
                         factor=_show_part(t.base, s.node.elem_node.args)), "_fix": fix}
+        return None
+
+    def factor_one(self):
+        """A factor of the claim that should not be there: set to 1."""
+        for s in self.spots:
+            if s.role != "factor":
+                continue
             fix = self._try(lambda: s.put(sympy.Integer(1)))
             if fix is not None:
-                return {"kind": "extra_factor", "message": _("extra factor {factor}").format(factor=_show(node)),
+                return {"kind": "extra_factor", "message": _("extra factor {factor}").format(factor=_show(self._node(s))),
                         "_fix": fix}
         return None
 
