@@ -179,7 +179,8 @@ class MatrixSpace:
     def steps(self):
         mine = {"derivative_of_wrong_function": self.wrong_function,
                 "transpose": [self.transpose, self.transposed_whole], "missing_batch_sum": self.batch_sum,
-                "elementwise_vs_matmul": self.products, "wrong_shape": self.shape, "hint": self.hint}
+                "elementwise_vs_matmul": self.products, "missing_term": self.missing_path, "wrong_shape": self.shape,
+                "hint": self.hint}
         return _joined(mine, self.edits.steps() if self.edits is not None else {})
 
     def sign(self):
@@ -262,6 +263,23 @@ class MatrixSpace:
                         "message": _("sum over axis {axis} (the batch) is missing: got {got}, {name} is {shape}").format(
                             axis=axis, got=show_shape(claim.shape), name=_text.name(case.name + BAR),
                             shape=show_shape(want)), "_fix": summed}
+        return None
+
+    def missing_path(self):
+        """A claim of the wrong shape that is one path of a fan-out short (X̄ = μ̄/N without X̄c):
+        the claim and the missing path's term, spread to the answer's shape."""
+        claim, want = self.claim, self.want
+        if claim is None or isinstance(claim, IndexClaim) or claim.shape == want:
+            return None
+        paths = self.truth.derivation.by_name[self.case.name].terms
+        for t in paths if len(paths) > 1 else ():
+            try:
+                e = claim + t.expr
+            except (ShapeError, ValueError, TypeError):
+                continue
+            if e.shape == want and self.confirmed(e):
+                return {"kind": "missing_term", "message": _("{path} is missing: {term}").format(
+                    path=_("the path through {name}").format(name=t.upstream), term=_text.doprint(t.expr)), "_fix": e}
         return None
 
     def shape(self):

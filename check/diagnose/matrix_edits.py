@@ -26,6 +26,7 @@ from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replac
 _text = Text(ascii=False)
 MAX_SPOTS = 40
 MAX_PARTS = 24
+PROBE_UNITS = 200      # an expression's value at one point (as in matrix.py)
 
 
 @dataclass(frozen=True)
@@ -376,12 +377,44 @@ class MatrixEdits:
                     fix = self._try(lambda: s.put(node + sign * g))
                     if fix is not None:
                         term = _show(sign * g)
-                        if s.role == "root":
+                        path = self._path_of(sign * g) if s.role == "root" else None
+                        if path is not None:
+                            msg = _("{path} is missing: {term}").format(path=path, term=term)
+                        elif s.role == "root":
                             msg = _("missing term {term}").format(term=term)
                         else:
                             msg = _("missing term {term} in {where}").format(term=term, where=_show(node))
                         return {"kind": "missing_term", "message": msg, "_fix": fix}
         return None
+
+    def _path_of(self, term):
+        """'the path through R' when `term` is the contribution of one consumer (one path of a
+        fan-out) at every point, else None."""
+        paths = self.truth.derivation.by_name[self.case.name].terms
+        if len(paths) < 2:
+            return None
+        for t in paths:
+            if self._equal(t.expr, term):
+                return _("the path through {name}").format(name=t.upstream)
+        return None
+
+    def _equal(self, a, b):
+        """Do two expressions agree (spread to the claim's shape) at every point the findings are
+        checked at?"""
+        for env in self.truth.checked:
+            self.work.spend(PROBE_UNITS)
+            u, v = self.work.value(a, env), self.work.value(b, env)
+            c = self.work.value(self.claim, env)
+            if u is None or v is None or c is None:
+                return False
+            shape = c.shape
+            try:
+                u, v = _spread(u, shape), _spread(v, shape)
+            except ValueError:
+                return False
+            if any(not _near(x, y) for x, y in zip(u.flat, v.flat)):
+                return False
+        return True
 
     def _cancels(self, g, sign):
         """Does putting in sign·g take away one of the claim's own terms (an extra term, not a

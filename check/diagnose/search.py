@@ -9,7 +9,7 @@ in ORDER:
    1/N, or a label's one-hot mask at the true class: softmax's −1, a hinge's own margin);
 3. a part of the claim removed or a constant term put in (a term set to 0, a factor set to 1);
 4. a sub-expression put in (σ′ for σ, a factor, a term or a name of the truth or the claim) and
-   the kinds only matrices have.
+   the kinds only matrices have; last the statements with no repair (wrong_shape, hint).
 A repair by a constant wins over any repair by an expression that is also true; a statement
 about the whole claim over one that changes a part.
 
@@ -20,8 +20,8 @@ only matrices have: transpose, missing_batch_sum, elementwise_vs_matmul (∘ for
 from typing import Protocol
 
 ORDER = ("sign", "constant_factor", "derivative_of_wrong_function", "transpose", "missing_batch_sum",
-         "elementwise_vs_matmul", "wrong_shape", "missing_factor", "extra_factor", "missing_term", "extra_term",
-         "wrong_variable", "hint")
+         "elementwise_vs_matmul", "missing_factor", "extra_factor", "missing_term", "extra_term", "wrong_variable",
+         "wrong_shape", "hint")
 MATRIX_ONLY = ("transpose", "missing_batch_sum", "elementwise_vs_matmul", "wrong_shape", "hint")
 
 
