@@ -27,7 +27,8 @@ from derive.functions import Sigma, Relu, unbar
 from derive.rules import PRIME_OF, partial
 
 from ..i18n import _
-from . import search
+from . import kinds, search
+from .kinds import Finding
 from .rewrites import _at_spot, _chain
 from .values import ERRORS, MAX_SWAPS, TINY, _close, _float, _preorder, _same, show
 
@@ -38,14 +39,6 @@ MAX_TABLE = 1500
 MAX_MUL_ARGS = 8
 REBUILD_UNITS = 10        # a whole claim rebuilt (xreplace), per node
 PATH_UNITS = 2            # the nodes on one path rebuilt, per argument
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A named mistake and the claim with it undone (equal to the truth at every point)."""
-    kind: str
-    message: str
-    fix: object
 
 
 @dataclass(frozen=True)
@@ -258,9 +251,8 @@ class Search:
         return {}
 
     def constant_steps(self):
-        """The kinds whose repair puts a constant in (search.EditSpace, the first pass)."""
-        return {"sign": self.sign, "constant_factor": self.constant, "extra_factor": self.factor_one,
-                "missing_term": self.constant_term, "extra_term": self.term_zero}
+        """The kinds whose repair puts a constant in (search.EditSpace; kinds.py, for both backends)."""
+        return kinds.Kinds(self).steps()
 
     def steps(self):
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
@@ -274,35 +266,52 @@ class Search:
             if w is not None:
                 yield p, w[0], w[1]
 
-    def sign(self):
-        for p, u, w in self._each():
-            if not p.node.is_Number and abs(u) > TINY and _close(w, -u):
-                fix = self.edit(p, -p.node)
-                if fix is not None:
-                    if p.parent == "root":
-                        return Finding("sign", _("off by a factor of -1 (sign)"), fix)
-                    return Finding("sign", _("the sign of {term} is flipped").format(term=show(p.node)), fix)
-        return None
+    # --- kinds.Algebra: the value tests at point 0 and the edits of one position ---------------
 
-    def constant(self):
-        for p, u, w in self._each():
-            if abs(u) <= TINY or abs(w) <= TINY:
-                continue
-            k = _rational(w / u)
-            if k is None or k in (0, 1, -1):
-                continue
-            fix = self.edit(p, k * p.node)
-            if fix is None:
-                continue
-            factor = show(1 / k) + _half(1 / k)
-            if p.parent == "root":
-                return Finding("constant_factor", _("off by a constant factor of {factor}").format(factor=factor), fix)
-            if p.node.is_Number:
-                return Finding("constant_factor", _("the constant {k} should be {right}").format(
-                    k=show(p.node), right=show(k * p.node)), fix)
-            return Finding("constant_factor", _("{term} is off by a constant factor of {factor}").format(
-                term=show(p.node), factor=factor), fix)
-        return None
+    def spots(self):
+        return [p for p, _u, _w in self._each()]
+
+    def role(self, p):
+        return {"root": "root", "add": "term", "mul": "factor"}[p.parent]
+
+    def is_number(self, p):
+        return p.node.is_Number
+
+    def negated(self, p):
+        u, w = self.W0(p)
+        return abs(u) > TINY and _close(w, -u)
+
+    def scale(self, p):
+        u, w = self.W0(p)
+        if abs(u) <= TINY or abs(w) <= TINY:
+            return None
+        k = _rational(w / u)
+        return None if k is None or k in (0, 1, -1) else k
+
+    def is_one(self, p):
+        return not p.node.is_Number and _close(self.W0(p)[1], 1)
+
+    def vanishes(self, p):
+        u, w = self.W0(p)
+        return not p.node.is_Number and abs(w) <= mpmath.mpf("1e-9") * abs(u)
+
+    def shift(self, p):
+        u, w = self.W0(p)
+        gap = w - u
+        if abs(gap) <= TINY or self._cancels(p, u, w):
+            return None
+        return _rational(gap, small=True)
+
+    def put(self, p, how, k=None):
+        new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k}[how]()
+        return self.edit(p, new)
+
+    def show(self, p, k=None):
+        return show(p.node if k is None else k * p.node)
+
+    def show_number(self, k):
+        return show(k)
 
     def _alternatives(self, node):
         """(written, right) pairs: a function node or a forward name defined by one, and the
@@ -357,15 +366,6 @@ class Search:
                     return Finding("missing_factor", _missing_factor_message(p, f), fix)
         return None
 
-    def factor_one(self):
-        """A factor of the claim that should not be there: W = 1."""
-        for p, u, w in self._each():
-            if p.parent == "mul" and not p.node.is_Number and _close(w, 1):
-                fix = self.edit(p, sympy.Integer(1))
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(p.node)), fix)
-        return None
-
     def extra_factor(self):
         for p, u, w in self._each():
             node = p.node
@@ -396,20 +396,6 @@ class Search:
                     self._terms.add(q.path, self.kappa[q.path] * self.W0(q)[0])
         return bool(self._terms.find(-self.kappa[p.path] * (w - u)))
 
-    def constant_term(self):
-        """A constant term left out (the 1 in 1 − tanh², softmax's −1), anywhere."""
-        for p, u, w in self._each():
-            gap = w - u
-            if abs(gap) <= TINY or self._cancels(p, u, w):
-                continue
-            q = _rational(gap, small=True)
-            if q is not None:
-                fix = self.edit(p, p.node + q)
-                if fix is not None:
-                    return Finding("missing_term", _("missing constant term {term} in {where}").format(
-                        term=show(q), where=show(p.node)), fix)
-        return None
-
     def missing_term(self):
         """A term of the truth or the claim left out, by position."""
         for p, u, w in self._each():
@@ -430,15 +416,6 @@ class Search:
         if p.parent == "root":
             return _("missing term {term}").format(term=show(term))
         return _("missing term {term} in {where}").format(term=show(term), where=show(p.node))
-
-    def term_zero(self):
-        """A term of the claim that should not be there: W = 0."""
-        for p, u, w in self._each():
-            if p.parent == "add" and not p.node.is_Number and abs(w) <= mpmath.mpf("1e-9") * abs(u):
-                fix = self.edit(p, sympy.Integer(0))
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=show(p.node)), fix)
-        return None
 
     def extra_term(self):
         for p, u, w in self._each():
