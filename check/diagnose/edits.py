@@ -257,7 +257,7 @@ class Search:
     def steps(self):
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
-                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
+                **kinds.Kinds(self).expression_steps(), "extra_factor": self.extra_factor,
                 "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
 
     def _each(self):
@@ -302,9 +302,22 @@ class Search:
             return None
         return _rational(gap, small=True)
 
+    def factors(self, p):
+        """By value: W/u at point 0 (point 1 where the factor vanishes at point 0 only)."""
+        u, w = self.W0(p)
+        i = 0
+        if abs(u) <= TINY or abs(w) <= TINY:
+            i, uw = 1, self.W_at(p, 1)
+            if uw is None or abs(uw[0]) <= TINY or abs(uw[1]) <= TINY:
+                return
+            u, w = uw
+        for f in self.table_at(i).find(w / u):
+            if not f.is_Number and f != p.node:
+                yield f
+
     def put(self, p, how, k=None):
         new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
-               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k}[how]()
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k}[how]()
         return self.edit(p, new)
 
     def show(self, p, k=None):
@@ -348,22 +361,6 @@ class Search:
                 v = self.at_first(e)
                 if v is not None and _close(v, self.T[0]) and self.confirmed(e):
                     return Finding("derivative_of_wrong_function", _wrong_function_message(node, right, self.defs), e)
-        return None
-
-    def missing_factor(self):
-        for p, u, w in self._each():
-            i = 0
-            if abs(u) <= TINY or abs(w) <= TINY:        # the factor may vanish at point 0 only
-                i, uw = 1, self.W_at(p, 1)
-                if uw is None or abs(uw[0]) <= TINY or abs(uw[1]) <= TINY:
-                    continue
-                u, w = uw
-            for f in self.table_at(i).find(w / u):
-                if f.is_Number or f == p.node:
-                    continue
-                fix = self.edit(p, p.node * f)
-                if fix is not None:
-                    return Finding("missing_factor", _missing_factor_message(p, f), fix)
         return None
 
     def extra_factor(self):
@@ -531,12 +528,6 @@ def _wrong_function_message(node, right, defs):
         return _("the factor {name} = {written} should be {right}").format(
             name=show(node), written=show(defs[node]), right=show(right))
     return _("the factor {written} should be {right}").format(written=show(node), right=show(right))
-
-
-def _missing_factor_message(p, f):
-    if p.parent == "root":
-        return _("missing factor {factor}").format(factor=show(f))
-    return _("missing factor {factor} in {where}").format(factor=show(f), where=show(p.node))
 
 
 def _wrong_variable_message(a, b):

@@ -1,8 +1,8 @@
-"""The kinds whose repair puts a constant in, written once for both backends: a part negated
-(sign) or scaled by a small rational (constant_factor), a factor set to 1 (extra_factor), a term
-set to 0 (extra_term), a constant term put in (missing_term). Each is a loop over the claim's
-spots with one value test and one edit, in the student's terms; the tests and the edits are the
-backend's `Algebra` (edits.Search for SymPy expressions, matrix_edits.MatrixEdits for matrix
+"""The kinds written once for both backends: a part negated (sign) or scaled by a small rational
+(constant_factor), a factor set to 1 (extra_factor), a term set to 0 (extra_term), a constant term
+put in (missing_term), and a factor put in (missing_factor). Each is a loop over the claim's spots
+with one value test or candidate list and one edit, in the student's terms; the tests, the
+candidates and the edits are the backend's `Algebra` (edits.Search for SymPy expressions, matrix_edits.MatrixEdits for matrix
 trees), and a finding is kept only when its edited claim equals the truth at every point."""
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,15 +49,19 @@ class Algebra(Protocol):
         """q (a small rational) with the claim right where the part is itself + q, taking away
         none of the claim's own terms; or None."""
 
+    def factors(self, spot):
+        """Candidate factors to put in beside the part (of the truth or the claim, that fit its
+        value at a point where it can be told), simplest first."""
+
     def put(self, spot, how, k=None):
-        """The claim with the part edited (`how`: "neg", "scale", "one", "zero", "plus"), when
-        that equals the truth at every point; else None."""
+        """The claim with the part edited (`how`: "neg", "scale", "one", "zero", "plus" k,
+        "times" k), when that equals the truth at every point; else None."""
 
     def show(self, spot, k=None) -> str:
         """The part as written (times k)."""
 
     def show_number(self, k) -> str:
-        """A constant as written."""
+        """A constant (or a candidate expression) as written."""
 
 
 class Kinds:
@@ -65,6 +69,10 @@ class Kinds:
 
     def __init__(self, alg: Algebra):
         self.alg = alg
+
+    def expression_steps(self):
+        """{kind: step}: the kinds that put a sub-expression in (search.EditSpace.steps)."""
+        return {"missing_factor": self.missing_factor}
 
     def steps(self):
         """{kind: step} (search.EditSpace.constant_steps)."""
@@ -134,6 +142,21 @@ class Kinds:
                 return Finding("missing_term", _("missing constant term {term} in {where}").format(
                     term=a.show_number(q), where=a.show(s)), fix)
         return None
+
+    def missing_factor(self):
+        a = self.alg
+        for s in a.spots():
+            for f in a.factors(s):
+                fix = a.put(s, "times", f)
+                if fix is not None:
+                    return Finding("missing_factor", _missing_factor(a, s, f), fix)
+        return None
+
+
+def _missing_factor(a, s, f):
+    if a.role(s) == "root":
+        return _("missing factor {factor}").format(factor=a.show_number(f))
+    return _("missing factor {factor} in {where}").format(factor=a.show_number(f), where=a.show(s))
 
 
 def _half(k):

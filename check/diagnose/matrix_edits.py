@@ -147,7 +147,8 @@ class MatrixEdits:
 
     def steps(self):
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
-        return {"derivative_of_wrong_function": self.wrong_function, "missing_factor": self.missing_factor,
+        return {"derivative_of_wrong_function": self.wrong_function,
+                **{kind: _as_dict(step) for kind, step in kinds.Kinds(self).expression_steps().items()},
                 "extra_factor": self.extra_factor, "missing_term": self.missing_term,
                 "wrong_variable": self.wrong_variable}
 
@@ -238,7 +239,7 @@ class MatrixEdits:
         build = {"neg": lambda: self._scale(s, -1), "scale": lambda: self._scale(s, k),
                  "one": lambda: s.put(sympy.Integer(1)), "zero": lambda: self._zero(s),
                  "plus": lambda: s.put(s.node.template + k) if isinstance(s.node, _TemplatePart)
-                 else s.put(elem(slot(0) + k, node))}[how]
+                 else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k)}[how]
         return self._try(build)
 
     def show(self, s, k=None):
@@ -246,7 +247,18 @@ class MatrixEdits:
         return _show(node if k is None else k * node)
 
     def show_number(self, k):
-        return _text.doprint(k)
+        return _show(k)
+
+    def factors(self, s):
+        """The truth's parts and the graph's names that fit the part's shape; for a part of the
+        claim's own template, only those of the value W/U it must be multiplied by."""
+        node, direct = self._node(s), self._direct(s)
+        for f in self.parts():
+            if f == node or not self._fits(node, f):
+                continue
+            if direct is not None and not self._matches(f, [None if w is None else w / u for u, w in zip(*direct)]):
+                continue
+            yield f
 
     def _scale(self, s, q):
         return s.put(elem(q * slot(0), self._node(s)))
@@ -348,25 +360,6 @@ class MatrixEdits:
             return False
         known = [(x, y) for x, y in zip(v.flat, want) if y is not None]
         return bool(known) and all(_near(x, y) for x, y in known)
-
-    def missing_factor(self):
-        for s in self._spots:
-            node = self._node(s)
-            direct = self._direct(s)
-            for f in self.parts():
-                if f == node or not self._fits(node, f):
-                    continue
-                if direct is not None and not self._matches(f, [None if w is None else w / u
-                                                                for u, w in zip(*direct)]):
-                    continue
-                fix = self._try(lambda: s.put(node * f))
-                if fix is not None:
-                    if s.role == "root":
-                        msg = _("missing factor {factor}").format(factor=_show(f))
-                    else:
-                        msg = _("missing factor {factor} in {where}").format(factor=_show(f), where=_show(node))
-                    return {"kind": "missing_factor", "message": msg, "_fix": fix}
-        return None
 
     def extra_factor(self):
         for s in self._spots:
