@@ -258,7 +258,7 @@ class Search:
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
                 **kinds.Kinds(self).expression_steps(), "extra_factor": self.extra_factor,
-                "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
+                "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
 
     def _each(self):
         for p in self.pos:
@@ -317,8 +317,11 @@ class Search:
 
     def put(self, p, how, k=None):
         new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
-               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k}[how]()
-        return self.edit(p, new)
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "term": lambda: p.node + k}[how]()
+        fix = self.edit(p, new)
+        if how == "term" and fix is not None and _size(fix) < _size(self.claim):
+            return None          # a term taken away, not put in
+        return fix
 
     def show(self, p, k=None):
         return show(p.node if k is None else k * p.node)
@@ -393,26 +396,20 @@ class Search:
                     self._terms.add(q.path, self.kappa[q.path] * self.W0(q)[0])
         return bool(self._terms.find(-self.kappa[p.path] * (w - u)))
 
-    def missing_term(self):
-        """A term of the truth or the claim left out, by position."""
-        for p, u, w in self._each():
-            gap = w - u
-            if abs(gap) <= TINY or self._cancels(p, u, w):
-                continue
-            for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
-                term = s * g
-                fix = self.edit(p, p.node + term)
-                if fix is not None and _size(fix) >= _size(self.claim):    # else it removes a term
-                    return Finding("missing_term", self._missing_term_message(p, term), fix)
-        return None
+    def terms(self, p):
+        """By value: ±(W − u) at point 0, where it takes away none of the claim's terms."""
+        u, w = self.W0(p)
+        gap = w - u
+        if abs(gap) <= TINY or self._cancels(p, u, w):
+            return
+        for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
+            yield s * g
 
-    def _missing_term_message(self, p, term):
+    def path_of(self, term):
         for label, t in self.case.terms:
-            if label and p.parent == "root" and _same_value(self.val, t, term):
-                return _("{path} is missing: {term}").format(path=label, term=show(term))
-        if p.parent == "root":
-            return _("missing term {term}").format(term=show(term))
-        return _("missing term {term} in {where}").format(term=show(term), where=show(p.node))
+            if label and _same_value(self.val, t, term):
+                return label
+        return None
 
     def extra_term(self):
         for p, u, w in self._each():

@@ -1,6 +1,6 @@
 """The kinds written once for both backends: a part negated (sign) or scaled by a small rational
 (constant_factor), a factor set to 1 (extra_factor), a term set to 0 (extra_term), a constant term
-put in (missing_term), and a factor put in (missing_factor). Each is a loop over the claim's spots
+put in (missing_term), and a factor or a term put in (missing_factor, missing_term). Each is a loop over the claim's spots
 with one value test or candidate list and one edit, in the student's terms; the tests, the
 candidates and the edits are the backend's `Algebra` (edits.Search for SymPy expressions, matrix_edits.MatrixEdits for matrix
 trees), and a finding is kept only when its edited claim equals the truth at every point."""
@@ -53,9 +53,17 @@ class Algebra(Protocol):
         """Candidate factors to put in beside the part (of the truth or the claim, that fit its
         value at a point where it can be told), simplest first."""
 
+    def terms(self, spot):
+        """Candidate terms (with their sign) to put in beside the part, none of which takes
+        away one of the claim's own terms, simplest first."""
+
+    def path_of(self, term):
+        """'the path through R' when `term` is one path of the fan-out, else None."""
+
     def put(self, spot, how, k=None):
         """The claim with the part edited (`how`: "neg", "scale", "one", "zero", "plus" k,
-        "times" k), when that equals the truth at every point; else None."""
+        "times" k, "term" k: plus a term that makes the claim no smaller), when that equals the
+        truth at every point; else None."""
 
     def show(self, spot, k=None) -> str:
         """The part as written (times k)."""
@@ -72,7 +80,7 @@ class Kinds:
 
     def expression_steps(self):
         """{kind: step}: the kinds that put a sub-expression in (search.EditSpace.steps)."""
-        return {"missing_factor": self.missing_factor}
+        return {"missing_factor": self.missing_factor, "missing_term": self.missing_term}
 
     def steps(self):
         """{kind: step} (search.EditSpace.constant_steps)."""
@@ -151,6 +159,25 @@ class Kinds:
                 if fix is not None:
                     return Finding("missing_factor", _missing_factor(a, s, f), fix)
         return None
+
+    def missing_term(self):
+        """A term of the truth or the claim left out, by position."""
+        a = self.alg
+        for s in a.spots():
+            for term in a.terms(s):
+                fix = a.put(s, "term", term)
+                if fix is not None:
+                    return Finding("missing_term", _missing_term(a, s, term), fix)
+        return None
+
+
+def _missing_term(a, s, term):
+    path = a.path_of(term) if a.role(s) == "root" else None
+    if path is not None:
+        return _("{path} is missing: {term}").format(path=path, term=a.show_number(term))
+    if a.role(s) == "root":
+        return _("missing term {term}").format(term=a.show_number(term))
+    return _("missing term {term} in {where}").format(term=a.show_number(term), where=a.show(s))
 
 
 def _missing_factor(a, s, f):

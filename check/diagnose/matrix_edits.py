@@ -149,8 +149,7 @@ class MatrixEdits:
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
                 **{kind: _as_dict(step) for kind, step in kinds.Kinds(self).expression_steps().items()},
-                "extra_factor": self.extra_factor, "missing_term": self.missing_term,
-                "wrong_variable": self.wrong_variable}
+                "extra_factor": self.extra_factor, "wrong_variable": self.wrong_variable}
 
     def confirmed(self, repair):
         return self.ok(repair)
@@ -239,7 +238,8 @@ class MatrixEdits:
         build = {"neg": lambda: self._scale(s, -1), "scale": lambda: self._scale(s, k),
                  "one": lambda: s.put(sympy.Integer(1)), "zero": lambda: self._zero(s),
                  "plus": lambda: s.put(s.node.template + k) if isinstance(s.node, _TemplatePart)
-                 else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k)}[how]
+                 else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k),
+                 "term": lambda: s.put(node + k)}[how]
         return self._try(build)
 
     def show(self, s, k=None):
@@ -373,33 +373,23 @@ class MatrixEdits:
                         factor=_show_part(t.base, s.node.elem_node.args)), "_fix": fix}
         return None
 
-    def missing_term(self):
-        for s in self._spots:
-            node = self._node(s)
-            direct = self._direct(s)
-            for g in self.parts():
-                if not self._fits(node, g) or g in self._own:      # taking away the claim's own part: an extra term
+    def terms(self, s):
+        """The truth's parts and the graph's names that fit, with a sign: for a part of the claim's
+        own template only those of the value ±(W − U); never one that takes away a term of the
+        claim (that is an extra term) or one the claim already has."""
+        node, direct = self._node(s), self._direct(s)
+        for g in self.parts():
+            if not self._fits(node, g) or g in self._own:
+                continue
+            for sign in (1, -1):
+                if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
+                                                                for u, w in zip(*direct)]):
                     continue
-                for sign in (1, -1):
-                    if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
-                                                                    for u, w in zip(*direct)]):
-                        continue
-                    if (s.role == "root" or direct is not None and s.role == "term") and self._cancels(g, sign):
-                        continue
-                    fix = self._try(lambda: s.put(node + sign * g))
-                    if fix is not None:
-                        term = _show(sign * g)
-                        path = self._path_of(sign * g) if s.role == "root" else None
-                        if path is not None:
-                            msg = _("{path} is missing: {term}").format(path=path, term=term)
-                        elif s.role == "root":
-                            msg = _("missing term {term}").format(term=term)
-                        else:
-                            msg = _("missing term {term} in {where}").format(term=term, where=_show(node))
-                        return {"kind": "missing_term", "message": msg, "_fix": fix}
-        return None
+                if (s.role == "root" or direct is not None and s.role == "term") and self._cancels(g, sign):
+                    continue
+                yield sign * g
 
-    def _path_of(self, term):
+    def path_of(self, term):
         """'the path through R' when `term` is the contribution of one consumer (one path of a
         fan-out) at every point, else None."""
         paths = self.truth.derivation.by_name[self.case.name].terms
