@@ -516,10 +516,6 @@ def _rational(k, small=False):
     return q
 
 
-def _half(k):
-    return _(" (the ½ convention?)") if k in (2, sympy.Rational(1, 2)) else ""
-
-
 def _wrong_function_message(node, right, defs):
     if node.is_Symbol and node in defs:
         return _("the factor {name} = {written} should be {right}").format(

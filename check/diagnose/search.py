@@ -5,7 +5,7 @@ proposed by the claim's edit space and kept only when its repair equals the trut
 Passes over ORDER, the same for both backends, the simpler repair first; each pass tries its kinds
 in ORDER:
 1. the claim or a part of it negated or scaled by a small rational (sign, constant_factor);
-2. the whole claim off by a constant factor or term (whole_steps; for matrices a size letter's
+2. the whole claim off by a constant factor or term (whole_steps; matrices only: a size letter's
    1/N, or a label's one-hot mask at the true class: softmax's −1, a hinge's own margin);
 3. a part of the claim removed or a constant term put in (a term set to 0, a factor set to 1);
 4. a sub-expression put in (σ′ for σ, a factor, a term or a name of the truth or the claim) and
@@ -15,14 +15,17 @@ about the whole claim over one that changes a part.
 
 A space offers the kinds it has: scalar claims (edits.Search, SymPy expressions) the edits of a
 formula; matrix claims (matrix.MatrixSpace over matrix_edits.MatrixEdits) those too, and the kinds
-only matrices have: transpose, missing_batch_sum, elementwise_vs_matmul (∘ for @) and wrong_shape
-(the shapes, with no repair), and `hint` (a weaker statement with no repair)."""
+only matrices have: transpose, missing_batch_sum, elementwise_vs_matmul (∘ for @), wrong_shape (the
+shapes, with no repair) and `hint` (a weaker statement with no repair). The kinds both have are
+written once in kinds.py (sign, constant_factor, a factor set to 1, a term set to 0, a constant
+term, missing_factor, missing_term) over the algebra each backend supplies;
+derivative_of_wrong_function, extra_factor by a candidate, wrong_variable and (scalar only)
+extra_term by a candidate are still one implementation per backend."""
 from typing import Protocol
 
 ORDER = ("sign", "constant_factor", "derivative_of_wrong_function", "transpose", "missing_batch_sum",
          "elementwise_vs_matmul", "missing_factor", "extra_factor", "missing_term", "extra_term", "wrong_variable",
          "wrong_shape", "hint")
-MATRIX_ONLY = ("transpose", "missing_batch_sum", "elementwise_vs_matmul", "wrong_shape", "hint")
 
 
 class EditSpace(Protocol):
