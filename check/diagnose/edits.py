@@ -257,8 +257,8 @@ class Search:
     def steps(self):
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
-                **kinds.Kinds(self).expression_steps(), "extra_factor": self.extra_factor,
-                "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
+                **kinds.Kinds(self).expression_steps(), "extra_term": self.extra_term,
+                "wrong_variable": self.wrong_variable}
 
     def _each(self):
         for p in self.pos:
@@ -317,7 +317,8 @@ class Search:
 
     def put(self, p, how, k=None):
         new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
-               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "term": lambda: p.node + k}[how]()
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "over": lambda: p.node / k,
+               "lower": lambda: p.node.base ** (p.node.exp - 1), "term": lambda: p.node + k}[how]()
         fix = self.edit(p, new)
         if how == "term" and fix is not None and _size(fix) < _size(self.claim):
             return None          # a term taken away, not put in
@@ -366,25 +367,6 @@ class Search:
                     return Finding("derivative_of_wrong_function", _wrong_function_message(node, right, self.defs), e)
         return None
 
-    def extra_factor(self):
-        for p, u, w in self._each():
-            node = p.node
-            if node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number:
-                b = self.val.known(node.base, 0)
-                fix = self.edit(p, node.base ** (node.exp - 1)) if abs(b) > TINY and _close(w, u / b) else None
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(node.base)), fix)
-        for p, u, w in self._each():
-            if abs(w) <= TINY or p.node.is_Number:
-                continue
-            for g in self.table.find(u / w):
-                if g.is_Number or g == p.node:
-                    continue
-                fix = self.edit(p, p.node / g)
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(g)), fix)
-        return None
-
     def _cancels(self, p, u, w):
         """Does adding W − u at p take away one of the claim's own terms (an extra term, not a
         missing one)? Compared by their contributions κ·u to the claim's value at point 0."""
@@ -404,6 +386,23 @@ class Search:
             return
         for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
             yield s * g
+
+    def power(self, p):
+        node = p.node
+        if not (node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number):
+            return None
+        u, w = self.W0(p)
+        b = self.val.known(node.base, 0)
+        return show(node.base) if abs(b) > TINY and _close(w, u / b) else None
+
+    def divisors(self, p):
+        """By value: u/W at point 0."""
+        u, w = self.W0(p)
+        if abs(w) <= TINY or p.node.is_Number:
+            return
+        for g in self.table.find(u / w):
+            if not g.is_Number and g != p.node:
+                yield g
 
     def path_of(self, term):
         for label, t in self.case.terms:

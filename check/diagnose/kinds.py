@@ -1,6 +1,7 @@
 """The kinds written once for both backends: a part negated (sign) or scaled by a small rational
 (constant_factor), a factor set to 1 (extra_factor), a term set to 0 (extra_term), a constant term
-put in (missing_term), and a factor or a term put in (missing_factor, missing_term). Each is a loop over the claim's spots
+put in (missing_term), a factor or a term put in (missing_factor, missing_term), a factor taken
+out (extra_factor: a power one lower, or a candidate divided out). Each is a loop over the claim's spots
 with one value test or candidate list and one edit, in the student's terms; the tests, the
 candidates and the edits are the backend's `Algebra` (edits.Search for SymPy expressions, matrix_edits.MatrixEdits for matrix
 trees), and a finding is kept only when its edited claim equals the truth at every point."""
@@ -57,12 +58,20 @@ class Algebra(Protocol):
         """Candidate terms (with their sign) to put in beside the part, none of which takes
         away one of the claim's own terms, simplest first."""
 
+    def power(self, spot):
+        """The base, as written, when the part is a power the claim is right with one lower
+        (G written twice: G²); else None."""
+
+    def divisors(self, spot):
+        """Candidate factors to take out of the part, simplest first."""
+
     def path_of(self, term):
         """'the path through R' when `term` is one path of the fan-out, else None."""
 
     def put(self, spot, how, k=None):
         """The claim with the part edited (`how`: "neg", "scale", "one", "zero", "plus" k,
-        "times" k, "term" k: plus a term that makes the claim no smaller), when that equals the
+        "times" k, "over" k, "lower": the power one lower, "term" k: plus a term that makes the claim
+        no smaller), when that equals the
         truth at every point; else None."""
 
     def show(self, spot, k=None) -> str:
@@ -80,7 +89,8 @@ class Kinds:
 
     def expression_steps(self):
         """{kind: step}: the kinds that put a sub-expression in (search.EditSpace.steps)."""
-        return {"missing_factor": self.missing_factor, "missing_term": self.missing_term}
+        return {"missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
+                "missing_term": self.missing_term}
 
     def steps(self):
         """{kind: step} (search.EditSpace.constant_steps)."""
@@ -158,6 +168,22 @@ class Kinds:
                 fix = a.put(s, "times", f)
                 if fix is not None:
                     return Finding("missing_factor", _missing_factor(a, s, f), fix)
+        return None
+
+    def extra_factor(self):
+        """A factor written twice (a power one too high), then a candidate factor too many."""
+        a = self.alg
+        for s in a.spots():
+            base = a.power(s)
+            if base is not None:
+                fix = a.put(s, "lower")
+                if fix is not None:
+                    return Finding("extra_factor", _("extra factor {factor}").format(factor=base), fix)
+        for s in a.spots():
+            for g in a.divisors(s):
+                fix = a.put(s, "over", g)
+                if fix is not None:
+                    return Finding("extra_factor", _("extra factor {factor}").format(factor=a.show_number(g)), fix)
         return None
 
     def missing_term(self):

@@ -149,7 +149,7 @@ class MatrixEdits:
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
                 **{kind: _as_dict(step) for kind, step in kinds.Kinds(self).expression_steps().items()},
-                "extra_factor": self.extra_factor, "wrong_variable": self.wrong_variable}
+                "wrong_variable": self.wrong_variable}
 
     def confirmed(self, repair):
         return self.ok(repair)
@@ -239,6 +239,7 @@ class MatrixEdits:
                  "one": lambda: s.put(sympy.Integer(1)), "zero": lambda: self._zero(s),
                  "plus": lambda: s.put(s.node.template + k) if isinstance(s.node, _TemplatePart)
                  else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k),
+                 "lower": lambda: s.put(s.node.template.base ** (s.node.template.exp - 1)), "over": lambda: s.put(node / k),
                  "term": lambda: s.put(node + k)}[how]
         return self._try(build)
 
@@ -361,17 +362,14 @@ class MatrixEdits:
         known = [(x, y) for x, y in zip(v.flat, want) if y is not None]
         return bool(known) and all(_near(x, y) for x, y in known)
 
-    def extra_factor(self):
-        for s in self._spots:
-            if s.role != "factor":
-                continue
-            t = s.node.template if isinstance(s.node, _TemplatePart) else None
-            if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:        # G written twice: G²
-                fix = self._try(lambda: s.put(t.base ** (t.exp - 1)))
-                if fix is not None:
-                    return {"kind": "extra_factor", "message": _("extra factor {factor}").format(
-                        factor=_show_part(t.base, s.node.elem_node.args)), "_fix": fix}
+    def power(self, s):
+        t = s.node.template if s.role == "factor" and isinstance(s.node, _TemplatePart) else None
+        if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:
+            return _show_part(t.base, s.node.elem_node.args)
         return None
+
+    def divisors(self, s):
+        return ()            # no candidate is divided out of a matrix claim yet
 
     def terms(self, s):
         """The truth's parts and the graph's names that fit, with a sign: for a part of the claim's
