@@ -257,8 +257,7 @@ class Search:
     def steps(self):
         """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
         return {"derivative_of_wrong_function": self.wrong_function,
-                **kinds.Kinds(self).expression_steps(), "extra_term": self.extra_term,
-                "wrong_variable": self.wrong_variable}
+                **kinds.Kinds(self).expression_steps(), "wrong_variable": self.wrong_variable}
 
     def _each(self):
         for p in self.pos:
@@ -317,7 +316,7 @@ class Search:
 
     def put(self, p, how, k=None):
         new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
-               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "over": lambda: p.node / k,
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "over": lambda: p.node / k, "minus": lambda: p.node - k,
                "lower": lambda: p.node.base ** (p.node.exp - 1), "term": lambda: p.node + k}[how]()
         fix = self.edit(p, new)
         if how == "term" and fix is not None and _size(fix) < _size(self.claim):
@@ -404,21 +403,19 @@ class Search:
             if not g.is_Number and g != p.node:
                 yield g
 
+    def extras(self, p):
+        """By value: ±(u − W) at the root, point 0."""
+        if p.parent != "root":
+            return
+        u, w = self.W0(p)
+        gap = u - w
+        for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
+            yield s * g
+
     def path_of(self, term):
         for label, t in self.case.terms:
             if label and _same_value(self.val, t, term):
                 return label
-        return None
-
-    def extra_term(self):
-        for p, u, w in self._each():
-            if p.parent != "root":
-                continue
-            gap = u - w
-            for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
-                fix = self.edit(p, p.node - s * g)
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=show(s * g)), fix)
         return None
 
     def wrong_variable(self):

@@ -1,7 +1,8 @@
 """The kinds written once for both backends: a part negated (sign) or scaled by a small rational
 (constant_factor), a factor set to 1 (extra_factor), a term set to 0 (extra_term), a constant term
 put in (missing_term), a factor or a term put in (missing_factor, missing_term), a factor taken
-out (extra_factor: a power one lower, or a candidate divided out). Each is a loop over the claim's spots
+out (extra_factor: a power one lower, or a candidate divided out), a candidate term taken out
+(extra_term). Each is a loop over the claim's spots
 with one value test or candidate list and one edit, in the student's terms; the tests, the
 candidates and the edits are the backend's `Algebra` (edits.Search for SymPy expressions, matrix_edits.MatrixEdits for matrix
 trees), and a finding is kept only when its edited claim equals the truth at every point."""
@@ -65,12 +66,15 @@ class Algebra(Protocol):
     def divisors(self, spot):
         """Candidate factors to take out of the part, simplest first."""
 
+    def extras(self, spot):
+        """Candidate terms (with their sign) to take out of the part, simplest first."""
+
     def path_of(self, term):
         """'the path through R' when `term` is one path of the fan-out, else None."""
 
     def put(self, spot, how, k=None):
         """The claim with the part edited (`how`: "neg", "scale", "one", "zero", "plus" k,
-        "times" k, "over" k, "lower": the power one lower, "term" k: plus a term that makes the claim
+        "times" k, "over" k, "minus" k, "lower": the power one lower, "term" k: plus a term that makes the claim
         no smaller), when that equals the
         truth at every point; else None."""
 
@@ -90,7 +94,7 @@ class Kinds:
     def expression_steps(self):
         """{kind: step}: the kinds that put a sub-expression in (search.EditSpace.steps)."""
         return {"missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
-                "missing_term": self.missing_term}
+                "missing_term": self.missing_term, "extra_term": self.extra_term}
 
     def steps(self):
         """{kind: step} (search.EditSpace.constant_steps)."""
@@ -194,6 +198,16 @@ class Kinds:
                 fix = a.put(s, "term", term)
                 if fix is not None:
                     return Finding("missing_term", _missing_term(a, s, term), fix)
+        return None
+
+    def extra_term(self):
+        """A candidate term too many."""
+        a = self.alg
+        for s in a.spots():
+            for term in a.extras(s):
+                fix = a.put(s, "minus", term)
+                if fix is not None:
+                    return Finding("extra_term", _("extra term {term}").format(term=a.show_number(term)), fix)
         return None
 
 

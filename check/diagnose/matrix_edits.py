@@ -240,6 +240,7 @@ class MatrixEdits:
                  "plus": lambda: s.put(s.node.template + k) if isinstance(s.node, _TemplatePart)
                  else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k),
                  "lower": lambda: s.put(s.node.template.base ** (s.node.template.exp - 1)), "over": lambda: s.put(node / k),
+                 "minus": lambda: s.put(node - k),
                  "term": lambda: s.put(node + k)}[how]
         return self._try(build)
 
@@ -370,6 +371,9 @@ class MatrixEdits:
 
     def divisors(self, s):
         return ()            # no candidate is divided out of a matrix claim yet
+
+    def extras(self, s):
+        return ()            # no candidate term is taken out of a matrix claim yet (a part set to 0 is)
 
     def terms(self, s):
         """The truth's parts and the graph's names that fit, with a sign: for a part of the claim's

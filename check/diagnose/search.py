@@ -17,10 +17,10 @@ A space offers the kinds it has: scalar claims (edits.Search, SymPy expressions)
 formula; matrix claims (matrix.MatrixSpace over matrix_edits.MatrixEdits) those too, and the kinds
 only matrices have: transpose, missing_batch_sum, elementwise_vs_matmul (∘ for @), wrong_shape (the
 shapes, with no repair) and `hint` (a weaker statement with no repair). The kinds both have are
-written once in kinds.py (sign, constant_factor, a factor set to 1, a term set to 0, a constant
-term, missing_factor, missing_term) over the algebra each backend supplies;
-derivative_of_wrong_function, extra_factor by a candidate, wrong_variable and (scalar only)
-extra_term by a candidate are still one implementation per backend."""
+written once in kinds.py (sign, constant_factor, missing_factor, extra_factor, missing_term,
+extra_term) over the algebra each backend supplies (matrices supply no candidate to divide out or
+take away yet); derivative_of_wrong_function and wrong_variable are still one implementation per
+backend."""
 from typing import Protocol
 
 ORDER = ("sign", "constant_factor", "derivative_of_wrong_function", "transpose", "missing_batch_sum",
