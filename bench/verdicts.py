@@ -8,8 +8,11 @@ Two corpora, every claim a different text:
 - held-out style: ∂L/∂w1 of the sigmoid chains of depth 1-4, printed, σ(1−σ), exp-written and
   multiplied-out forms, and mutants (sign, factor, σ for σ′ per layer, missing factor, extra term,
   swapped names), 50 per depth (bench/check_claim.py's generator).
-Each spec's truth (points, finite differences) is built once before the timing, by one untimed
-claim: the figure is the verdict's latency, as in grading or an editor that keeps the spec.
+Before the timing, each spec gets two untimed claims, one plain and one LaTeX: they build its truth
+(points, finite differences) and load what a warm process has loaded (the LaTeX reader is loaded
+on the first LaTeX claim), so the figure is the verdict's latency, as in grading or an editor that
+keeps the spec. That one-time load is not hidden: it is its own line, the first LaTeX claim (the
+reglog spec's truth already built by a plain claim) timed in a fresh `python` process.
 All in one process, one claim after another; p50/p99 are nearest-rank, of the CPU time of the
 process (time.process_time: the steady figure on a shared machine; the goal is judged on it;
 the prove=True setting's forked child is not in it) and of the wall clock. The verdicts of the two
@@ -43,6 +46,7 @@ def _time(claims, prove):
     from check import check_claim
     for spec, wrt, _, _ in claims:
         check_claim(spec, wrt, "0", prove=prove)          # the spec's truth, untimed
+        check_claim(spec, wrt, r"\frac{0}{1}", prove=prove)   # the LaTeX reader, untimed
     times, verdicts, statuses = [], [], {}
     for spec, wrt, text, _ in claims:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -65,6 +69,31 @@ def _simplify(emit):
                 t0 = time.perf_counter()
                 sympy.simplify((truth - claim).rewrite(sympy.exp))
                 emit((depth, form, time.perf_counter() - t0))
+
+
+FIRST_LATEX = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from check import check_claim
+spec = open(sys.argv[2]).read()
+check_claim(spec, "b", "z_bar")
+t0 = time.perf_counter()
+check_claim(spec, "b", r"\overline{z}")
+print(time.perf_counter() - t0)
+"""
+
+
+def first_latex(runs=3):
+    """Seconds of the first LaTeX claim in a fresh process (after one plain claim), per run."""
+    import subprocess
+    import sys
+    import claims_per_second as cps
+    out = []
+    for _ in range(runs):
+        r = subprocess.run([sys.executable, "-c", FIRST_LATEX, str(HERE.parent), str(cps.RL_SPEC)],
+                           capture_output=True, text=True, timeout=120)
+        out.append(float(r.stdout.split()[-1]) if r.returncode == 0 and r.stdout.split() else float("nan"))
+    return out
 
 
 def main():
@@ -95,6 +124,10 @@ def main():
                      f"prove: **{'yes' if same else 'NO'}**; {right}/{len(claims)} as the corpus expects")
     ref = isolation.run(_simplify, deadline=120, memory=8 << 30)
     lines += [""] + goals
+    first = first_latex()
+    lines.append("- one-time load, not in the figures above: the first LaTeX claim in a fresh process (reglog, "
+                 "after one plain claim) takes " + ", ".join(f"{1000 * s:.0f}" for s in first)
+                 + f" ms ({len(first)} fresh processes); every later LaTeX claim is in the figures")
     lines.append("- same-run reference, SymPy `simplify(truth − claim)` (`rewrite(exp)`, cache cleared): " + (
         ", ".join(f"depth {d} {f} {1000 * s:.0f} ms" for d, f, s in ref.items) or "none finished")
         + ("" if ref.ok else f" ({ref.status} at 120 s)"))

@@ -2,7 +2,7 @@
 finite differences confirming the truth make `correct`; a confirmed point of disagreement makes
 `incorrect`; anything else is `undecided`. Symbolic reduction is reported, never decisive."""
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 
@@ -10,6 +10,7 @@ from derive.evaluate import DIGITS
 from derive.rules import DomainError
 
 from .evidence import FD_TOL, REFINE_DIGITS, REL_TOL, evaluate, rel_error, symbolic_status
+from .evidence.floats import error_bounds
 from .i18n import _
 from .readback import as_read
 from .verdict import Verdict
@@ -31,6 +32,7 @@ class Case:
     at: bool = False         # envs[0] is the spec's at: point
     defs: tuple = ()         # (forward Symbol, its definition): σ(z) behind a name y
     read: object = None      # text -> expression in the claim's scope (repairs are read back)
+    near: object = None      # claim -> points beside its kinks that are none of the graph's, as `simple` gives them
 
 
 def _value(expr, env):
@@ -44,11 +46,25 @@ def _refined(truth, claim, env, t, c, err):
     """A disagreement at 30 digits may be cancellation (1 − tanh²(z) at a large z, in the truth or
     in the claim): re-evaluate both with more digits before believing it."""
     with mpmath.workdps(REFINE_DIGITS):
-        t2, c2 = _value(truth, env), _value(claim, env)
+        t2, c2 = _refined_truth(truth, env), _value(claim, env)
         if t2 is None or c2 is None:
             return t, c, err
         err2 = rel_error(c2, t2)
     return +t2, +c2, +err2
+
+
+_TRUTHS = {}        # (truth, id(env)) -> (env, its value at REFINE_DIGITS)
+
+
+def _refined_truth(truth, env):
+    """The truth at REFINE_DIGITS at a point: the same for every wrong claim refined there (most
+    at the first point), so it is computed once."""
+    hit = _TRUTHS.get((truth, id(env)))
+    if hit is None or hit[0] is not env:
+        if len(_TRUTHS) >= 4096:
+            _TRUTHS.clear()
+        hit = _TRUTHS[truth, id(env)] = (env, _value(truth, env))
+    return hit[1]
 
 
 def agrees(usable, points, worst):
@@ -67,15 +83,23 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
     start = time.perf_counter()
     with mpmath.workdps(DIGITS):
         worst, bad, usable, undefined = mpmath.mpf(0), None, 0, False
-        rows = []
+        rows, bounds, later = [], None, []
         for i, env in enumerate(case.envs):
             t = case.values[i] if case.values is not None else _value(case.truth, env)
             if t is None:
                 rows.append(None)
                 continue
+            if bad is not None and bounds is None and case.values is not None:
+                bounds = error_bounds(claim, case.envs, case.values) or ()
+            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
+            if bounds and bounds[i][0] > REL_TOL:
+                # certainly wrong here, past the point shown: its value only counts if it may be the largest
+                rows.append((t, _UNSEEN, None, fd_ok))
+                later.append(i)
+                usable += 1
+                continue
             c = _value(claim, env)
             err = mpmath.inf if c is None else rel_error(c, t)
-            fd_ok = case.fd is None or case.fd[i] <= FD_TOL
             if err > REL_TOL and bad is None:
                 t, c, err = _refined(case.truth, claim, env, t, c, err)
             rows.append((t, c, err, fd_ok))
@@ -85,10 +109,15 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
                 undefined = True
             if err > REL_TOL and fd_ok and bad is None and c is not None and mpmath.isfinite(c):
                 bad = i
+        worst = _largest(claim, case, rows, bounds, later, worst)
         fd_worst = None if case.fd is None else max((case.fd[i] for i, r in enumerate(rows) if r), default=mpmath.inf)
         agree = agrees(usable, len(case.envs), worst)
         confirmed = case.fd is None or (fd_worst is not None and fd_worst <= FD_TOL)
         verdict = rule(agree, confirmed, bad)
+        if verdict == "correct" and case.near is not None:
+            extra = case.near(claim)
+            if extra:
+                return judge(target, claim, _beside(case, extra), deadline, line, prove)
         if verdict == "incorrect":
             status = "different"
         elif case.full is not None and agree and deadline > 0:
@@ -112,6 +141,33 @@ def judge(target, claim, case, deadline=1.0, line=None, prove=False):
             diagnosis = {"kind": "other", "message": _("cannot be evaluated where the true value is defined")}
     return Verdict(target, verdict, evidence, counter, diagnosis, line=line,
                    seconds=time.perf_counter() - start, as_read=as_read(target, claim))
+
+
+_UNSEEN = object()      # a claim's value not computed: defined (float64 vouched for it), never shown
+
+
+def _largest(claim, case, rows, bounds, later, worst):
+    """The largest relative error, with the points float64 found certainly wrong: each computed
+    at 30 digits only if its upper bound reaches the largest lower bound."""
+    if not later:
+        return worst
+    top = max(worst, max(bounds[i][0] for i in later))
+    for i in later:
+        if bounds[i][1] >= top:
+            t, _c, _err, fd_ok = rows[i]
+            c = _value(claim, case.envs[i])
+            err = mpmath.inf if c is None else rel_error(c, t)
+            rows[i] = (t, c, err, fd_ok)
+            worst = max(worst, err)
+    return worst
+
+
+def _beside(case, extra):
+    """`case` with the points beside the claim's kinks added to its evidence points."""
+    envs, leaves, fds, values = zip(*extra)
+    return replace(case, envs=case.envs + envs, leaves=case.leaves + leaves,
+                   fd=None if case.fd is None else case.fd + fds,
+                   values=None if case.values is None else case.values + values, near=None)
 
 
 CLEAR = mpmath.mpf("1e-3")    # a counterexample shown by hand: the values differ in the 3rd digit

@@ -78,14 +78,24 @@ def _kinked(expr):
     return tuple(out)
 
 
+def kinks(expr):
+    """The kinked subexpressions of `expr`, in a fixed order."""
+    return tuple(sorted(_kinked(expr), key=sympy.default_sort_key))
+
+
+def kink_value(sub, env, memo=None):
+    """(signed kink value, 1 + largest |argument|) of one kinked subexpression: 0 on the kink."""
+    args = [evaluate(a, env, memo) for a in sub.args]
+    return primitive(sub).kink(*args), 1 + max(abs(a) for a in args)
+
+
 def kink_distance(expr, env, memo=None):
     """How close (relative) any kink in `expr` is at this point: min |kink| / (1 + |args|)."""
     memo = {} if memo is None else memo
     best = mpmath.inf
     for sub in _kinked(expr):
-        args = [evaluate(a, env, memo) for a in sub.args]
-        scale = 1 + max(abs(a) for a in args)
-        best = min(best, abs(primitive(sub).kink(*args)) / scale)
+        value, scale = kink_value(sub, env, memo)
+        best = min(best, abs(value) / scale)
     return best
 
 

@@ -1,14 +1,17 @@
-"""Matrix expressions in float64 with error bounds: each value comes with an array bounding, entry
-by entry, its distance from the exact value at the exact point (the spec's rationals), so that two
-expressions whose values lie within each other's bounds agree to float64's resolution without
-mpmath. Anything float64 cannot vouch for (a head without a float64 rule, an overflow, a kink or
-domain edge within the bound, an argument beyond 10^100) raises Unsure: evaluate it exactly."""
+"""Expressions in float64 with error bounds: each value comes with an array bounding, entry by
+entry, its distance from the exact value at the exact point, so that two expressions whose values
+lie within each other's bounds agree to float64's resolution without mpmath, and two whose values
+lie farther apart certainly differ. Matrix expressions at a spec's large point (`fevaluate`), and
+scalar SymPy expressions at many points at once (`fvalues`, one array entry a point). Anything
+float64 cannot vouch for (a head without a float64 rule, an overflow, a kink or domain edge within
+the bound, an argument beyond 10^100) raises Unsure: evaluate it exactly."""
 import mpmath
 import sympy
 
 from .lazy import numpy as np
 from .matrix import Const, Elem, Fill, Leaf, MatMul, Reduce, Transpose, _bind, preorder
 from .rules import U, Unsure, primitive
+from .walk import postorder
 
 HUGE = 1e100            # as derive/evaluate.py: a transcendental function of more is undefined
 SLACK = 1 + 1e-6        # the bounds are themselves computed in float64
@@ -142,3 +145,46 @@ def _scalar(t, sizes, memo, args=()):
         out = p.f64(xs, es)
     memo[t] = out
     return out
+
+
+def fvalues(expr, env):
+    """(values, bounds) of a scalar SymPy expression as float64 arrays, one entry a point; `env`
+    maps each Symbol to its (values, bounds). The domain checks are derive.evaluate's, made
+    conservative: where the exact evaluation could refuse a point, this raises Unsure."""
+    memo = {}
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        try:
+            for node in postorder(expr):
+                v, e = _fnode(node, env, memo)
+                memo[node] = v, e * SLACK + FLOOR
+        except (FloatingPointError, OverflowError, ZeroDivisionError) as err:
+            raise Unsure(str(err)) from None
+    v, e = memo[expr]
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(e))):
+        raise Unsure("not finite in float64")
+    return v, e
+
+
+def _fnode(t, env, memo):
+    if t.is_Symbol:
+        if t not in env:
+            raise Unsure(f"no value for {t}")
+        return env[t]
+    if t.is_Integer:
+        v = float(int(t))
+        return v, 0.0 if abs(int(t)) < 2 ** 53 else U * abs(v)
+    if t.is_Rational or t.is_Float or t is sympy.E or t is sympy.pi:
+        v = t.p / t.q if t.is_Rational else float(str(t)) if t.is_Float else float(t)
+        return v, 2 * U * abs(v)
+    p = primitive(t)
+    if p is None or p.f64 is None:
+        raise Unsure(f"no float64 rule for {type(t).__name__}")
+    if t.is_Pow:
+        if not t.exp.is_Number:
+            raise Unsure("a power with a variable exponent")
+        b, e = memo[t.base]
+        return p.f64([b, float(t.exp)], [e, 0.0])
+    pairs = [memo[a] for a in t.args]
+    if not p.cheap and any(np.any(np.abs(x) + e > HUGE) for x, e in pairs):
+        raise Unsure("an argument beyond 10^100")
+    return p.f64([x for x, _ in pairs], [e for _, e in pairs])

@@ -12,7 +12,9 @@ class LazyModule:
     def __getattr__(self, attr):
         if self._module is None:
             self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
+        value = getattr(self._module, attr)
+        setattr(self, attr, value)          # asked again, it is found without this call
+        return value
 
 
 numpy = LazyModule("numpy")

@@ -66,6 +66,7 @@ sum_over: SUM product            -> sum_index
 args: arg ("," arg)*
 ?arg: sum
     | NAME "=" sum               -> kwarg
+    | sum CMP sum                -> compare_arg
 
 SUM.3: /(Σ|sum)_(\{[a-z]+\}|[a-z]+)(?![\w\u0304])(?=[ \t]*[\w(\[\u0370-\u03ff½⅓⅔¼¾])/
 DERIV.3: /(d|∂)\s*\/\s*(d|∂)\s*[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*/
@@ -82,7 +83,7 @@ TRANSPOSE: /\.T\b|\^T\b|ᵀ/
 CMP: />=|<=|>|<|≥|≤/
 EQ: /==|=|≠|!=/
 IND: /𝟙/
-%ignore /[ \t\f\r]+/
+%ignore /[ \t\f\r\n]+/
 """
 
 
@@ -91,6 +92,14 @@ class Keyword:
 
     def __init__(self, name, value, tok):
         self.name, self.value, self.tok = name, value, tok
+
+
+class Comparison:
+    """`a > 0` as a call's argument (numpy's `np.where(a > 0, x, y)`): `Scope.where` takes it
+    apart; any other call gets its Iverson bracket."""
+
+    def __init__(self, a, op, b, tok):
+        self.a, self.op, self.b, self.tok = a, op, b, tok
 
 
 class Scope:
@@ -158,6 +167,10 @@ class Scope:
                         + f" argument(s), got {len(args)}", tok)
         return real(head(*args, *defaults[len(args) - arity:]), tok,
                     lambda: f"{tok}({', '.join(str(a) for a in args)})")
+
+    def where(self, tok, args):
+        """`where(c, a, b)`: a call like any other where numpy's choice is not read."""
+        return self.call(tok, [bracketed(self, a) for a in args])
 
     def prime_call(self, tok, args):
         head = PRIMES.get(str(tok))
@@ -256,7 +269,15 @@ class Build(Transformer):
 
     def call(self, c):
         self.operand(c[0])
-        return self.state.scope.call(c[0], c[1])
+        scope = self.state.scope
+        if str(c[0]) == "where":
+            return scope.where(c[0], c[1])
+        if any(isinstance(a, Comparison) for a in c[1]):
+            return scope.call(c[0], [bracketed(scope, a) for a in c[1]])
+        return scope.call(c[0], c[1])
+
+    def compare_arg(self, c):
+        return Comparison(c[0], str(c[1]), c[2], c[1])
 
     def prime_call(self, c):
         self.operand(c[0])
@@ -363,6 +384,11 @@ class Build(Transformer):
         return self.state.scope.label_test(a, str(op), b)
 
 
+def bracketed(scope, arg):
+    """A call's argument, a comparison as its Iverson bracket."""
+    return iverson(scope, arg.a, arg.op, arg.b, arg.tok) if isinstance(arg, Comparison) else arg
+
+
 def iverson(scope, a, op, b, tok):
     """`[a > b]` and friends: an Iverson bracket, entry by entry in a matrix scope."""
     head, x, y = {">=": (IndGe, a, b), "≥": (IndGe, a, b), ">": (IndGt, a, b),
@@ -414,16 +440,27 @@ def parse_expression(text, scope, line=1, col=1):
             raise ParseError(f"more than {MAX_TOKENS} tokens", line, col)
         return lark.parse(text)
     except ParseError as e:
-        raise type(e)(e.message, line + max(e.line, 1) - 1, (col - 1 + e.col) if e.col else col)
+        raise type(e)(e.message, *_placed(line, col, e.line, e.col)) from None
     except VisitError as e:
         inner = e.orig_exc
         if isinstance(inner, ParseError):
-            raise type(inner)(inner.message, line, col - 1 + max(inner.col, 1))
+            raise type(inner)(inner.message, *_placed(line, col, inner.line, max(inner.col, 1))) from None
         raise ParseError(f"cannot read expression: {inner}", line, col)
     except UnexpectedInput as e:
-        raise ParseError(_describe(e, text), line, col - 1 + (e.column if e.column > 0 else len(text) + 1))
+        if e.column > 0:
+            raise ParseError(_describe(e, text), *_placed(line, col, e.line, e.column)) from None
+        last = text.rsplit("\n", 1)[-1]            # the end of the text
+        raise ParseError(_describe(e, text), *_placed(line, col, text.count("\n") + 1, len(last) + 1)) from None
     except RecursionError:
         raise ParseError("expression too deeply nested", line, col)
+
+
+def _placed(line, col, at_line, at_col):
+    """(line, column) in the document of a place at_line:at_col of a text that starts at
+    line:col: its later lines (the reader's numpy in-place steps) keep their own columns."""
+    if not at_line or at_line <= 1:
+        return line, (col - 1 + at_col) if at_col else col
+    return line + at_line - 1, at_col or 1
 
 
 def _describe(e, text):

@@ -47,10 +47,14 @@ def ordered_terms(e, rank=None):
     `w·x + b + 1`, `1 - y`; the larger term first among those that tie (its size is counted only
     for those: counting every term of a multiplied-out gradient cost more than printing it)."""
     rank = rank or {}
-    terms = e.as_ordered_terms()
+    terms = sympy.Add.make_args(e)
     heads = [(t.could_extract_minus_sign(), t.is_Number, position(t, rank)) for t in terms]
     ties = Counter(heads)
     keys = [h + ((-_ops(t),) if ties[h] > 1 else (0,)) for h, t in zip(heads, terms)]
+    if len(set(keys)) < len(keys):      # SymPy's own order of the terms breaks the ties left
+        order = {t: k for t, k in zip(terms, keys)}
+        terms = e.as_ordered_terms()
+        keys = [order[t] for t in terms]
     return [t for _, t in sorted(zip(keys, terms), key=lambda p: p[0])]
 
 

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 import mpmath
 import sympy
+from mpmath.libmp import fone, mpf_mul
 from sympy import (Add, Mul, Pow, exp, log, tanh, sin, cos, Abs, sign, cosh, sinh, tan, sech,
                    atan, asin, acos)
 
@@ -52,6 +53,18 @@ def _log1p(x):
     if x <= -1:
         raise DomainError("log1p of a number at or below -1")
     return mpmath.log1p(x)
+
+
+def _product(*v):
+    """mpmath.fprod(v), without its generic conversions: the same roundings, a third of the time."""
+    prec, rnd = mpmath.mp._prec_rounding
+    m = fone
+    try:
+        for x in v:
+            m = mpf_mul(m, x._mpf_, prec, rnd)
+    except AttributeError:          # a plain number among the factors
+        return mpmath.fprod(v)
+    return mpmath.mp.make_mpf(m)
 
 
 def _pow(b, e):
@@ -111,7 +124,7 @@ ZERO = sympy.Integer(0)
 
 TABLE = {p.head: p for p in [
     Primitive(Add, lambda a, i: ONE, lambda *v: mpmath.fsum(v), gate="+", arity=0, cheap=True),
-    Primitive(Mul, _others, lambda *v: mpmath.fprod(v), gate="*", arity=0, cheap=True),
+    Primitive(Mul, _others, _product, gate="*", arity=0, cheap=True),
     Primitive(Pow, _pow_d, _pow, gate="^", arity=2),
     Primitive(exp, lambda a, i: exp(a[0]), mpmath.exp, "exp", "exp", r"\exp", "exp",
               by_output=lambda y: y, names=("exp",), numpy="np.exp"),

@@ -49,6 +49,10 @@ def judge_matrix(truth, case, text, claim, row_line=None, fmt=None, line=1, col=
     if fast and verdict != "correct":
         agree, worst, bad, fast = _compare(truth, case, claim, fds, fast=False)
         verdict = rule(agree, confirmed, bad)
+    if verdict == "correct":
+        wider = truth.beside(claim, case.name)
+        if wider is not None:
+            return judge_matrix(wider, case, text, claim, row_line, fmt, line, col, why, deadline)
     if not fits:
         # shown at the checker's own sizes: the spec's at: point may be square, where Wq̄ for Wᵀq̄
         # would look defined; only when none of those is confirmed, any confirmed point

@@ -65,6 +65,7 @@ def _feedback(truth, name, scope):
                                     for i, p in enumerate(truth.simple())),
             "at": bool(truth.graph.at) and set(truth.graph.at) >= set(truth.graph.inputs),
             "defs": defs,
+            "near": lambda claim: truth.beside(claim, name),
             "read": lambda text: read_expression(text, scope, 1, 1, "plain")}
 
 
@@ -88,7 +89,8 @@ def _local_case(truth, name, scope):
 
 def _forward_case(truth, name, scope):
     return Case(truth.graph.full[name], tuple(p.env for p in truth.points), tuple(p.leaves for p in truth.points),
-                None, None if truth.graph.unwritten else scope.expand)
+                None, None if truth.graph.unwritten else scope.expand,
+                near=truth.beside)
 
 
 def read_row(scope, row, fmt):

@@ -21,11 +21,13 @@ import derive.evaluate as _plain
 from derive.rules import PRIME_OF, TABLE
 from derive.printing import Text
 from derive.rules import DomainError, primitive
+from derive.walk import postorder as _postorder, preorder as _preorder  # noqa: F401  (edits, rewrites)
 
 from ..evidence import evaluate
 
 TOL = mpmath.mpf("1e-12")
 TINY = mpmath.mpf("1e-30")
+_HALF_TOL = float(TOL) / 2
 WRONG_FUNCTION = {prime: (head, TABLE[head].uni) for prime, head in PRIME_OF.items()}
 PRIME_NAME = {prime: TABLE[prime].uni for prime in PRIME_OF}
 MAX_SWAPS = 3000          # (occurrence, name) pairs tried for a wrong variable in one place
@@ -311,32 +313,6 @@ class _Stop(Exception):
     pass
 
 
-def _postorder(expr):
-    """Each node of `expr`'s DAG once, arguments before the node."""
-    out, seen, stack = [], set(), [(expr, False)]
-    while stack:
-        e, done = stack.pop()
-        if done:
-            out.append(e)
-        elif e not in seen:
-            seen.add(e)
-            stack.append((e, True))
-            stack.extend((a, False) for a in reversed(e.args))
-    return out
-
-
-def _preorder(expr):
-    """Each node of `expr`'s DAG once, in the order of its first occurrence in the tree."""
-    out, seen, stack = [], set(), [expr]
-    while stack:
-        e = stack.pop()
-        if e not in seen:
-            seen.add(e)
-            out.append(e)
-            stack.extend(reversed(e.args))
-    return out
-
-
 def _far(fx, fy):
     """Floats within a relative 1e-15 of two values say those values are certainly not `_close`:
     the scale is well inside the float range and far above TINY, and the relative difference is
@@ -345,8 +321,16 @@ def _far(fx, fy):
     return 1e-29 < s < 1e300 and abs(fx - fy) > 1e-9 * s
 
 
+def _near(fx, fy):
+    """Floats within one unit in the last place of two values say those values are certainly
+    `_close`: the scale is well inside the float range and far above TINY, and the difference,
+    with both roundings, is within half of TOL. False means "ask mpmath", never "far"."""
+    s = max(abs(fx), abs(fy))
+    return 1e-29 < s < 1e300 and abs(fx - fy) + 1e-15 * s <= _HALF_TOL * s
+
+
 def _float(x):
-    """x as a float for `_far`, or None."""
+    """x as a float for `_far` and `_near`, or None."""
     try:
         return float(x)
     except (TypeError, ValueError, OverflowError):
@@ -355,8 +339,11 @@ def _float(x):
 
 def _close(x, y):
     fx, fy = _float(x), _float(y)
-    if fx is not None and fy is not None and _far(fx, fy):    # most fail by far: no mpmath needed
-        return False
+    if fx is not None and fy is not None:       # most fail by far, or agree to float's digits
+        if _far(fx, fy):
+            return False
+        if _near(fx, fy):
+            return True
     scale = max(abs(x), abs(y))
     return scale <= TINY or abs(x - y) / scale <= TOL
 

@@ -13,6 +13,7 @@ from derive.evaluate import DIGITS
 from derive.functions import bar, sym
 from derive.rules import TABLE, DomainError
 
+from . import boundaries
 from .symbolic import normal_form, symbolic_status  # noqa: F401  (the evidence's public names)
 
 POINTS = 16
@@ -97,6 +98,7 @@ class Truth:
             self.points = self._sample(n)
         self._fd = {}
         self._simple = None
+        self._kinks = None
 
     def simple(self):
         """Up to SIMPLE_POINTS points of small integers and halves, the same for every seed, in the
@@ -167,6 +169,27 @@ class Truth:
             if len(points) == n:
                 break
         return points
+
+    def beside(self, claim, name=None):
+        """((env, leaves, fd error or None, true value or None), ...): points on both sides of the
+        claim's kinks that are none of the graph's (boundaries.py), where finite differences confirm
+        `name`'s adjoint, the truth there (None: a forward value)."""
+        mine = boundaries.scalar_kinks(claim)
+        if not mine:
+            return ()
+        envs, leaves = [p.env for p in self.points], [p.leaves for p in self.points]
+        out = []
+        with mpmath.workdps(REFINE_DIGITS):
+            if self._kinks is None:
+                locals_ = [t.chain for a in self.derivation.order for t in a.terms]
+                every = boundaries.scalar_kinks(sympy.Add(*(n.expr for n in self.graph.nodes), *locals_, evaluate=False))
+                self._kinks = boundaries.values(every, envs)
+            for f, values in boundaries.foreign(mine, self._kinks, envs):
+                for p in boundaries.beside(f, values, leaves, lambda at: self._point(at, (), 0), lambda p: p.env):
+                    fd = None if name is None else self._fd_at(("beside", name, tuple(sorted(p.leaves.items()))), p, name)
+                    if fd is None or fd <= FD_TOL:      # a point the truth is not confirmed at is no evidence
+                        out.append((p.env, p.leaves, fd, None if name is None else p.env[bar(name)]))
+        return tuple(out)
 
     def adjoint(self, i, name):
         return self.points[i].env[bar(name)]

@@ -1,6 +1,7 @@
 """True values of a matrix graph: random matrices at several size settings (all different,
 non-square), finite differences along random directions. The spec's own point, when it is large,
 is evaluated in float64 with error bounds (derive/f64.py) and in mpmath only when asked for."""
+import copy
 import random
 from collections.abc import Mapping
 
@@ -13,7 +14,7 @@ from derive.f64 import bounded, fevaluate, mentions_sizes
 from derive.matrix import (mevaluate)
 from derive.rules import DomainError, Unsure
 
-from . import cached_truth
+from . import FD_TOL, boundaries, cached_truth
 from ..read.index import index_value, indexed
 
 SIZES = ([2, 3, 4, 5, 6, 7], [3, 5, 2, 6, 4, 7], [4, 2, 5, 3, 7, 6])
@@ -46,6 +47,8 @@ class MatrixTruth:
             self.directions = [None if i in self.fast else {n: _random_like(rng, p[n]) for n in self.derivation.by_name}
                                for i, p in enumerate(self.points)]
         self._fd = {}
+        self._kinks = None
+        self.widened = False     # a copy with points beside a claim's kinks
 
     def _add_at(self, leaves):
         """The spec's point: in float64 when it is large and float64 can vouch for its values
@@ -113,16 +116,62 @@ class MatrixTruth:
         return out
 
     def _add(self, leaves):
+        env = self._env_at(leaves)
+        if env is None:
+            return False
+        self.points.append(env)
+        return True
+
+    def _env_at(self, leaves):
+        """The values and true adjoints at `leaves`, or None where they are undefined."""
         try:
             vals, adj = self.derivation.values(leaves)
         except (DomainError, ZeroDivisionError, ValueError, OverflowError):
-            return False
+            return None
         env = dict(vals)
         env["__sizes__"] = self.graph.sizes(leaves)
         for k, v in adj.items():
             env[k + BAR] = v
-        self.points.append(env)
-        return True
+        return env
+
+    def beside(self, claim, name):
+        """This truth with points added on both sides of the claim's kinks that are none of the
+        graph's (boundaries.py), keeping those where finite differences confirm `name`'s adjoint;
+        None when there are none. A copy: the cached truth is shared by every claim."""
+        if self.widened or self.graph.labels or indexed(claim):
+            return None
+        mine = boundaries.matrix_kinks(claim)
+        if not mine:
+            return None
+        own = [i for i in range(len(self.points)) if i not in self.fast]
+        envs = [self.points[i] for i in own]
+        leaves = [{n: env[n] for n in self.graph.inputs} for env in envs]
+        sizes = [env["__sizes__"] for env in envs]
+        pairs = [(i, j) for i in range(len(envs)) for j in range(len(envs)) if i != j and sizes[i] == sizes[j]]
+        extra = []
+        with mpmath.workdps(DIGITS):
+            if self._kinks is None:
+                every = [k for e in [n.expr for n in self.graph.nodes] + [a.expr for a in self.derivation.order]
+                         for k in boundaries.matrix_kinks(e)]
+                self._kinks = boundaries.values(every, envs)
+            for f, values in boundaries.foreign(mine, self._kinks, envs):
+                extra += boundaries.beside(f, values, leaves, self._env_at, pairs=pairs)
+        if not extra:
+            return None
+        out = copy.copy(self)
+        out.widened = True
+        out.points = self.points + list(extra)
+        rng = random.Random(f"{self.seed}:beside")
+        out.directions = self.directions + [{n: _random_like(rng, p[n]) for n in self.derivation.by_name} for p in extra]
+        out._fd = dict(self._fd)
+        keep = [i for i in range(len(self.points), len(out.points)) if out.fd_error(i, name) <= FD_TOL]
+        if not keep:
+            return None
+        out.points = self.points + [out.points[i] for i in keep]
+        out.directions = self.directions + [out.directions[i] for i in keep]
+        out._fd = {**self._fd, **{(len(self.points) + k, n): out._fd[(i, n)] for k, i in enumerate(keep)
+                                  for n in (name,)}}
+        return out
 
     def fd_error(self, i, name):
         """Directional finite difference of the output along a random direction vs ⟨v̄, U⟩; at a

@@ -18,6 +18,7 @@ import sympy
 
 from derive.functions import Sigma, SigmaPrime
 from derive.rules import PRIME_OF, TABLE
+from derive.walk import postorder as _postorder, preorder as _preorder
 
 BUDGET = 20_000             # work units of the default reduction
 PROVE_BUDGET = 400_000      # before the wall-clock reduction, with prove=True
@@ -88,31 +89,6 @@ def _units_as_symbols(e):
 
 def _unsigned(u):
     return (-u, True) if u.could_extract_minus_sign() else (u, False)
-
-
-def _preorder(e):
-    out, seen, stack = [], set(), [e]
-    while stack:
-        x = stack.pop()
-        if x not in seen:
-            seen.add(x)
-            out.append(x)
-            stack.extend(x.args)
-    return out
-
-
-def _postorder(e):
-    """The nodes of `e`'s DAG, each once, every node after its arguments."""
-    out, seen, stack = [], set(), [(e, False)]
-    while stack:
-        x, ready = stack.pop()
-        if ready:
-            out.append(x)
-        elif x not in seen:
-            seen.add(x)
-            stack.append((x, True))
-            stack.extend((a, False) for a in x.args if a not in seen)
-    return out
 
 
 class _Algebra:

@@ -10,6 +10,7 @@
 - scope.py      names in an expression (leaf, forward name, adjoint, product, Euler's e, Leibniz)
                 and the plain spellings rewritten for the grammar (numpy, masks, function powers)
 - latex.py      the LaTeX expression reader's public face: latex_names (TeX scanning, names),
-                latex_lexer (tokens), latex_parse (grammar into SymPy)
+                latex_lexer (tokens; latex_constructs, latex_tokens), latex_parse (grammar into
+                SymPy); latex_cases (`cases` as a sum of Iverson brackets)
 - matrix.py, index.py  claims against matrix graphs, index form
 """

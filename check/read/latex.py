@@ -1,5 +1,6 @@
 r"""LaTeX student input, by concern: `latex_names` (TeX scanning, names, derivative fractions),
-`latex_lexer` (TeX into grammar tokens), `latex_parse` (the grammar into SymPy), `latex_rows` (a
+`latex_lexer` (TeX into grammar tokens; its multi-token constructs in `latex_constructs`, its
+checks over the finished tokens in `latex_tokens`), `latex_parse` (the grammar into SymPy), `latex_rows` (a
 block into rows). This module is their public face.
 
 A hand-written lexer turns LaTeX into grammar tokens: names arrive already spelled plainly
@@ -36,7 +37,8 @@ and a reader may take them two: a one-character TeX argument running on (`x^23`,
 followed by another factor (`\log y t`, `\log xy` when xy is a product), `a / b c`, and
 `\sigma^{-1}(z)` (inverse or reciprocal?).
 """
-from .latex_lexer import _OPERANDS, _Lexer
+from .latex_lexer import _Lexer
+from .latex_tokens import _OPERANDS
 from .latex_names import latex_derivative, latex_name
 from .latex_parse import GRAMMAR, parse_latex_expression
 from .latex_rows import parse_latex_rows

@@ -5,7 +5,7 @@ import re
 import sympy
 
 from derive.errors import ParseError
-from derive.parse import Keyword, error
+from derive.parse import Keyword, error, iverson
 from derive.functions import BAR
 from derive.matrix import (SCALAR, Leaf, MExpr, ShapeError, fill, lift, preorder, rebuild, reduce, show_shape, transpose)
 from derive.labels import LabelRef, onehot, pick
@@ -15,7 +15,7 @@ from derive.rules import SPELLINGS
 
 from .index import Entry, IndexMismatch, Indices, free, indexed, ranks, split
 from .classify import numpy_adjoint
-from .scope import by_case, read_expression
+from .scope import by_case, choice, read_expression
 
 
 class MatrixClaimScope(MatrixOps):
@@ -170,6 +170,16 @@ class MatrixClaimScope(MatrixOps):
         if len(args) == 1 and not isinstance(args[0], Keyword) and n not in SPELLINGS and self.known(n):
             return self.product(self.name(tok), args[0], None)
         return super().call(tok, args)
+
+    def where(self, tok, args):
+        return choice(tok, args, lambda a, op, b, t: iverson(self, a, op, b, t))
+
+    def reduction(self, name, tok, args, kwargs):
+        """numpy's positional axis, `a.sum(0)`, `np.sum(a, 1)`, is `axis=`."""
+        if len(args) == 2 and "axis" not in kwargs and args[1] in (0, 1) and getattr(args[1], "is_Integer", False):
+            kwargs = {**kwargs, "axis": Keyword("axis", args[1], tok)}
+            args = args[:1]
+        return super().reduction(name, tok, args, kwargs)
 
     def ones(self, tok):
         r"""`\mathbf{1}`: a column of ones whose length is its neighbour's."""

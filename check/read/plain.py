@@ -7,6 +7,7 @@ import re
 from derive.names import GREEK_NAMES
 from derive.rules import SPELLINGS
 
+from .inplace import remember, step
 from .row import Row
 
 # Characters typed on phones and with input methods, each replaced by one ASCII character
@@ -94,10 +95,18 @@ def strip_lead(line, latex=False):
     return line
 
 
+_KO_OTHERWISE = r"(?:그\s*외(?:의\s*경우)?|나머지(?:\s*경우)?|그렇지\s*않으면)"
+_OTHERWISE_KO = re.compile(_KO_OTHERWISE + r"\s*[.,]?\s*(?=\\\\|\\end\s*\{\s*d?cases|$)")
+_CASES_OTHERWISE = re.compile(r"&\s*(?:\\(?:text|textrm|mbox)\s*\{\s*)?" + _KO_OTHERWISE)
+
+
 def strip_trail(line, latex=False):
     """`line` without prose after its math: from the first Korean/CJK letter (with the bracket
-    it opens in) and a closing remark in English words (`(fan-out)`, `(chain rule)`)."""
+    it opens in) and a closing remark in English words (`(fan-out)`, `(chain rule)`). In LaTeX a
+    Korean `otherwise` of a cases branch (`0 & 그 외 \\end{cases}`) is the branch's, not prose."""
     m = _FOREIGN.search(line)
+    while m and latex and re.search(r"&\s*$", line[:m.start()]) and _OTHERWISE_KO.match(line, m.start()):
+        m = _FOREIGN.search(line, _OTHERWISE_KO.match(line, m.start()).end())
     if m:
         cut, stack = m.start(), []
         for i, ch in enumerate(line[:cut]):
@@ -131,6 +140,8 @@ def is_prose(body):
     s = body.strip()
     if not s or _LATEX_PROSE.match(s):
         return True
+    if "&" in s:
+        s = _CASES_OTHERWISE.sub("&", s)          # `0 & 그 외`: a branch of cases, not prose
     if _FOREIGN.search(s) or s.endswith((":", "：")):
         return True
     for m in _PROSE_RUN.finditer(s):
@@ -149,12 +160,16 @@ def _lead_words(lhs):
 
 def plain_rows(text, code=False):
     """Rows of a plain block: `#` comments, prose and bullets dropped; `lhs = rhs`, `= rhs` or a
-    bare expression per line. In code (a notebook's code cell, a python block) only lines with `=`."""
-    out = []
+    bare expression per line. In code (a notebook's code cell, a python block) only lines with `=`,
+    and numpy's in-place changes go into the row that assigned the name (inplace.py)."""
+    out, assigned = [], {}
     for no, raw in enumerate(text.split("\n"), 1):
         body = raw.split("#", 1)[0]
         if not body.strip() or body.strip().startswith(("```", "~~~")):
             continue
+        if code and step(no, body, out, assigned):
+            continue
+        first = len(out)
         if top_level_eq(body) is None and not body.lstrip().startswith("=") and is_prose(body):
             continue
         body = strip_trail(strip_lead(body.replace("`", " ")))
@@ -172,6 +187,8 @@ def plain_rows(text, code=False):
         lead = _lead_words(body[:i])
         for piece, start in _pieces(body):
             out.extend(_chain(no, piece, start, lead if start == 0 else 0))
+        if code:
+            remember(out, first, assigned)
     return out
 
 

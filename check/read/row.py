@@ -32,3 +32,14 @@ class Row:
     block: object = 0
     target: Optional[Target] = None
     code: bool = False       # from program code (a code cell, a python block): other variables may be there
+
+
+class Refused(str):
+    """A right-hand side the reader refuses where it is read (numpy's in-place change to an answer
+    that it cannot read, `dscores[range(N), y] -= 1`): `message` at the column `col` of the line
+    `lines` below the row's."""
+
+    def __new__(cls, text, message, lines, col):
+        self = super().__new__(cls, text)
+        self.message, self.lines, self.col = message, lines, col
+        return self

@@ -9,10 +9,11 @@ from derive.errors import ParseError
 from derive.functions import BAR, bar, sym
 from derive.limits import MAX_WRITTEN_DEPTH, MAX_WRITTEN_SIZE
 from derive.names import GREEK_NAMES, MACRON, canonical, spelled
-from derive.parse import MAX_CLAIM_TERMS, Scope, error, parse_expression
+from derive.parse import MAX_CLAIM_TERMS, Comparison, Keyword, Scope, error, iverson, parse_expression
 from derive.rules import PRIMES, SPELLINGS, derivative
 
 from .classify import is_latex, numpy_adjoint
+from .row import Refused
 
 MAX_SPLIT = 12
 
@@ -107,6 +108,9 @@ class ClaimScope(Scope):
         if n == "dout" and not self.lookup("out"):
             return self.graph.output
         return numpy_adjoint(n, self.lookup)
+
+    def where(self, tok, args):
+        return choice(tok, args, lambda a, op, b, t: iverson(self, a, op, b, t))
 
     def call(self, tok, args):
         n = spelled(str(tok))
@@ -226,13 +230,27 @@ class ClaimScope(Scope):
         raise error("index sums (Σ_k) are for matrix specs; in this scalar spec write the terms out", tok)
 
 
+_NOT = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "≥": "<", "≤": ">"}
+
+
+def choice(tok, args, bracket):
+    """numpy's `where(c, a, b)`: a·[c] + b·[not c], entry by entry on matrices (the sum of Iverson
+    brackets a two-branch `cases` makes); `bracket(a, op, b, tok)` builds the scope's bracket."""
+    if len(args) != 3 or not isinstance(args[0], Comparison) or any(
+            isinstance(a, (Comparison, Keyword)) for a in args[1:]):
+        raise error("np.where(c, a, b) is read with a comparison c (x > 0) and two values a, b", tok)
+    c, yes, no = args
+    return yes * bracket(c.a, c.op, c.b, c.tok) + no * bracket(c.a, _NOT[c.op], c.b, c.tok)
+
+
 LEIBNIZ_MARK = "\u03f6"       # `dy/dz` in plain text reaches the grammar as the name `y϶z`
 _LEIBNIZ = re.compile(r"(?<![\w.])(?:d|∂)[ \t]*([A-Za-z\u0370-\u03ff][\w\u0304]*)[ \t]*/[ \t]*(?:d|∂)[ \t]*"
                       r"([A-Za-z\u0370-\u03ff][\w\u0304]*)")
 _NP = re.compile(r"(?<![\w.])(?:np|numpy)\.(?=[A-Za-z])")
 _DOT = re.compile(r"\.dot[ \t]*\(")
-_NP_NAMES = {"maximum": "max", "minimum": "min"}
-_NP_CALL = re.compile(r"(?<![\w.])(maximum|minimum)(?=[ \t]*\()")
+_NP_NAMES = {"maximum": "max", "minimum": "min", "copy": ""}
+_NP_CALL = re.compile(r"(?<![\w.])(maximum|minimum|copy)(?=[ \t]*\()")
+_COPY = re.compile(r"\.copy[ \t]*\([ \t]*\)")
 _KEEPDIMS = re.compile(r"[ \t]*,[ \t]*keepdims[ \t]*=[ \t]*(?:True|False|1|0)")
 _CMP = re.compile(r">=|<=|>|<|≥|≤")
 
@@ -259,12 +277,15 @@ def by_case(n, names):
 def plain_spellings(text, scope):
     """Plain text with numpy's and Leibniz's spellings rewritten for the grammar, column for
     column: `np.exp` -> `exp`, `np.maximum` -> `max`, `a.dot(b)` -> `a@(b)`, `, keepdims=True`
-    dropped, `a.sum(axis=0)` -> `sum(a,axis=0)`, a bracket holding a comparison `(h > 0)` -> the
-    mask `[h > 0]`, and `dy/dz` (a
+    and `.copy()` dropped (`np.copy(a)` is `(a)`), `a.sum(axis=0)` -> `sum(a,axis=0)`, a bracket
+    holding a comparison `(h > 0)` -> the mask `[h > 0]` (not a call's brackets: `np.where(h > 0,
+    …)` takes the comparison itself), and `dy/dz` (a
     local derivative, when the scope knows y and z and not dy) -> the name `y϶z`."""
     if "np." in text or "numpy." in text:
         text = _NP.sub(lambda m: " " * len(m.group()), text)
         text = _NP_CALL.sub(lambda m: _NP_NAMES[m.group(1)].ljust(len(m.group(1))), text)
+    if ".copy" in text:
+        text = _COPY.sub(lambda m: " " * len(m.group()), text)
     if ".dot" in text:
         text = _DOT.sub(lambda m: "@" + " " * (len(m.group()) - 2) + "(", text)
     if "keepdims" in text:
@@ -339,18 +360,29 @@ def _powers_moved(text):
 
 
 def _masks(text):
-    """`(h > 0)` -> `[h > 0]`: a round bracket whose top level holds a comparison."""
+    """`(h > 0)` -> `[h > 0]`: a round bracket whose top level holds a comparison, unless it is a
+    call's (`where(h > 0, a, b)`: the grammar reads a comparison as an argument)."""
     chars, stack = list(text), []
     for i, ch in enumerate(text):
-        if ch in "([{":
+        if ch == "(" and _called(text, i):
+            stack.append([i, None])
+        elif ch in "([{":
             stack.append([i, False])
         elif ch in ")]}" and stack:
             start, has = stack.pop()
             if has and ch == ")" and text[start] == "(":
                 chars[start], chars[i] = "[", "]"
-        elif stack and (ch in "<>≥≤") and not (ch in "<>" and text[i + 1:i + 2] == ch):
+        elif stack and (ch in "<>≥≤") and not (ch in "<>" and text[i + 1:i + 2] == ch) and stack[-1][1] is not None:
             stack[-1][1] = True
     return "".join(chars)
+
+
+def _called(text, i):
+    """Is the bracket at text[i] a call's, right after a name (`where(`, `w1(`; not `1(`)?"""
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+        j -= 1
+    return j < i and (text[j].isalpha() or text[j] == "_")
 
 
 def _leibniz(m, scope):
@@ -400,6 +432,8 @@ def _operator_variable(text):
 
 def read_expression(text, scope, line=1, col=1, fmt=None):
     """One expression, plain or LaTeX (auto-detected unless `fmt` says)."""
+    if isinstance(text, Refused):
+        raise ParseError(text.message, line + text.lines, text.col)
     balanced(text, line, col)
     if (fmt or ("latex" if is_latex(text) else "plain")) == "latex":
         from .latex import parse_latex_expression     # the LaTeX reader loads on first LaTeX
