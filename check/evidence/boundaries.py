@@ -3,12 +3,11 @@ truth's kink and a shifted one in the claim ([z > 0.1] written for [z > 0], a hi
 dropped), and the claim would agree everywhere it is looked at. So a claim that agrees is also
 valued just on both sides of each kink of its own that no kink of the truth explains: the kink is
 found by bisection on the segment between two evidence points where it has opposite signs.
-A kink is a list of signed numbers per point (one for a scalar, one per entry for a matrix)."""
+A kink is a list of signed numbers per point (one for a scalar, one per entry for a matrix:
+evidence/matrix.py's `matrix_kinks`)."""
 import mpmath
-import numpy as np
 
 from derive.evaluate import kink_value, kinks
-from derive.matrix import Elem, mevaluate, slot
 from derive.rules import DomainError
 
 MAX_KINKS = 4          # kinks of the claim looked at, in a fixed order
@@ -21,26 +20,6 @@ ERRORS = (DomainError, ZeroDivisionError, ValueError, OverflowError, TypeError, 
 def scalar_kinks(e):
     """The kinks of a SymPy expression: (key, env -> [signed value])."""
     return [(sub, lambda env, sub=sub: [kink_value(sub, env)[0]]) for sub in kinks(e)]
-
-
-def matrix_kinks(e):
-    """The kinks of a matrix expression, entry by entry: one per kinked part of each elementwise
-    node's template, valued at every entry of the node's arguments."""
-    out, seen, stack = [], set(), [e]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if isinstance(node, Elem):
-            out += [((node, sub), lambda env, node=node, sub=sub: _entries(node, sub, env)) for sub in kinks(node.template)]
-        stack.extend(reversed(node.children()))
-    return out
-
-
-def _entries(node, sub, env):
-    args = np.broadcast_arrays(*(mevaluate(a, env) for a in node.args))
-    return [kink_value(sub, {slot(i): a[k] for i, a in enumerate(args)})[0] for k in np.ndindex(args[0].shape)]
 
 
 def values(kinks_, envs):

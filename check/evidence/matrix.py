@@ -8,10 +8,10 @@ from collections.abc import Mapping
 import mpmath
 import numpy as np
 
-from derive.evaluate import DIGITS
+from derive.evaluate import DIGITS, kink_value, kinks
 from derive.functions import BAR
 from derive.f64 import bounded, fevaluate, mentions_sizes
-from derive.matrix import (mevaluate)
+from derive.matrix import Elem, mevaluate, slot
 from derive.rules import DomainError, Unsure
 
 from . import FD_TOL, boundaries, cached_truth
@@ -140,7 +140,7 @@ class MatrixTruth:
         None when there are none. A copy: the cached truth is shared by every claim."""
         if self.widened or self.graph.labels or indexed(claim):
             return None
-        mine = boundaries.matrix_kinks(claim)
+        mine = matrix_kinks(claim)
         if not mine:
             return None
         own = [i for i in range(len(self.points)) if i not in self.fast]
@@ -152,7 +152,7 @@ class MatrixTruth:
         with mpmath.workdps(DIGITS):
             if self._kinks is None:
                 every = [k for e in [n.expr for n in self.graph.nodes] + [a.expr for a in self.derivation.order]
-                         for k in boundaries.matrix_kinks(e)]
+                         for k in matrix_kinks(e)]
                 self._kinks = boundaries.values(every, envs)
             for f, values in boundaries.foreign(mine, self._kinks, envs):
                 extra += boundaries.beside(f, values, leaves, self._env_at, pairs=pairs)
@@ -315,3 +315,23 @@ def _plain(a, whole=False):
     if a.shape[1] == 1:
         return [float(x) for x in a[:, 0]]
     return [[float(x) for x in row] for row in a]
+
+
+def matrix_kinks(e):
+    """The kinks of a matrix expression, entry by entry: one per kinked part of each elementwise
+    node's template, valued at every entry of the node's arguments."""
+    out, seen, stack = [], set(), [e]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, Elem):
+            out += [((node, sub), lambda env, node=node, sub=sub: _entries(node, sub, env)) for sub in kinks(node.template)]
+        stack.extend(reversed(node.children()))
+    return out
+
+
+def _entries(node, sub, env):
+    args = np.broadcast_arrays(*(mevaluate(a, env) for a in node.args))
+    return [kink_value(sub, {slot(i): a[k] for i, a in enumerate(args)})[0] for k in np.ndindex(args[0].shape)]
