@@ -42,6 +42,11 @@ CORRECT = [
     ("rnn_two_steps", "h1", "G1 + a2_bar @ W_h.T"), ("rnn_two_steps", "W_h", "h0.T @ a1_bar + h1.T @ a2_bar"),
     ("rnn_two_steps", "W_x", "x1.T @ a1_bar + x2.T @ a2_bar"),
     ("rnn_two_steps", "b", "sum(a1_bar, axis=0) + sum(a2_bar, axis=0)"), ("rnn_two_steps", "a1", "h1_bar * (1 - h1^2)"),
+    # fan-outs with one path written out: leaving out a path is a missing term named by its path
+    ("rnn_two_steps", "h1", "G1 + (G2 * (1 - h2^2)) @ W_h.T"),
+    ("rnn_two_steps", "W_h", "h0.T @ a1_bar + h1.T @ (G2 * (1 - h2^2))"),
+    ("rnn_two_steps", "W_x", "x1.T @ a1_bar + x2.T @ (G2 * (1 - h2^2))"),
+    ("rnn_two_steps", "b", "sum(a1_bar, axis=0) + sum(G2 * (1 - h2^2), axis=0)"),
     ("softmax", "s", "p - onehot(y)"), ("softmax", "W", "s_bar @ x.T"), ("softmax", "W", "(p - onehot(y)) @ x.T"),
     ("softmax", "x", "W.T @ s_bar"),
     ("softmax_batch", "S", "(P - onehot(y))/N"), ("softmax_batch", "W", "X.T @ S_bar + 2*lambda*W"),
@@ -62,6 +67,7 @@ CORRECT = [
 PRIMES = {"sigma'": "sigma", "relu'": "relu", "tanh'": "tanh"}
 OTHER_PRIME = {"sigma'": "tanh'", "tanh'": "sigma'", "relu'": "sigma'"}
 SHAPE_KINDS = {"transpose", "missing_batch_sum", "elementwise_vs_matmul"}    # the kinds that may change a shape
+# ... and a path of a fan-out left out, where the other path is a row spread over the batch (X̄ = μ̄/N)
 CAP = {"wrong_variable": 3, "extra_term": 2}      # mutants of one kind per correct claim (else 6)
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2}
 
@@ -277,11 +283,28 @@ def corpus():
                 shaped = read_claim(claim, g, 1, 1, "plain")[0]
             except ParseError:
                 continue
-            if kind not in SHAPE_KINDS and (shaped is None or shaped.shape != g.shape_of(wrt)):
+            if kind not in SHAPE_KINDS and (shaped is None or shaped.shape != g.shape_of(wrt)) and not (
+                    kind == "missing_term" and shaped is not None and _one_path_short(g, wrt, shaped)):
                 continue        # a mistake that changes the shape is a wrong shape first
             taken[kind] = taken.get(kind, 0) + 1
             rows.append(("matrix", spec, wrt, claim, kind))
     return rows
+
+
+def _one_path_short(g, wrt, claim):
+    """Is `claim` (of the wrong shape) right with one path of wrt's fan-out put back?"""
+    from check import check_claim
+    from derive.errors import ParseError
+    from derive.printing import Text
+    paths = g.backprop(wrt=g.differentiable).by_name[wrt].terms
+    for t in paths if len(paths) > 1 else ():
+        try:
+            whole = claim + t.expr
+        except (ParseError, ValueError, TypeError):
+            continue
+        if whole.shape == g.shape_of(wrt) and check_claim(g, wrt, Text(ascii=True).doprint(whole)).verdict == "correct":
+            return True
+    return False
 
 
 def main():

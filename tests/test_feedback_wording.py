@@ -4,6 +4,7 @@ so and comes with a repair of the student's own formula that is checked correct.
 import pytest
 
 from check import check_adjoints, check_claim
+from conftest import spec_path
 from derive.parse import Scope, parse_expression
 from derive.errors import ParseError
 from test_labels import BATCH, MASKED, SOFTMAX, SVM
@@ -43,7 +44,6 @@ def test_zero_adjoint_in_korean():
 @pytest.mark.parametrize("spec, claim, kind, fix", [
     (SOFTMAX, "p", "missing_term", "p - onehot(y)"),                        # the −1 forgotten
     (BATCH, "P/N", "missing_term", "(P - onehot(y))/N"),                     # ... in a mean over N
-    (BATCH, "(P - 2*onehot(y))/N", "extra_term", "(P - onehot(y))/N"),        # one −1 too many
 ])
 def test_true_class_mistake_is_repaired_in_the_students_terms(spec, claim, kind, fix):
     wrt = "s" if spec is SOFTMAX else "S"
@@ -51,6 +51,14 @@ def test_true_class_mistake_is_repaired_in_the_students_terms(spec, claim, kind,
     assert d["kind"] == kind and "true class" in d["message"]
     assert d["fix"]["text"] == fix
     assert check_claim(spec, wrt, fix).verdict == "correct"
+
+
+def test_a_doubled_true_class_term_is_a_constant_on_that_term():
+    """A part scaled comes first: −2·onehot(y) for −onehot(y) is a constant factor of that term
+    (also true, but less specific: one −1 too many at the true class)."""
+    d = check_claim(BATCH, "S", "(P - 2*onehot(y))/N").to_dict()["diagnosis"]
+    assert d["kind"] == "constant_factor" and "onehot(y)" in d["message"]
+    assert d["fix"]["text"] == "(P - onehot(y))/N"
 
 
 def test_hinge_counting_the_true_class_gets_a_repair_that_is_correct():
@@ -91,3 +99,25 @@ def test_a_repair_never_uses_the_adjoint_it_defines():
     rep = check_adjoints(spec_path("reglog").read_text(encoding="utf-8"), "w_bar = (max(0,0))^{2}")
     fix = rep.items[0].diagnosis["fix"]["text"]
     assert "w_bar" not in fix and "z_bar" in fix and "R_bar" in fix
+
+
+@pytest.mark.parametrize("spec, wrt, claim, path, fix", [
+    # CS231n rnn_forward unrolled twice: h1 feeds the loss and the second step
+    ("rnn_two_steps", "h1", "G1", "the path through a2 is missing: a\u03042 W_hᵀ", "G1 + a2_bar @ W_h.T"),
+    ("rnn_two_steps", "h1", "(G2 * (1 - h2^2)) @ W_h.T", "the path through L is missing: G1", None),
+    ("rnn_two_steps", "W_h", "h1.T @ (G2 * (1 - h2^2))", "the path through a1 is missing: h0ᵀ a\u03041", None),
+    # the softmax classifier's regularized W̄, and batchnorm's X̄ = μ̄/N + X̄c (μ̄/N alone is one row)
+    ("softmax_batch", "W", "X.T @ S_bar", "the path through L is missing: 2·λ·W", "2*lambda*W + X.T @ S_bar"),
+    ("batchnorm", "X", "mu_bar/N", "the path through xc is missing: xc̄", "mu_bar/N + xc_bar"),
+])
+def test_a_missing_fan_out_path_of_a_matrix_is_named_by_its_path(spec, wrt, claim, path, fix):
+    g = spec_path(spec).read_text(encoding="utf-8")
+    d = check_claim(g, wrt, claim).to_dict()["diagnosis"]
+    assert d["kind"] == "missing_term" and d["message"] == path
+    assert fix is None or d["fix"]["text"] == fix
+    assert check_claim(g, wrt, d["fix"]["text"]).verdict == "correct"
+
+
+def test_a_missing_matrix_term_that_is_no_path_is_not_named_as_one():
+    d = check_claim(spec_path("softmax").read_text(encoding="utf-8"), "s", "-onehot(y)").to_dict()["diagnosis"]
+    assert d["kind"] == "missing_term" and "path" not in d["message"]

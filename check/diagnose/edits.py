@@ -27,7 +27,8 @@ from derive.functions import Sigma, Relu, unbar
 from derive.rules import PRIME_OF, partial
 
 from ..i18n import _
-from . import search
+from . import kinds, search
+from .kinds import Finding
 from .rewrites import _at_spot, _chain
 from .values import ERRORS, MAX_SWAPS, TINY, _close, _float, _preorder, _same, show
 
@@ -38,14 +39,6 @@ MAX_TABLE = 1500
 MAX_MUL_ARGS = 8
 REBUILD_UNITS = 10        # a whole claim rebuilt (xreplace), per node
 PATH_UNITS = 2            # the nodes on one path rebuilt, per argument
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A named mistake and the claim with it undone (equal to the truth at every point)."""
-    kind: str
-    message: str
-    fix: object
 
 
 @dataclass(frozen=True)
@@ -253,11 +246,18 @@ class Search:
             return None
         return search.first(self)
 
+    def whole_steps(self):
+        """A scalar claim has no whole-claim constants beyond its root's sign and scale."""
+        return {}
+
+    def constant_steps(self):
+        """The kinds whose repair puts a constant in (search.EditSpace; kinds.py, for both backends)."""
+        return kinds.Kinds(self).steps()
+
     def steps(self):
-        """The kinds a scalar claim's edits can find (search.EditSpace)."""
-        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
-                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
-                "missing_term": self.missing_term, "extra_term": self.extra_term, "wrong_variable": self.wrong_variable}
+        """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
+        return {"derivative_of_wrong_function": self.wrong_function,
+                **kinds.Kinds(self).expression_steps(), "wrong_variable": self.wrong_variable}
 
     def _each(self):
         for p in self.pos:
@@ -265,35 +265,69 @@ class Search:
             if w is not None:
                 yield p, w[0], w[1]
 
-    def sign(self):
-        for p, u, w in self._each():
-            if not p.node.is_Number and abs(u) > TINY and _close(w, -u):
-                fix = self.edit(p, -p.node)
-                if fix is not None:
-                    if p.parent == "root":
-                        return Finding("sign", _("off by a factor of -1 (sign)"), fix)
-                    return Finding("sign", _("the sign of {term} is flipped").format(term=show(p.node)), fix)
-        return None
+    # --- kinds.Algebra: the value tests at point 0 and the edits of one position ---------------
 
-    def constant(self):
-        for p, u, w in self._each():
-            if abs(u) <= TINY or abs(w) <= TINY:
-                continue
-            k = _rational(w / u)
-            if k is None or k in (0, 1, -1):
-                continue
-            fix = self.edit(p, k * p.node)
-            if fix is None:
-                continue
-            factor = show(1 / k) + _half(1 / k)
-            if p.parent == "root":
-                return Finding("constant_factor", _("off by a constant factor of {factor}").format(factor=factor), fix)
-            if p.node.is_Number:
-                return Finding("constant_factor", _("the constant {k} should be {right}").format(
-                    k=show(p.node), right=show(k * p.node)), fix)
-            return Finding("constant_factor", _("{term} is off by a constant factor of {factor}").format(
-                term=show(p.node), factor=factor), fix)
-        return None
+    def spots(self):
+        return [p for p, _u, _w in self._each()]
+
+    def role(self, p):
+        return {"root": "root", "add": "term", "mul": "factor"}[p.parent]
+
+    def is_number(self, p):
+        return p.node.is_Number
+
+    def negated(self, p):
+        u, w = self.W0(p)
+        return abs(u) > TINY and _close(w, -u)
+
+    def scale(self, p):
+        u, w = self.W0(p)
+        if abs(u) <= TINY or abs(w) <= TINY:
+            return None
+        k = _rational(w / u)
+        return None if k is None or k in (0, 1, -1) else k
+
+    def is_one(self, p):
+        return not p.node.is_Number and _close(self.W0(p)[1], 1)
+
+    def vanishes(self, p):
+        u, w = self.W0(p)
+        return abs(w) <= mpmath.mpf("1e-9") * abs(u)     # a constant too: `+ 1` is an extra term
+
+    def shift(self, p):
+        u, w = self.W0(p)
+        gap = w - u
+        if abs(gap) <= TINY or self._cancels(p, u, w):
+            return None
+        return _rational(gap, small=True)
+
+    def factors(self, p):
+        """By value: W/u at point 0 (point 1 where the factor vanishes at point 0 only)."""
+        u, w = self.W0(p)
+        i = 0
+        if abs(u) <= TINY or abs(w) <= TINY:
+            i, uw = 1, self.W_at(p, 1)
+            if uw is None or abs(uw[0]) <= TINY or abs(uw[1]) <= TINY:
+                return
+            u, w = uw
+        for f in self.table_at(i).find(w / u):
+            if not f.is_Number and f != p.node:
+                yield f
+
+    def put(self, p, how, k=None):
+        new = {"neg": lambda: -p.node, "scale": lambda: k * p.node, "one": lambda: sympy.Integer(1),
+               "zero": lambda: sympy.Integer(0), "plus": lambda: p.node + k, "times": lambda: p.node * k, "over": lambda: p.node / k, "minus": lambda: p.node - k,
+               "lower": lambda: p.node.base ** (p.node.exp - 1), "term": lambda: p.node + k}[how]()
+        fix = self.edit(p, new)
+        if how == "term" and fix is not None and _size(fix) < _size(self.claim):
+            return None          # a term taken away, not put in
+        return fix
+
+    def show(self, p, k=None):
+        return show(p.node if k is None else k * p.node)
+
+    def show_number(self, k):
+        return show(k)
 
     def _alternatives(self, node):
         """(written, right) pairs: a function node or a forward name defined by one, and the
@@ -367,45 +401,6 @@ class Search:
         found = {d for e in (self.case.truth, self.folded) for d in _preorder(e) if isinstance(d, DERIVATIVES)}
         return sorted(found, key=sympy.default_sort_key)
 
-    def missing_factor(self):
-        for p, u, w in self._each():
-            i = 0
-            if abs(u) <= TINY or abs(w) <= TINY:        # the factor may vanish at point 0 only
-                i, uw = 1, self.W_at(p, 1)
-                if uw is None or abs(uw[0]) <= TINY or abs(uw[1]) <= TINY:
-                    continue
-                u, w = uw
-            for f in self.table_at(i).find(w / u):
-                if f.is_Number or f == p.node:
-                    continue
-                fix = self.edit(p, p.node * f)
-                if fix is not None:
-                    return Finding("missing_factor", _missing_factor_message(p, f), fix)
-        return None
-
-    def extra_factor(self):
-        for p, u, w in self._each():
-            if p.parent == "mul" and not p.node.is_Number and _close(w, 1):
-                fix = self.edit(p, sympy.Integer(1))
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(p.node)), fix)
-            node = p.node
-            if node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number:
-                b = self.val.known(node.base, 0)
-                fix = self.edit(p, node.base ** (node.exp - 1)) if abs(b) > TINY and _close(w, u / b) else None
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(node.base)), fix)
-        for p, u, w in self._each():
-            if abs(w) <= TINY or p.node.is_Number:
-                continue
-            for g in self.table.find(u / w):
-                if g.is_Number or g == p.node:
-                    continue
-                fix = self.edit(p, p.node / g)
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=show(g)), fix)
-        return None
-
     def _cancels(self, p, u, w):
         """Does adding W − u at p take away one of the claim's own terms (an extra term, not a
         missing one)? Compared by their contributions κ·u to the claim's value at point 0."""
@@ -417,54 +412,45 @@ class Search:
                     self._terms.add(q.path, self.kappa[q.path] * self.W0(q)[0])
         return bool(self._terms.find(-self.kappa[p.path] * (w - u)))
 
-    def missing_term(self):
-        """A constant term first (the 1 in 1 − tanh², softmax's −1), anywhere; then a term of the
-        truth or the claim, by position."""
-        for p, u, w in self._each():
-            gap = w - u
-            if abs(gap) <= TINY or self._cancels(p, u, w):
-                continue
-            q = _rational(gap, small=True)
-            if q is not None:
-                fix = self.edit(p, p.node + q)
-                if fix is not None:
-                    return Finding("missing_term", _("missing constant term {term} in {where}").format(
-                        term=show(q), where=show(p.node)), fix)
-        for p, u, w in self._each():
-            gap = w - u
-            if abs(gap) <= TINY or self._cancels(p, u, w):
-                continue
-            for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
-                term = s * g
-                fix = self.edit(p, p.node + term)
-                if fix is not None and _size(fix) >= _size(self.claim):    # else it removes a term
-                    return Finding("missing_term", self._missing_term_message(p, term), fix)
-        return None
+    def terms(self, p):
+        """By value: ±(W − u) at point 0, where it takes away none of the claim's terms."""
+        u, w = self.W0(p)
+        gap = w - u
+        if abs(gap) <= TINY or self._cancels(p, u, w):
+            return
+        for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
+            yield s * g
 
-    def _missing_term_message(self, p, term):
+    def power(self, p):
+        node = p.node
+        if not (node.is_Pow and node.exp.is_Integer and node.exp > 1 and not node.base.is_Number):
+            return None
+        u, w = self.W0(p)
+        b = self.val.known(node.base, 0)
+        return show(node.base) if abs(b) > TINY and _close(w, u / b) else None
+
+    def divisors(self, p):
+        """By value: u/W at point 0."""
+        u, w = self.W0(p)
+        if abs(w) <= TINY or p.node.is_Number:
+            return
+        for g in self.table.find(u / w):
+            if not g.is_Number and g != p.node:
+                yield g
+
+    def extras(self, p):
+        """By value: ±(u − W) at the root, point 0."""
+        if p.parent != "root":
+            return
+        u, w = self.W0(p)
+        gap = u - w
+        for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
+            yield s * g
+
+    def path_of(self, term):
         for label, t in self.case.terms:
-            if label and p.parent == "root" and _same_value(self.val, t, term):
-                return _("{path} is missing: {term}").format(path=label, term=show(term))
-        if p.parent == "root":
-            return _("missing term {term}").format(term=show(term))
-        return _("missing term {term} in {where}").format(term=show(term), where=show(p.node))
-
-    def extra_term(self):
-        """A term of the claim that must be 0 (a constant `+ 1` too); then a term of the truth or
-        the claim too many, by position."""
-        for p, u, w in self._each():
-            if p.parent == "add" and abs(w) <= mpmath.mpf("1e-9") * abs(u):
-                fix = self.edit(p, sympy.Integer(0))
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=show(p.node)), fix)
-        for p, u, w in self._each():
-            if p.parent != "root":
-                continue
-            gap = u - w
-            for g, s in [(g, 1) for g in self.table.find(gap)] + [(g, -1) for g in self.table.find(-gap)]:
-                fix = self.edit(p, p.node - s * g)
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=show(s * g)), fix)
+            if label and _same_value(self.val, t, term):
+                return label
         return None
 
     def wrong_variable(self):
@@ -561,21 +547,11 @@ def _rational(k, small=False):
     return q
 
 
-def _half(k):
-    return _(" (the ½ convention?)") if k in (2, sympy.Rational(1, 2)) else ""
-
-
 def _wrong_function_message(node, right, defs):
     if node.is_Symbol and node in defs:
         return _("the factor {name} = {written} should be {right}").format(
             name=show(node), written=show(defs[node]), right=show(right))
     return _("the factor {written} should be {right}").format(written=show(node), right=show(right))
-
-
-def _missing_factor_message(p, f):
-    if p.parent == "root":
-        return _("missing factor {factor}").format(factor=show(f))
-    return _("missing factor {factor} in {where}").format(factor=show(f), where=show(p.node))
 
 
 def _wrong_variable_message(a, b):

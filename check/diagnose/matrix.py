@@ -155,6 +155,7 @@ class MatrixSpace:
         self.index_form = (case.lhs is not None and bool(case.lhs.letters) or isinstance(claim, IndexClaim)
                            or why is not None)
         self.fits = claim is not None and claim.shape == self.want
+        self._found = {}
         self.edits = (MatrixEdits(work, truth, case, claim, self.confirmed, _written_out(truth.derivation, case.truth))
                       if self.fits and not isinstance(claim, IndexClaim) else None)
 
@@ -164,17 +165,24 @@ class MatrixSpace:
     def confirmed(self, repair):
         return _same_at(self.work, self.truth, repair, self.target)
 
+    def constant_steps(self):
+        """The whole claim negated or scaled, then the edits of its parts (search.EditSpace)."""
+        return _joined({"sign": self.sign, "constant_factor": self.constant},
+                       self.edits.constant_steps() if self.edits is not None else {})
+
+    def whole_steps(self):
+        """The whole claim off by a size letter's 1/N, or wrong only at the true class of a label."""
+        return {"missing_factor": lambda: self.size_factor("missing_factor"),
+                "extra_factor": lambda: self.size_factor("extra_factor"),
+                "missing_term": lambda: self.true_class("missing_term"),
+                "extra_term": lambda: self.true_class("extra_term")}
+
     def steps(self):
-        e = self.edits.steps() if self.edits is not None else {}
-        both = lambda kind, *first: [*first] + ([e[kind]] if kind in e else [])
-        # wrong only at the true class (one −1 too many or too few) is said before a constant on one part
-        return {"sign": both("sign", self.sign), "constant_factor": both("constant_factor", self.constant, self.true_class),
-                "derivative_of_wrong_function": both("derivative_of_wrong_function", self.wrong_function),
-                "transpose": self.transpose, "wrong_shape": self.shape, "elementwise_vs_matmul": self.products,
-                "missing_factor": [self.size_factor] + ([e["missing_factor"]] if e else []),
-                "extra_factor": e.get("extra_factor"),
-                "missing_term": e.get("missing_term"),
-                "wrong_variable": e.get("wrong_variable"), "hint": self.hint}
+        mine = {"derivative_of_wrong_function": self.wrong_function,
+                "transpose": [self.transpose, self.transposed_whole], "missing_batch_sum": self.batch_sum,
+                "elementwise_vs_matmul": self.products, "missing_term": self.missing_path, "wrong_shape": self.shape,
+                "hint": self.hint}
+        return _joined(mine, self.edits.steps() if self.edits is not None else {})
 
     def sign(self):
         if self.fits and _same_at(self.work, self.truth, self.claim, lambda env: -self.target(env)):
@@ -239,20 +247,20 @@ class MatrixSpace:
                                                                                          j=case.lhs.letters[0])}
         return None
 
-    def shape(self):
-        """A claim of the wrong shape: transposed whole, a batch sum missing, or just the shapes."""
-        claim, want, case = self.claim, self.want, self.case
-        if isinstance(claim, IndexClaim) and claim.shape != want:
-            letters = "ij"[:len(ranks(want))]
-            return {"kind": "wrong_shape", "message": _("every index is summed, so the claim is one number, but "
-                                                        "{name} is {shape}: write the left-hand side with its indices "
-                                                        "({lhs} = ...)").format(name=_text.name(case.name + BAR),
-                                                                                shape=show_shape(want),
-                                                                                lhs=f"{case.name}_bar_{letters}")}
-        if claim is None or claim.shape == want:
+    def transposed_whole(self):
+        """A claim of the wrong shape that is the answer transposed whole."""
+        claim, want = self.claim, self.want
+        if claim is None or isinstance(claim, IndexClaim) or claim.shape == want:
             return None
         if transpose(claim).shape == want and self.confirmed(transpose(claim)):
             return {"kind": "transpose", "message": _("the whole result is transposed"), "_fix": transpose(claim)}
+        return None
+
+    def batch_sum(self):
+        """A claim of the wrong shape that is right summed over the batch (whole or one operand)."""
+        claim, want, case = self.claim, self.want, self.case
+        if claim is None or isinstance(claim, IndexClaim) or claim.shape == want:
+            return None
         for axis in (0, 1):
             for summed in [reduce("sum", lift(claim), axis)] + _summed_parts(claim, axis):
                 if summed.shape != want or not self.confirmed(summed):
@@ -261,30 +269,73 @@ class MatrixSpace:
                         "message": _("sum over axis {axis} (the batch) is missing: got {got}, {name} is {shape}").format(
                             axis=axis, got=show_shape(claim.shape), name=_text.name(case.name + BAR),
                             shape=show_shape(want)), "_fix": summed}
+        return None
+
+    def missing_path(self):
+        """A claim of the wrong shape that is one path of a fan-out short (X̄ = μ̄/N without X̄c):
+        the claim and the missing path's term, spread to the answer's shape."""
+        claim, want = self.claim, self.want
+        if claim is None or isinstance(claim, IndexClaim) or claim.shape == want:
+            return None
+        paths = self.truth.derivation.by_name[self.case.name].terms
+        for t in paths if len(paths) > 1 else ():
+            try:
+                e = claim + t.expr
+            except (ShapeError, ValueError, TypeError):
+                continue
+            if e.shape == want and self.confirmed(e):
+                return {"kind": "missing_term", "message": _("{path} is missing: {term}").format(
+                    path=_("the path through {name}").format(name=t.upstream), term=_text.doprint(t.expr)), "_fix": e}
+        return None
+
+    def shape(self):
+        """A claim of the wrong shape, or whose shapes do not fit, with no repair found: the shapes."""
+        claim, want, case = self.claim, self.want, self.case
+        if isinstance(claim, IndexClaim) and claim.shape != want:
+            letters = "ij"[:len(ranks(want))]
+            return {"kind": "wrong_shape", "message": _("every index is summed, so the claim is one number, but "
+                                                        "{name} is {shape}: write the left-hand side with its indices "
+                                                        "({lhs} = ...)").format(name=_text.name(case.name + BAR),
+                                                                                shape=show_shape(want),
+                                                                                lhs=f"{case.name}_bar_{letters}")}
+        if claim is None and self.why is not None:
+            return {"kind": "wrong_shape", "message": self.why}
+        if claim is None:
+            return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
+                name=_text.name(self.case.name + BAR), shape=show_shape(self.want))}
+        if claim.shape == want:
+            return None
         return {"kind": "wrong_shape", "message": _("the claim is {got}, but {name} must be {shape}").format(
             got=show_shape(claim.shape), name=_text.name(case.name + BAR), shape=show_shape(want))}
 
     def products(self):
-        """∘ for @ or back, by rereading the text with one operator swapped; then a claim whose
-        shapes do not fit at all is a wrong shape."""
+        """∘ for @ or back, by rereading the text with one operator swapped (in the spelling the
+        student used)."""
         for m in re.finditer(PRODUCT_SIGNS, "" if self.index_form else self.text):
             text = self.text[:m.start()] + SWAPPED_SIGN[m.group()] + self.text[m.end():]
             e = _reread(self.work, text, self.truth, self.fmt, self.line, self.col)
             if e is not None and e.shape == self.want and self.confirmed(e):
                 return {"kind": "elementwise_vs_matmul",
                         "message": _("elementwise product and matrix product are confused"), "_fix": e}
-        if self.claim is None and self.why is not None:
-            return {"kind": "wrong_shape", "message": self.why}
-        if self.claim is None:
-            return {"kind": "wrong_shape", "message": _("the shapes in the claim do not fit; {name} is {shape}").format(
-                name=_text.name(self.case.name + BAR), shape=show_shape(self.want))}
         return None
 
-    def true_class(self):
-        return _true_class(self.work, self.truth, self.want, self.claim, self.target) if self.fits else None
+    def _once(self, key, find):
+        """A whole-claim test that can name either of two kinds, run once for both."""
+        if key not in self._found:
+            self._found[key] = find()
+        return self._found[key]
 
-    def size_factor(self):
-        return _size_factor(self.work, self.truth, self.case, self.claim, self.target) if self.fits else None
+    def true_class(self, kind):
+        if not self.fits:
+            return None
+        found = self._once("true_class", lambda: _true_class(self.work, self.truth, self.want, self.claim, self.target))
+        return found if found is not None and found["kind"] == kind else None
+
+    def size_factor(self, kind):
+        if not self.fits:
+            return None
+        found = self._once("size_factor", lambda: _size_factor(self.work, self.truth, self.case, self.claim, self.target))
+        return found if found is not None and found["kind"] == kind else None
 
     def hint(self):
         """Weaker true statements, with no repair of the student's formula: a term or a factor of
@@ -307,6 +358,11 @@ class MatrixSpace:
 # or Unicode matrix product is written by juxtaposition)
 SWAPPED_SIGN = {"*": "@", "@": "*", "∘": " @ ", "⊙": " @ ", "\\odot": " ", "\\circ": " "}
 PRODUCT_SIGNS = "|".join(re.escape(k) for k in SWAPPED_SIGN)
+
+
+def _joined(first, then):
+    """{kind: [steps]}: `first`'s steps of each kind, then `then`'s."""
+    return {k: [*search._as_list(first.get(k)), *search._as_list(then.get(k))] for k in search.ORDER}
 
 
 def _summed_parts(claim, axis):

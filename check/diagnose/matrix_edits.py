@@ -21,11 +21,13 @@ from derive.rules import partial
 
 from ..i18n import _
 from .values import TINY
-from .edits import ACTIVATIONS, DERIVATIVES, _half, _rational, positions, replace_at
+from . import kinds
+from .edits import ACTIVATIONS, DERIVATIVES, _rational, positions, replace_at
 
 _text = Text(ascii=False)
 MAX_SPOTS = 40
 MAX_PARTS = 24
+PROBES = 4             # the seed-independent probe points come first in truth.checked (matrix.py)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class MatrixEdits:
         self.T = self.env[case.name + BAR]
         self.C = self._at(claim)
         self.written = written
-        self.spots = spots(claim)
+        self._spots = spots(claim)
         self._parts = None
         self._w = {}
         self._k = None
@@ -139,12 +141,15 @@ class MatrixEdits:
             return None
         return e if self.ok(e) else None
 
+    def constant_steps(self):
+        """The kinds whose repair puts a constant in (search.EditSpace; kinds.py, for both backends)."""
+        return {kind: _as_dict(step) for kind, step in kinds.Kinds(self).steps().items()}
+
     def steps(self):
-        """The kinds a matrix claim's edits can find (search.EditSpace)."""
-        return {"sign": self.sign, "constant_factor": self.constant, "derivative_of_wrong_function": self.wrong_function,
-                "missing_factor": self.missing_factor, "extra_factor": self.extra_factor,
-                # a part of the claim taken away is a simpler repair than one put in: tried first
-                "missing_term": [self.extra_term, self.missing_term], "wrong_variable": self.wrong_variable}
+        """The kinds whose repair puts a sub-expression in (search.EditSpace, the second pass)."""
+        return {"derivative_of_wrong_function": self.wrong_function,
+                **{kind: _as_dict(step) for kind, step in kinds.Kinds(self).expression_steps().items()},
+                "wrong_variable": self.wrong_variable}
 
     def confirmed(self, repair):
         return self.ok(repair)
@@ -166,7 +171,7 @@ class MatrixEdits:
         claim right with the part scaled by q (−1: a sign, 0: a part too many)."""
         if self._k is None:
             self._k = []
-            for s in self.spots:
+            for s in self._spots:
                 if s.role == "root":
                     continue
                 R = self._at(self._zero(s))
@@ -180,38 +185,82 @@ class MatrixEdits:
                     self._k.append((s, q))
         return self._k
 
-    def sign(self):
-        for s, q in self._ratios():
-            if q == -1:
-                fix = self._try(lambda: self._scale(s, q))
-                if fix is not None:
-                    return {"kind": "sign", "message": _("the sign of {term} is flipped").format(
-                        term=_show(self._node(s))), "_fix": fix}
-        return None
+    # --- kinds.Algebra: value tests at the first point, and the edits of one spot ---------------
 
-    def constant(self):
-        for s, q in self._ratios():
-            if q in (0, -1):
-                continue
-            fix = self._try(lambda: self._scale(s, q))
-            if fix is None:
-                continue
-            node = self._node(s)
-            if isinstance(node, Const) or isinstance(node, Fill) and isinstance(node.a, Const):
-                return {"kind": "constant_factor", "message": _("the constant {k} should be {right}").format(
-                    k=_show(node), right=_show(q * node)), "_fix": fix}
-            return {"kind": "constant_factor", "message": _("{term} is off by a constant factor of {factor}").format(
-                term=_show(node), factor=_show(1 / q) + _half(1 / q)), "_fix": fix}
-        return None
+    def spots(self):
+        return self._spots
 
-    def extra_term(self):
-        for s, q in self._ratios():
-            if q == 0 and s.role == "term":
-                fix = self._try(lambda: self._zero(s))
-                if fix is not None:
-                    return {"kind": "extra_term", "message": _("extra term {term}").format(term=_show(self._node(s))),
-                            "_fix": fix}
-        return None
+    def _ratio(self, s):
+        return dict((id(t), q) for t, q in self._ratios()).get(id(s))
+
+    def role(self, s):
+        return s.role
+
+    def is_number(self, s):
+        node = self._node(s)
+        return isinstance(node, Const) or isinstance(node, Fill) and isinstance(node.a, Const)
+
+    def negated(self, s):
+        return self._ratio(s) == -1
+
+    def scale(self, s):
+        q = self._ratio(s)
+        return None if q is None or q in (0, -1) else q
+
+    def is_one(self, s):
+        return True          # tried by its edit, checked at every point
+
+    def vanishes(self, s):
+        return self._ratio(s) == 0
+
+    def shift(self, s):
+        """For a part of the claim's own template (the claim is elementwise in it): the one gap
+        W − U at every entry, a small rational."""
+        direct = self._direct(s)
+        if direct is None or self.is_number(s):
+            return None
+        gaps = [w - u for u, w in zip(*direct) if w is not None]
+        if not gaps or abs(gaps[0]) <= TINY or any(not _near(g, gaps[0]) for g in gaps):
+            return None
+        # the claim's change, entry by entry: κ·q with κ = (C − R)/U; one that takes away one of
+        # the claim's own terms is an extra term, not a missing one
+        U, R = direct[0], self._at(self._zero(s))
+        if R is None:
+            return None
+        change = [None if abs(u) < TINY else (c - r) / u * gaps[0] for u, c, r in zip(U, self.C.flat, R.flat)]
+        for t in self._own_terms():
+            if all(x is None or _near(x, -y) for x, y in zip(change, t)):
+                return None
+        return _rational(gaps[0], small=True)
+
+    def put(self, s, how, k=None):
+        node = self._node(s)
+        build = {"neg": lambda: self._scale(s, -1), "scale": lambda: self._scale(s, k),
+                 "one": lambda: s.put(sympy.Integer(1)), "zero": lambda: self._zero(s),
+                 "plus": lambda: s.put(s.node.template + k) if isinstance(s.node, _TemplatePart)
+                 else s.put(elem(slot(0) + k, node)), "times": lambda: s.put(node * k),
+                 "lower": lambda: s.put(s.node.template.base ** (s.node.template.exp - 1)), "over": lambda: s.put(node / k),
+                 "minus": lambda: s.put(node - k),
+                 "term": lambda: s.put(node + k)}[how]
+        return self._try(build)
+
+    def show(self, s, k=None):
+        node = self._node(s)
+        return _show(node if k is None else k * node)
+
+    def show_number(self, k):
+        return _show(k)
+
+    def factors(self, s):
+        """The truth's parts and the graph's names that fit the part's shape; for a part of the
+        claim's own template, only those of the value W/U it must be multiplied by."""
+        node, direct = self._node(s), self._direct(s)
+        for f in self.parts():
+            if f == node or not self._fits(node, f):
+                continue
+            if direct is not None and not self._matches(f, [None if w is None else w / u for u, w in zip(*direct)]):
+                continue
+            yield f
 
     def _scale(self, s, q):
         return s.put(elem(q * slot(0), self._node(s)))
@@ -219,7 +268,7 @@ class MatrixEdits:
     def wrong_function(self):
         """σ for σ′ (or tanh′ for σ′, ...) in a template, or a part of it written for the
         derivative of an activation the truth has (1 − h for tanh′(a))."""
-        for s in self.spots:
+        for s in self._spots:
             node = self._node(s)
             if not isinstance(node, Elem):
                 continue
@@ -234,7 +283,7 @@ class MatrixEdits:
                                     written=_show_part(sub, node.args), right=_show_part(right, node.args)),
                                 "_fix": fix}
         inputs = set(self.truth.graph.inputs)
-        for s in self.spots:
+        for s in self._spots:
             if s.role not in ("factor", "part", "term"):
                 continue
             node = self._node(s)
@@ -320,75 +369,78 @@ class MatrixEdits:
         known = [(x, y) for x, y in zip(v.flat, want) if y is not None]
         return bool(known) and all(_near(x, y) for x, y in known)
 
-    def missing_factor(self):
-        for s in self.spots:
-            node = self._node(s)
-            direct = self._direct(s)
-            for f in self.parts():
-                if f == node or not self._fits(node, f):
-                    continue
-                if direct is not None and not self._matches(f, [None if w is None else w / u
+    def power(self, s):
+        t = s.node.template if s.role == "factor" and isinstance(s.node, _TemplatePart) else None
+        if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:
+            return _show_part(t.base, s.node.elem_node.args)
+        return None
+
+    def divisors(self, s):
+        return ()            # no candidate is divided out of a matrix claim yet
+
+    def extras(self, s):
+        return ()            # no candidate term is taken out of a matrix claim yet (a part set to 0 is)
+
+    def terms(self, s):
+        """The truth's parts and the graph's names that fit, with a sign: for a part of the claim's
+        own template only those of the value ±(W − U); never one that takes away a term of the
+        claim (that is an extra term) or one the claim already has."""
+        node, direct = self._node(s), self._direct(s)
+        for g in self.parts():
+            if not self._fits(node, g) or g in self._own:
+                continue
+            for sign in (1, -1):
+                if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
                                                                 for u, w in zip(*direct)]):
                     continue
-                fix = self._try(lambda: s.put(node * f))
-                if fix is not None:
-                    if s.role == "root":
-                        msg = _("missing factor {factor}").format(factor=_show(f))
-                    else:
-                        msg = _("missing factor {factor} in {where}").format(factor=_show(f), where=_show(node))
-                    return {"kind": "missing_factor", "message": msg, "_fix": fix}
-        return None
-
-    def extra_factor(self):
-        for s in self.spots:
-            if s.role != "factor":
-                continue
-            node = self._node(s)
-            t = s.node.template if isinstance(s.node, _TemplatePart) else None
-            if t is not None and t.is_Pow and t.exp.is_Integer and t.exp > 1:        # G written twice: G²
-                fix = self._try(lambda: s.put(t.base ** (t.exp - 1)))
-                if fix is not None:
-                    return {"kind": "extra_factor", "message": _("extra factor {factor}").format(
-                        factor=_show_part(t.base, s.node.elem_node.args)), "_fix": fix}
-            fix = self._try(lambda: s.put(sympy.Integer(1)))
-            if fix is not None:
-                return {"kind": "extra_factor", "message": _("extra factor {factor}").format(factor=_show(node)),
-                        "_fix": fix}
-        return None
-
-    def missing_term(self):
-        for s in self.spots:
-            node = self._node(s)
-            direct = self._direct(s)
-            for g in self.parts():
-                if not self._fits(node, g) or g in self._own:      # taking away the claim's own part: an extra term
+                if (s.role == "root" or direct is not None and s.role == "term") and self._cancels(g, sign):
                     continue
-                for sign in (1, -1):
-                    if direct is not None and not self._matches(g, [None if w is None else sign * (w - u)
-                                                                    for u, w in zip(*direct)]):
-                        continue
-                    if (s.role == "root" or direct is not None and s.role == "term") and self._cancels(g, sign):
-                        continue
-                    fix = self._try(lambda: s.put(node + sign * g))
-                    if fix is not None:
-                        term = _show(sign * g)
-                        if s.role == "root":
-                            msg = _("missing term {term}").format(term=term)
-                        else:
-                            msg = _("missing term {term} in {where}").format(term=term, where=_show(node))
-                        return {"kind": "missing_term", "message": msg, "_fix": fix}
+                yield sign * g
+
+    def path_of(self, term):
+        """'the path through R' when `term` is the contribution of one consumer (one path of a
+        fan-out) at every point, else None."""
+        paths = self.truth.derivation.by_name[self.case.name].terms
+        if len(paths) < 2:
+            return None
+        for t in paths:
+            if self._equal(t.expr, term):
+                return _("the path through {name}").format(name=t.upstream)
         return None
 
-    def _cancels(self, g, sign):
-        """Does putting in sign·g take away one of the claim's own terms (an extra term, not a
-        missing one)? Compared by value at the first point."""
+    def _equal(self, a, b):
+        """Do two expressions agree (spread to the claim's shape) at the seed-independent probe
+        points? (Which path a confirmed term is: the paths differ there.)"""
+        for env in self.truth.checked[:PROBES]:
+            self.work.spend(50)
+            u, v = self.work.value(a, env), self.work.value(b, env)
+            c = self.work.value(self.claim, env)
+            if u is None or v is None or c is None:
+                return False
+            shape = c.shape
+            try:
+                u, v = _spread(u, shape), _spread(v, shape)
+            except ValueError:
+                return False
+            if any(not _near(x, y) for x, y in zip(u.flat, v.flat)):
+                return False
+        return True
+
+    def _own_terms(self):
+        """The values (at the first point) of the claim's own terms, as lists of entries."""
         if self._terms is None:
             self._terms = []
-            for s in self.spots:
+            for s in self._spots:
                 if s.role == "term" and s.where is self.claim:
                     R = self._at(self._zero(s))
                     if R is not None and R.shape == self.C.shape:
                         self._terms.append(list((self.C - R).flat))
+        return self._terms
+
+    def _cancels(self, g, sign):
+        """Does putting in sign·g take away one of the claim's own terms (an extra term, not a
+        missing one)? Compared by value at the first point."""
+        terms = self._own_terms()
         v = self._at(g)
         if v is None:
             return False
@@ -396,7 +448,7 @@ class MatrixEdits:
             v = list(_spread(v, self.C.shape).flat)
         except ValueError:
             return False
-        return any(all(_near(sign * x, -y) for x, y in zip(v, t)) for t in self._terms)
+        return any(all(_near(sign * x, -y) for x, y in zip(v, t)) for t in terms)
 
     def wrong_variable(self):
         g = self.truth.graph
@@ -418,6 +470,14 @@ class MatrixEdits:
                             written=_text.name(leaf.name), right=_text.name(n))
                     return {"kind": "wrong_variable", "message": msg, "_fix": fix}
         return None
+
+
+def _as_dict(step):
+    """A kinds.py step as a matrix finding ({'kind', 'message', '_fix'})."""
+    def run():
+        found = step()
+        return None if found is None else {"kind": found.kind, "message": found.message, "_fix": found.fix}
+    return run
 
 
 def _template_parts(e):
