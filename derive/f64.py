@@ -5,7 +5,6 @@ lie farther apart certainly differ. Matrix expressions at a spec's large point (
 scalar SymPy expressions at many points at once (`fvalues`, one array entry a point). Anything
 float64 cannot vouch for (a head without a float64 rule, an overflow, a kink or domain edge within
 the bound, an argument beyond 10^100) raises Unsure: evaluate it exactly."""
-import mpmath
 import sympy
 
 from .lazy import numpy as np
@@ -110,6 +109,16 @@ def _sizes(env):
     return {sympy.Symbol(d, positive=True, integer=True): n for d, n in env.get("__sizes__", {}).items()}
 
 
+def _constant(t):
+    """A number (or e, π) in float64 with its error bound: exact for integers below 2^53, else
+    within two units in the last place (a rational is one correctly rounded division)."""
+    if t.is_Integer:
+        v = float(int(t))
+        return v, 0.0 if abs(int(t)) < 2 ** 53 else U * abs(v)
+    v = t.p / t.q if t.is_Rational else float(t)
+    return v, 2 * U * abs(v)
+
+
 def _scalar(t, sizes, memo, args=()):
     """A SymPy template over slots (⟨i⟩ -> args[i]) and size letters, in float64 with bounds."""
     if t in memo:
@@ -122,12 +131,8 @@ def _scalar(t, sizes, memo, args=()):
             out = (float(sizes[t]), 0.0)
         else:
             raise Unsure(f"no value for {t}")
-    elif t.is_Integer:
-        v = float(int(t))
-        out = (v, 0.0 if abs(int(t)) < 2 ** 53 else U * abs(v))
-    elif t.is_Rational or t.is_Float or t is sympy.E or t is sympy.pi:
-        v = float(mpmath.mpf(t.p) / t.q) if t.is_Rational else float(t)
-        out = (v, U * abs(v))
+    elif t.is_Number or t is sympy.E or t is sympy.pi:
+        out = _constant(t)
     else:
         p = primitive(t)
         if p is None or p.f64 is None:
@@ -170,12 +175,8 @@ def _fnode(t, env, memo):
         if t not in env:
             raise Unsure(f"no value for {t}")
         return env[t]
-    if t.is_Integer:
-        v = float(int(t))
-        return v, 0.0 if abs(int(t)) < 2 ** 53 else U * abs(v)
-    if t.is_Rational or t.is_Float or t is sympy.E or t is sympy.pi:
-        v = t.p / t.q if t.is_Rational else float(str(t)) if t.is_Float else float(t)
-        return v, 2 * U * abs(v)
+    if t.is_Number or t is sympy.E or t is sympy.pi:
+        return _constant(t)
     p = primitive(t)
     if p is None or p.f64 is None:
         raise Unsure(f"no float64 rule for {type(t).__name__}")

@@ -46,7 +46,7 @@ def step(no, body, out, assigned):
         return False
     name, rest = m.group(1), m.end()
     if body.startswith("[", rest):
-        close = _closing(body, rest)
+        close = closing(body, rest)
         if close is None or not _SETS.match(body, close + 1):
             return False
         piece = _mask(body, rest, close) if _ZERO.match(body, close + 1) else None
@@ -139,7 +139,8 @@ def _mask(body, open_, close):
     return " " * (open_ - 1) + "*[" + cond + "]"
 
 
-def _closing(text, i):
+def closing(text, i):
+    """The index of the bracket that closes the one at `i` (any of ([{), or None."""
     depth = 0
     for j in range(i, len(text)):
         depth += text[j] in "([{"

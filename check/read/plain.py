@@ -7,7 +7,7 @@ import re
 from derive.names import GREEK_NAMES
 from derive.rules import SPELLINGS
 
-from .inplace import remember, step
+from .inplace import closing, remember, step
 from .row import Row
 
 # Characters typed on phones and with input methods, each replaced by one ASCII character
@@ -45,19 +45,10 @@ def _indicators(chars):
         while j < len(chars) and chars[j] == " ":
             j += 1
         if j < len(chars) and chars[j] == "(":
-            close = _closing(chars, j)
+            close = closing(chars, j)
             if close is not None:
                 chars[j], chars[close] = "[", "]"
 
-
-def _closing(chars, j):
-    depth = 0
-    for k in range(j, len(chars)):
-        depth += chars[k] in "([{"
-        depth -= chars[k] in ")]}"
-        if depth == 0:
-            return k
-    return None
 
 
 _DASH = re.compile(r"[ \t]*[-*+•◦▪]\s+(?=.*=)")
