@@ -137,20 +137,33 @@ def alarm_works():
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+AGAIN = 0.25     # seconds between repeats of a time limit's signal
+
+
 @contextlib.contextmanager
 def time_limit(seconds, exc):
-    """Raise `exc()` in this thread after `seconds` of wall clock; no limit where `alarm_works()`
-    is false (callers run such work only where it is true)."""
+    """Raise `exc()` in this thread after `seconds` of wall clock, and again every AGAIN seconds
+    until the block is left: a bare `except:` in a library (mpmath's `from_float` has one around
+    `math.frexp`) can swallow one raise, and the work would then run on with no limit. No limit
+    where `alarm_works()` is false (callers run such work only where it is true)."""
     if not alarm_works():
         yield
         return
+    armed = [True]
 
     def stop(signum, frame):
-        raise exc()
+        if armed[0] and frame is not None and frame.f_code not in _LEAVING:
+            raise exc()
     old = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, AGAIN)
     try:
         yield
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+# the code of leaving a limit (its `finally`, and contextlib's __exit__ that runs it): a repeat
+# that lands there must not raise, or the timer would outlive the block
+_LEAVING = (time_limit.__wrapped__.__code__, contextlib._GeneratorContextManager.__exit__.__code__)

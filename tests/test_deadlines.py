@@ -6,6 +6,7 @@ grading batch survives a submission that runs past the per-student time limit an
 process that dies outright."""
 import os
 import shutil
+import signal
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import check.grading as grading
+import check.isolation as isolation
 import check.grading.workers as workers
 from check import check_claim
 from check.evidence import symbolic_status
@@ -194,3 +196,28 @@ def test_a_deep_network_with_a_wrong_claim_is_diagnosed_within_a_bound_off_the_m
     assert seconds < diagnosis.WALL_FACTOR * max(deadline, diagnosis.MIN_SECONDS) + budget(SLACK)
     again, _ = in_thread(lambda: check_claim(DEEP_CHAIN, "w1", DEEP_WRONG, deadline=deadline))
     assert again.to_dict() == v.to_dict()
+
+
+class _Stop(BaseException):
+    pass
+
+
+def _swallowed_once(emit):
+    seen = []
+    try:
+        with isolation.time_limit(0.05, _Stop):
+            try:
+                while True:
+                    time.sleep(0.001)
+            except BaseException:        # a library's bare `except:` (mpmath's from_float has one)
+                seen.append("swallowed")
+            while True:                  # without the repeat, no limit is left here
+                time.sleep(0.001)
+    except _Stop:
+        seen.append("stopped")
+    emit((seen, signal.getitimer(signal.ITIMER_REAL), signal.getsignal(signal.SIGALRM) is signal.SIG_DFL))
+
+
+def test_a_time_limit_swallowed_once_is_raised_again_and_then_switched_off():
+    out = isolation.run(_swallowed_once, deadline=budget(30))
+    assert out.ok and out.items == ((["swallowed", "stopped"], (0.0, 0.0), True),)
