@@ -131,23 +131,8 @@ def _scalar(t, sizes, memo, args=()):
             out = (float(sizes[t]), 0.0)
         else:
             raise Unsure(f"no value for {t}")
-    elif t.is_Number or t is sympy.E or t is sympy.pi:
-        out = _constant(t)
     else:
-        p = primitive(t)
-        if p is None or p.f64 is None:
-            raise Unsure(f"no float64 rule for {type(t).__name__}")
-        if t.is_Pow:
-            if not t.exp.is_Number:
-                raise Unsure("a power with a variable exponent")
-            xs, es = [_scalar(t.base, sizes, memo, args)], []
-            xs, es = [xs[0][0], float(t.exp)], [xs[0][1], 0.0]
-        else:
-            pairs = [_scalar(a, sizes, memo, args) for a in t.args]
-            xs, es = [x for x, _ in pairs], [e for _, e in pairs]
-            if not p.cheap and any(np.any(np.abs(x) + e > HUGE) for x, e in pairs):
-                raise Unsure("an argument beyond 10^100")
-        out = p.f64(xs, es)
+        out = _applied(t, lambda a: _scalar(a, sizes, memo, args))
     memo[t] = out
     return out
 
@@ -175,6 +160,12 @@ def _fnode(t, env, memo):
         if t not in env:
             raise Unsure(f"no value for {t}")
         return env[t]
+    return _applied(t, memo.__getitem__)
+
+
+def _applied(t, value):
+    """A number or a primitive's node in float64 with its bound; `value(a)` is an argument's
+    (values, bounds)."""
     if t.is_Number or t is sympy.E or t is sympy.pi:
         return _constant(t)
     p = primitive(t)
@@ -183,9 +174,9 @@ def _fnode(t, env, memo):
     if t.is_Pow:
         if not t.exp.is_Number:
             raise Unsure("a power with a variable exponent")
-        b, e = memo[t.base]
+        b, e = value(t.base)
         return p.f64([b, float(t.exp)], [e, 0.0])
-    pairs = [memo[a] for a in t.args]
+    pairs = [value(a) for a in t.args]
     if not p.cheap and any(np.any(np.abs(x) + e > HUGE) for x, e in pairs):
         raise Unsure("an argument beyond 10^100")
     return p.f64([x for x, _ in pairs], [e for _, e in pairs])
