@@ -110,8 +110,7 @@ class Truth:
 
     def _sample_simple(self):
         names, out, seen = list(self.graph.inputs), [], set()
-        locals_ = [t.chain for a in self.derivation.order for t in a.terms]
-        exprs = [node.expr for node in self.graph.nodes] + locals_
+        exprs = self._kinked_exprs()
         for stride in (1, 2, 4):
             for offset in range(len(SIMPLE_VALUES)):
                 pick = tuple(SIMPLE_VALUES[(offset + stride * j) % len(SIMPLE_VALUES)] for j in range(len(names)))
@@ -139,6 +138,10 @@ class Truth:
             s = scales[attempt % len(scales)]
             yield {n: mpmath.mpf(rng.choice((-1, 1)) * s * rng.uniform(0.25, 1.0)) for n in self.graph.inputs}
 
+    def _kinked_exprs(self):
+        """Where the graph may have kinks: every node and every local derivative."""
+        return [node.expr for node in self.graph.nodes] + [t.chain for a in self.derivation.order for t in a.terms]
+
     def _point(self, leaves, exprs, margin):
         """The Point at `leaves` (values, true adjoints), or None where it is undefined, an adjoint
         is infinite, or an expression is within `margin` of a kink."""
@@ -159,8 +162,7 @@ class Truth:
     def _sample(self, n):
         rng = random.Random(self.seed)
         points = []
-        locals_ = [t.chain for a in self.derivation.order for t in a.terms]
-        exprs = [node.expr for node in self.graph.nodes] + locals_
+        exprs = self._kinked_exprs()
         for leaves in self._candidates(rng):
             point = self._point(leaves, exprs, KINK_MARGIN)
             if point is None:
@@ -181,8 +183,7 @@ class Truth:
         out = []
         with mpmath.workdps(REFINE_DIGITS):
             if self._kinks is None:
-                locals_ = [t.chain for a in self.derivation.order for t in a.terms]
-                every = boundaries.scalar_kinks(sympy.Add(*(n.expr for n in self.graph.nodes), *locals_, evaluate=False))
+                every = boundaries.scalar_kinks(sympy.Add(*self._kinked_exprs(), evaluate=False))
                 self._kinks = boundaries.values(every, envs)
             for f, values in boundaries.foreign(mine, self._kinks, envs):
                 for p in boundaries.beside(f, values, leaves, lambda at: self._point(at, (), 0), lambda p: p.env):

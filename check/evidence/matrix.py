@@ -169,8 +169,7 @@ class MatrixTruth:
             return None
         out.points = self.points + [out.points[i] for i in keep]
         out.directions = self.directions + [out.directions[i] for i in keep]
-        out._fd = {**self._fd, **{(len(self.points) + k, n): out._fd[(i, n)] for k, i in enumerate(keep)
-                                  for n in (name,)}}
+        out._fd = {**self._fd, **{(len(self.points) + k, name): out._fd[i, name] for k, i in enumerate(keep)}}
         return out
 
     def fd_error(self, i, name):
