@@ -132,84 +132,62 @@ class Kinds:
                 term=a.show(s), factor=factor), fix)
         return None
 
+    def _first(self, kind, how, candidates, message):
+        """The first `put(spot, how, candidate)` that is a repair, over the spots in order and each
+        spot's candidates in order (None for an edit that takes none), as a Finding of `kind` with `message(spot, candidate)`."""
+        a = self.alg
+        for s in a.spots():
+            for c in candidates(s):
+                fix = a.put(s, how, c)
+                if fix is not None:
+                    return Finding(kind, message(s, c), fix)
+        return None
+
     def factor_one(self):
         """A factor of the claim that should not be there: set to 1."""
         a = self.alg
-        for s in a.spots():
-            if a.role(s) == "factor" and a.is_one(s):
-                fix = a.put(s, "one")
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=a.show(s)), fix)
-        return None
+        return self._first("extra_factor", "one", lambda s: (None,) if a.role(s) == "factor" and a.is_one(s) else (),
+                           lambda s, _c: _("extra factor {factor}").format(factor=a.show(s)))
 
     def term_zero(self):
         """A term of the claim that should not be there: set to 0."""
         a = self.alg
-        for s in a.spots():
-            if a.role(s) == "term" and a.vanishes(s):
-                fix = a.put(s, "zero")
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=a.show(s)), fix)
-        return None
+        return self._first("extra_term", "zero", lambda s: (None,) if a.role(s) == "term" and a.vanishes(s) else (),
+                           lambda s, _c: _("extra term {term}").format(term=a.show(s)))
 
     def constant_term(self):
         """A constant term left out (the 1 in 1 − tanh², softmax's −1), anywhere."""
         a = self.alg
-        for s in a.spots():
-            q = a.shift(s)
-            if q is None:
-                continue
-            fix = a.put(s, "plus", q)
-            if fix is not None:
-                return Finding("missing_term", _("missing constant term {term} in {where}").format(
-                    term=a.show_number(q), where=a.show(s)), fix)
-        return None
+        return self._first("missing_term", "plus", lambda s: _some(a.shift(s)),
+                           lambda s, q: _("missing constant term {term} in {where}").format(
+                               term=a.show_number(q), where=a.show(s)))
 
     def missing_factor(self):
         a = self.alg
-        for s in a.spots():
-            for f in a.factors(s):
-                fix = a.put(s, "times", f)
-                if fix is not None:
-                    return Finding("missing_factor", _missing_factor(a, s, f), fix)
-        return None
+        return self._first("missing_factor", "times", a.factors, lambda s, f: _missing_factor(a, s, f))
 
     def extra_factor(self):
         """A factor written twice (a power one too high), then a candidate factor too many."""
         a = self.alg
-        for s in a.spots():
-            base = a.power(s)
-            if base is not None:
-                fix = a.put(s, "lower")
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=base), fix)
-        for s in a.spots():
-            for g in a.divisors(s):
-                fix = a.put(s, "over", g)
-                if fix is not None:
-                    return Finding("extra_factor", _("extra factor {factor}").format(factor=a.show_number(g)), fix)
-        return None
+        return (self._first("extra_factor", "lower", lambda s: _some(a.power(s)),
+                            lambda s, base: _("extra factor {factor}").format(factor=base))
+                or self._first("extra_factor", "over", a.divisors,
+                               lambda s, g: _("extra factor {factor}").format(factor=a.show_number(g))))
 
     def missing_term(self):
         """A term of the truth or the claim left out, by position."""
         a = self.alg
-        for s in a.spots():
-            for term in a.terms(s):
-                fix = a.put(s, "term", term)
-                if fix is not None:
-                    return Finding("missing_term", _missing_term(a, s, term), fix)
-        return None
+        return self._first("missing_term", "term", a.terms, lambda s, term: _missing_term(a, s, term))
 
     def extra_term(self):
         """A candidate term too many."""
         a = self.alg
-        for s in a.spots():
-            for term in a.extras(s):
-                fix = a.put(s, "minus", term)
-                if fix is not None:
-                    return Finding("extra_term", _("extra term {term}").format(term=a.show_number(term)), fix)
-        return None
+        return self._first("extra_term", "minus", a.extras,
+                           lambda s, term: _("extra term {term}").format(term=a.show_number(term)))
 
+
+def _some(x):
+    return () if x is None else (x,)
 
 def _missing_term(a, s, term):
     path = a.path_of(term) if a.role(s) == "root" else None
